@@ -1,0 +1,88 @@
+import { type Hover, MarkupKind, type Position } from 'vscode-languageserver';
+import { type Analysis, occurrenceAt } from '../core/analysis';
+import type { ChainNode, Jump } from '../core/graph';
+import { STANDARD_TARGETS, TARGET_EXTENSIONS, type Counters } from '../core/ruleset';
+import { isInside, toRange } from './ranges';
+
+const NAMES_SHOWN = 10;
+
+const VERDICTS: Record<(typeof STANDARD_TARGETS)[number], string> = {
+  ACCEPT: 'verdict: let the packet through; it leaves this table',
+  DROP: 'verdict: discard the packet silently',
+  RETURN: 'verdict: go back to the calling chain (or apply the policy of a built-in chain)',
+  QUEUE: 'verdict: hand the packet to userspace',
+};
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function counters(c: Counters): string {
+  return `${plural(c.packets, 'packet')}, ${plural(c.bytes, 'byte')}`;
+}
+
+/** Names of the chains at the other end of some jumps, each once, with how many rules jump. */
+function chainList(jumps: Jump[], end: (j: Jump) => ChainNode): string {
+  const counts = new Map<string, number>();
+  for (const jump of jumps) {
+    const name = end(jump).chain.name;
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  const names = [...counts].slice(0, NAMES_SHOWN).map(([name, n]) => (n > 1 ? `\`${name}\` (${n} rules)` : `\`${name}\``));
+  if (counts.size > NAMES_SHOWN) names.push(`and ${counts.size - NAMES_SHOWN} more`);
+  return names.join(', ');
+}
+
+export function chainHoverMarkdown(analysis: Analysis, node: ChainNode): string {
+  const { chain, table } = node;
+  const kind = chain.builtin ? 'built-in chain' : node.declared ? 'user chain' : 'undeclared chain';
+  const lines = [`**${chain.name}** — ${kind} in table \`${table.name}\``, ''];
+  const facts: string[] = [];
+  if (chain.builtin && chain.policy && chain.policy !== '-') facts.push(`policy ${chain.policy}`);
+  facts.push(plural(chain.rules.length, 'rule'));
+  if (chain.declaration) facts.push(`declared on line ${chain.declaration.line + 1}`);
+  lines.push(facts.join(' · '));
+  if (!node.declared) {
+    lines.push('', analysis.ruleset.form === 'save'
+      ? 'No line of this dump declares it: iptables-restore would fail.'
+      : 'Not declared in this file: a partial restore jumps to chains an earlier sync created.');
+  }
+  if (chain.counters && (chain.builtin || chain.counters.packets > 0)) lines.push('', `Policy counters: ${counters(chain.counters)}`);
+  const ruleCounters = chain.rules.filter((r) => r.counters);
+  if (ruleCounters.length > 0) {
+    const total = ruleCounters.reduce((sum, r) => ({ packets: sum.packets + r.counters!.packets, bytes: sum.bytes + r.counters!.bytes }), { packets: 0, bytes: 0 });
+    lines.push('', `Rule counters: ${counters(total)}`);
+  }
+  lines.push('');
+  lines.push(node.incoming.length > 0 ? `Jumped to from: ${chainList(node.incoming, (j) => j.from)}` : chain.builtin ? 'Entered by the kernel hook.' : 'Nothing jumps here.');
+  if (node.outgoing.length > 0) lines.push('', `Jumps to: ${chainList(node.outgoing, (j) => j.to)}`);
+  if (!chain.builtin && node.declared && analysis.ruleset.form === 'save' && !node.reachable) lines.push('', 'Not reached from any built-in chain.');
+  if (node.inCycle) lines.push('', 'Part of a jump loop.');
+  if (chain.deletedAt !== undefined) lines.push('', `Deleted by '-X' on line ${chain.deletedAt + 1}.`);
+  return lines.join('\n');
+}
+
+export function hover(analysis: Analysis, position: Position): Hover | null {
+  const occurrence = occurrenceAt(analysis, position.line, position.character);
+  if (occurrence) {
+    return { contents: { kind: MarkupKind.Markdown, value: chainHoverMarkdown(analysis, occurrence.node) }, range: toRange(occurrence.span) };
+  }
+  const located = analysis.rulesByLine[position.line];
+  const target = located?.rule.target;
+  if (target && isInside(position, { line: position.line, start: target.start, end: target.end })) {
+    const verdict = VERDICTS[target.name as keyof typeof VERDICTS];
+    const extension = TARGET_EXTENSIONS[target.name];
+    const what = verdict ?? (extension !== undefined ? `target extension: ${extension}` : undefined);
+    if (what) return { contents: { kind: MarkupKind.Markdown, value: `**${target.name}** — ${what}` }, range: toRange({ line: position.line, start: target.start, end: target.end }) };
+  }
+  for (const table of analysis.ruleset.tables) {
+    if (isInside(position, table.nameSpan)) {
+      const graph = analysis.graph.byTable.get(table);
+      const chains = [...table.chains.values()].filter((c) => c.declaration || c.rules.length > 0).length;
+      const value = [`**${table.name}** table`, '', `${plural(chains, 'chain')} · ${plural(table.rules.length, 'rule')}${table.committed ? '' : ' · no COMMIT'}`];
+      if (graph && graph.cycles.length > 0) value.push('', `${plural(graph.cycles.length, 'jump loop')}`);
+      return { contents: { kind: MarkupKind.Markdown, value: value.join('\n') }, range: toRange(table.nameSpan) };
+    }
+  }
+  return null;
+}

@@ -1,0 +1,171 @@
+import {
+  type CallHierarchyIncomingCallsParams,
+  type CallHierarchyItem,
+  type CallHierarchyOutgoingCallsParams,
+  type CancellationToken,
+  type Connection,
+  DidChangeConfigurationNotification,
+  ErrorCodes,
+  type InitializeResult,
+  LSPErrorCodes,
+  ResponseError,
+  TextDocumentSyncKind,
+  TextDocuments,
+} from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { AnalysisCache } from './analysisCache';
+import type { Analysis } from './core/analysis';
+import type { DumpForm } from './core/ruleset';
+import { incomingCalls, outgoingCalls, prepareCallHierarchy } from './features/callHierarchy';
+import { completion } from './features/completion';
+import { diagnostics, type DiagnosticSettings } from './features/diagnostics';
+import { foldingRanges } from './features/folding';
+import { hover } from './features/hover';
+import { definition, documentHighlights, references } from './features/navigation';
+import { prepareRename, rename } from './features/rename';
+import { documentSymbols, workspaceSymbols } from './features/symbols';
+
+/** Settings under `netfilterExplorer.*` that the server reads. */
+interface ServerSettings {
+  diagnostics?: { unusedChains?: boolean; partialRestoreFiles?: 'auto' | DumpForm };
+}
+
+/** Diagnostics wait this long after the last edit, so a burst of typing is analysed once. */
+const DIAGNOSTICS_DELAY_MS = 40;
+/** Requests slower than this are logged with their timing. */
+const SLOW_REQUEST_MS = 200;
+
+export function startServer(connection: Connection): void {
+  const documents = new TextDocuments(TextDocument);
+  const cache = new AnalysisCache();
+  let diagnosticSettings: DiagnosticSettings = { unusedChains: true };
+  let canPullConfiguration = false;
+  const pendingDiagnostics = new Map<string, NodeJS.Timeout>();
+
+  /**
+   * The one wrapper every request goes through: finds the document and its analysis, honours
+   * cancellation, turns an exception into a ResponseError the client shows, and logs slow requests.
+   */
+  function handle<P extends { textDocument: { uri: string } }, R>(
+    name: string,
+    run: (analysis: Analysis, params: P, document: TextDocument) => R,
+  ): (params: P, token: CancellationToken) => R | null | ResponseError<void> {
+    return (params, token) => {
+      const document = documents.get(params.textDocument.uri);
+      if (!document) return null;
+      if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, `${name} cancelled`);
+      const started = performance.now();
+      try {
+        const analysis = cache.get(document);
+        if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, `${name} cancelled`);
+        return run(analysis, params, document);
+      } catch (error) {
+        if (error instanceof ResponseError) return error;
+        connection.console.error(`${name} failed on ${document.uri} (version ${document.version}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        return new ResponseError(ErrorCodes.InternalError, `Netfilter Explorer could not answer ${name}: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        const elapsed = performance.now() - started;
+        if (elapsed > SLOW_REQUEST_MS) connection.console.log(`${name} took ${elapsed.toFixed(0)} ms on ${document.uri}`);
+      }
+    };
+  }
+
+  function publishDiagnostics(document: TextDocument): void {
+    try {
+      const analysis = cache.get(document);
+      // A newer version may have arrived while this one was analysed; it publishes its own.
+      if (documents.get(document.uri)?.version !== document.version) return;
+      void connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: diagnostics(analysis, diagnosticSettings) });
+    } catch (error) {
+      connection.console.error(`Analysis of ${document.uri} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+
+  function scheduleDiagnostics(document: TextDocument, delay: number): void {
+    clearTimeout(pendingDiagnostics.get(document.uri));
+    pendingDiagnostics.set(document.uri, setTimeout(() => {
+      pendingDiagnostics.delete(document.uri);
+      const current = documents.get(document.uri);
+      if (current) publishDiagnostics(current);
+    }, delay));
+  }
+
+  async function loadSettings(): Promise<void> {
+    if (!canPullConfiguration) return;
+    const settings = ((await connection.workspace.getConfiguration('netfilterExplorer')) ?? {}) as ServerSettings;
+    diagnosticSettings = { unusedChains: settings.diagnostics?.unusedChains ?? true };
+    const form = settings.diagnostics?.partialRestoreFiles;
+    const next = form === 'save' || form === 'restore' ? form : undefined;
+    if (next !== cache.form) {
+      cache.form = next;
+      cache.clear();
+    }
+  }
+
+  connection.onInitialize((params): InitializeResult => {
+    canPullConfiguration = params.capabilities.workspace?.configuration === true;
+    return {
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        definitionProvider: true,
+        referencesProvider: true,
+        documentHighlightProvider: true,
+        documentSymbolProvider: { label: 'Netfilter' },
+        workspaceSymbolProvider: true,
+        hoverProvider: true,
+        callHierarchyProvider: true,
+        completionProvider: { triggerCharacters: [' '] },
+        renameProvider: { prepareProvider: true },
+        foldingRangeProvider: true,
+      },
+      serverInfo: { name: 'netfilter-language-server', version: '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (canPullConfiguration) {
+      void connection.client.register(DidChangeConfigurationNotification.type, { section: 'netfilterExplorer' });
+      void loadSettings().then(() => documents.all().forEach((d) => scheduleDiagnostics(d, 0)));
+    }
+  });
+
+  connection.onDidChangeConfiguration(() => {
+    void loadSettings().then(() => documents.all().forEach((d) => scheduleDiagnostics(d, 0)));
+  });
+
+  documents.onDidOpen((e) => scheduleDiagnostics(e.document, 0));
+  documents.onDidChangeContent((e) => scheduleDiagnostics(e.document, DIAGNOSTICS_DELAY_MS));
+  documents.onDidClose((e) => {
+    clearTimeout(pendingDiagnostics.get(e.document.uri));
+    pendingDiagnostics.delete(e.document.uri);
+    cache.forget(e.document.uri);
+    void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  });
+
+  connection.onDefinition(handle('definition', (a, p, d) => definition(a, d.uri, p.position)));
+  connection.onReferences(handle('references', (a, p, d) => references(a, d.uri, p.position, p.context.includeDeclaration)));
+  connection.onDocumentHighlight(handle('documentHighlight', (a, p) => documentHighlights(a, p.position)));
+  connection.onDocumentSymbol(handle('documentSymbol', (a) => documentSymbols(a)));
+  connection.onHover(handle('hover', (a, p) => hover(a, p.position)));
+  connection.onCompletion(handle('completion', (a, p, d) => {
+    const line = d.getText({ start: { line: p.position.line, character: 0 }, end: { line: p.position.line + 1, character: 0 } }).replace(/\r?\n$/, '');
+    return completion(a, p.position, line);
+  }));
+  connection.onPrepareRename(handle('prepareRename', (a, p) => prepareRename(a, p.position)));
+  connection.onRenameRequest(handle('rename', (a, p, d) => rename(a, d.uri, p.position, p.newName)));
+  connection.onFoldingRanges(handle('foldingRange', (a) => foldingRanges(a)));
+  connection.languages.callHierarchy.onPrepare(handle('prepareCallHierarchy', (a, p, d) => prepareCallHierarchy(a, d.uri, p.position)));
+  // Call hierarchy follow-ups name the document through the item they expand.
+  const byItem = <P extends { item: CallHierarchyItem }>(params: P) => ({ ...params, textDocument: { uri: params.item.uri } });
+  const incoming = handle('incomingCalls', (a, p: CallHierarchyIncomingCallsParams & { textDocument: { uri: string } }, d) => incomingCalls(a, d.uri, p.item));
+  const outgoing = handle('outgoingCalls', (a, p: CallHierarchyOutgoingCallsParams & { textDocument: { uri: string } }, d) => outgoingCalls(a, d.uri, p.item));
+  connection.languages.callHierarchy.onIncomingCalls((p, token) => incoming(byItem(p), token));
+  connection.languages.callHierarchy.onOutgoingCalls((p, token) => outgoing(byItem(p), token));
+  connection.onWorkspaceSymbol((params) => {
+    const open = documents.all().map((d): [string, Analysis] => [d.uri, cache.get(d)]);
+    return workspaceSymbols(open, params.query);
+  });
+
+  documents.listen(connection);
+  connection.listen();
+}
