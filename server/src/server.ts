@@ -40,6 +40,7 @@ export function startServer(connection: Connection): void {
   const cache = new AnalysisCache();
   let diagnosticSettings: DiagnosticSettings = { unusedChains: true };
   let canPullConfiguration = false;
+  let canRegisterConfiguration = false;
   const pendingDiagnostics = new Map<string, NodeJS.Timeout>();
 
   /**
@@ -75,7 +76,7 @@ export function startServer(connection: Connection): void {
       const analysis = cache.get(document);
       // A newer version may have arrived while this one was analysed; it publishes its own.
       if (documents.get(document.uri)?.version !== document.version) return;
-      void connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: diagnostics(analysis, diagnosticSettings) });
+      connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: diagnostics(analysis, diagnosticSettings) }).catch(logFailure('publishing diagnostics'));
     } catch (error) {
       connection.console.error(`Analysis of ${document.uri} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
@@ -102,8 +103,19 @@ export function startServer(connection: Connection): void {
     }
   }
 
+  function logFailure(what: string): (error: unknown) => void {
+    return (error) => connection.console.error(`${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+
+  function reloadSettings(): void {
+    loadSettings()
+      .then(() => documents.all().forEach((d) => scheduleDiagnostics(d, 0)))
+      .catch(logFailure('reading the netfilterExplorer settings'));
+  }
+
   connection.onInitialize((params): InitializeResult => {
     canPullConfiguration = params.capabilities.workspace?.configuration === true;
+    canRegisterConfiguration = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -123,15 +135,13 @@ export function startServer(connection: Connection): void {
   });
 
   connection.onInitialized(() => {
-    if (canPullConfiguration) {
-      void connection.client.register(DidChangeConfigurationNotification.type, { section: 'netfilterExplorer' });
-      void loadSettings().then(() => documents.all().forEach((d) => scheduleDiagnostics(d, 0)));
+    if (canRegisterConfiguration) {
+      connection.client.register(DidChangeConfigurationNotification.type, { section: 'netfilterExplorer' }).catch(logFailure('registering for settings changes'));
     }
+    reloadSettings();
   });
 
-  connection.onDidChangeConfiguration(() => {
-    void loadSettings().then(() => documents.all().forEach((d) => scheduleDiagnostics(d, 0)));
-  });
+  connection.onDidChangeConfiguration(reloadSettings);
 
   documents.onDidOpen((e) => scheduleDiagnostics(e.document, 0));
   documents.onDidChangeContent((e) => scheduleDiagnostics(e.document, DIAGNOSTICS_DELAY_MS));
@@ -139,7 +149,7 @@ export function startServer(connection: Connection): void {
     clearTimeout(pendingDiagnostics.get(e.document.uri));
     pendingDiagnostics.delete(e.document.uri);
     cache.forget(e.document.uri);
-    void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+    connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] }).catch(logFailure('publishing diagnostics'));
   });
 
   connection.onDefinition(handle('definition', (a, p, d) => definition(a, d.uri, p.position)));

@@ -93,7 +93,7 @@ export function analyze(text: string, options: ParseOptions = {}): Analysis {
   return {
     ruleset,
     graph,
-    diagnostics: [...ruleset.diagnostics, ...graph.diagnostics],
+    diagnostics: [...ruleset.diagnostics, ...graph.diagnostics].sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start),
     occurrencesByLine,
     occurrencesByNode,
     rulesByLine,

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyze, definitionOf, occurrenceAt } from '../../server/src/core/analysis';
+import { buildChainGraph } from '../../server/src/core/graph';
+import { parseRuleset } from '../../server/src/core/parser';
+import { fixture, lineOf } from '../support/fixtures';
+
+function graphOf(text: string, form?: 'save' | 'restore') {
+  return buildChainGraph(parseRuleset(text, form ? { form } : {}));
+}
+
+function node(text: string, table: string, chain: string) {
+  const graph = graphOf(text);
+  const found = graph.tables.find((t) => t.table.name === table)?.nodes.get(chain);
+  assert.ok(found, `${table}/${chain}`);
+  return found;
+}
+
+describe('jumps of the seed kube-dns dump', () => {
+  const text = fixture('seed-kube-dns.nft-save.txt');
+
+  it('KUBE-SVC-ERIFXISQEP7F7OF4 is entered from KUBE-SERVICES and picks one of two endpoints', () => {
+    const svc = node(text, 'nat', 'KUBE-SVC-ERIFXISQEP7F7OF4');
+    assert.deepEqual(svc.incoming.map((j) => [j.from.chain.name, j.rule.line, j.kind]), [['KUBE-SERVICES', 18, 'jump']]);
+    assert.deepEqual(svc.outgoing.map((j) => j.to.chain.name), ['KUBE-SEP-S4MK5EVI7CLHCCS6', 'KUBE-SEP-ZT5TVM6PMFDFQAMO']);
+  });
+
+  it('KUBE-SERVICES is entered from PREROUTING and OUTPUT', () => {
+    assert.deepEqual(node(text, 'nat', 'KUBE-SERVICES').incoming.map((j) => j.from.chain.name), ['PREROUTING', 'OUTPUT']);
+  });
+
+  it('every chain is reached from a built-in chain, there is no loop and nothing to report', () => {
+    const graph = graphOf(text);
+    assert.ok([...graph.tables[0]!.nodes.values()].every((n) => n.reachable));
+    assert.deepEqual(graph.tables[0]!.cycles, []);
+    assert.deepEqual(graph.diagnostics, []);
+  });
+
+  it('DNAT and MARK are targets, not chains', () => {
+    const graph = graphOf(text);
+    assert.equal(graph.tables[0]!.nodes.has('DNAT'), false);
+    assert.equal(graph.tables[0]!.nodes.has('MARK'), false);
+  });
+});
+
+describe('chains jumped to but never declared', () => {
+  const partial = fixture('k8s-syncrepeated-2-partial-add-svc3.rules');
+
+  it('are legitimate in a kube-proxy partial restore: information, on the jump target', () => {
+    const graph = graphOf(partial);
+    const line = lineOf(partial, '-j KUBE-SVC-XPGD46QRK7WJZT7O');
+    assert.deepEqual(graph.diagnostics.map((d) => [d.code, d.severity, d.span.line]), [
+      ['undeclared-target', 'information', line],
+      ['undeclared-target', 'information', line + 1],
+    ]);
+  });
+
+  it('are errors in a full dump, with the fix in the message', () => {
+    const graph = graphOf(partial, 'save');
+    const undeclared = graph.diagnostics.filter((d) => d.code === 'undeclared-target');
+    assert.equal(undeclared.length, 2);
+    assert.ok(undeclared.every((d) => d.severity === 'error'));
+    assert.match(undeclared[0]!.message, /Declare it with ':KUBE-SVC-XPGD46QRK7WJZT7O - \[0:0\]'/);
+  });
+
+  it('a rule for an undeclared chain is an error in a full dump', () => {
+    const graph = graphOf('*nat\n:PREROUTING ACCEPT [0:0]\n-A KUBE-GHOST -j RETURN\nCOMMIT\n');
+    assert.deepEqual(graph.diagnostics.map((d) => [d.code, d.severity, d.span.line, d.span.start, d.span.end]), [['undeclared-chain', 'error', 2, 3, 13]]);
+  });
+
+  it('say so when the chain exists in another table', () => {
+    const graph = graphOf('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j KUBE-SERVICES\nCOMMIT\n*nat\n:PREROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n-A PREROUTING -j KUBE-SERVICES\nCOMMIT\n');
+    assert.equal(graph.diagnostics.length, 1);
+    assert.match(graph.diagnostics[0]!.message, /exists in table 'nat', but jumps stay inside one table/);
+  });
+});
+
+describe('jump loops and deep chains', () => {
+  it('A -> B -> A is found and reported on both jumps, without hanging', () => {
+    const text = '*filter\n:INPUT ACCEPT [0:0]\n:A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n-A A -j B\n-A B -j A\nCOMMIT\n';
+    const graph = graphOf(text);
+    assert.deepEqual(graph.tables[0]!.cycles, [['A', 'B', 'A']]);
+    assert.deepEqual(graph.diagnostics.map((d) => [d.code, d.span.line]).sort(), [['jump-cycle', 5], ['jump-cycle', 6]]);
+    assert.match(graph.diagnostics[0]!.message, /Jump loop: A -> B -> A/);
+  });
+
+  it('a chain that jumps to itself is a loop', () => {
+    const graph = graphOf('*filter\n:SELF - [0:0]\n-A INPUT -j SELF\n-A SELF -j SELF\nCOMMIT\n');
+    assert.deepEqual(graph.tables[0]!.cycles, [['SELF', 'SELF']]);
+  });
+
+  it('a chain 100,000 jumps deep is followed without overflowing the stack', () => {
+    const depth = 100_000;
+    const lines = ['*filter', ':INPUT ACCEPT [0:0]'];
+    for (let i = 0; i < depth; i++) lines.push(`:C${i} - [0:0]`);
+    lines.push('-A INPUT -j C0');
+    for (let i = 0; i < depth - 1; i++) lines.push(`-A C${i} -j C${i + 1}`);
+    lines.push(`-A C${depth - 1} -j C0`, 'COMMIT');
+    const graph = graphOf(lines.join('\n'));
+    const nodes = graph.tables[0]!.nodes;
+    assert.equal(nodes.get(`C${depth - 1}`)!.reachable, true);
+    assert.equal(graph.tables[0]!.cycles.length, 1);
+    assert.equal(graph.tables[0]!.cycles[0]!.length, depth + 1);
+    // The message names a few chains, not all 100,000.
+    assert.ok(graph.diagnostics[0]!.message.length < 400);
+  });
+});
+
+describe('unused and unreachable chains', () => {
+  it('a declared user chain nothing jumps to is an unused hint; marker chains are not', () => {
+    const text = '# Generated by iptables-save v1.8.9\n*nat\n:PREROUTING ACCEPT [0:0]\n:DOCKER - [0:0]\n:KUBE-PROXY-CANARY - [0:0]\nCOMMIT\n';
+    const graph = graphOf(text);
+    assert.deepEqual(graph.diagnostics.map((d) => [d.code, d.severity, d.span.line, d.unnecessary]), [['unused-chain', 'hint', 3, true]]);
+  });
+
+  it('are not flagged in a partial restore, where the caller may be in an earlier sync', () => {
+    assert.deepEqual(graphOf(fixture('k8s-overall-modern.rules')).diagnostics, []);
+  });
+
+  it('a chain reached only from an unused chain is not reachable', () => {
+    const text = fixture('bossjones-kubeadm-weave-2018.iptables-save.txt');
+    const graph = graphOf(text);
+    const nat = graph.tables.find((t) => t.table.name === 'nat')!;
+    assert.equal(nat.nodes.get('KUBE-MARK-DROP')!.reachable, false);
+    assert.equal(nat.nodes.get('KUBE-SEP-3DU66DE6VORVEQVD')!.reachable, true);
+    // Weave's dump: KUBE-MARK-DROP is declared, has a rule, and nothing jumps to it.
+    assert.deepEqual(graph.diagnostics.map((d) => [d.code, d.span.line]), [['unused-chain', lineOf(text, ':KUBE-MARK-DROP')]]);
+  });
+});
+
+describe('where a chain is named', () => {
+  it('a comment naming a chain and `-m recent --name` are references of it', () => {
+    const text = fixture('k8s-overall-modern.rules');
+    const analysis = analyze(text);
+    const fwNode = analysis.graph.tables.find((t) => t.table.name === 'nat')!.nodes.get('KUBE-SEP-I77PXRDZVX7PMWMN')!;
+    const roles = analysis.occurrencesByNode.get(fwNode)!.map((o) => [o.role, o.span.line]);
+    assert.deepEqual(roles, [
+      ['declaration', lineOf(text, ':KUBE-SEP-I77PXRDZVX7PMWMN')],
+      ['rule', lineOf(text, '-A KUBE-SEP-I77PXRDZVX7PMWMN -m comment --comment ns5/svc5:p80 -s')],
+      ['rule', lineOf(text, '--name KUBE-SEP-I77PXRDZVX7PMWMN --set')],
+      ['mention', lineOf(text, '--name KUBE-SEP-I77PXRDZVX7PMWMN --set')],
+      ['mention', lineOf(text, '--rcheck')],
+      ['jump', lineOf(text, '--rcheck')],
+      ['jump', lineOf(text, '"ns5/svc5:p80 -> 10.180.0.3:80" -j KUBE-SEP-I77PXRDZVX7PMWMN')],
+    ]);
+  });
+
+  it('the definition of a jump target is its declaration', () => {
+    const text = fixture('seed-kube-dns.nft-save.txt');
+    const analysis = analyze(text);
+    const jumpLine = lineOf(text, '-j KUBE-SVC-ERIFXISQEP7F7OF4');
+    const column = text.split('\n')[jumpLine]!.indexOf('KUBE-SVC-ERIFXISQEP7F7OF4') + 3;
+    const occurrence = occurrenceAt(analysis, jumpLine, column)!;
+    assert.equal(occurrence.role, 'jump');
+    assert.deepEqual(definitionOf(analysis, occurrence.node)!.span, { line: 10, start: 1, end: 26 });
+  });
+});
