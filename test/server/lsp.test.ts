@@ -18,7 +18,9 @@ import {
   RenameRequest,
   WorkspaceSymbolRequest,
 } from 'vscode-languageserver-protocol/node';
-import { fixture, marked } from '../support/fixtures';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { fixture, marked, repoRoot } from '../support/fixtures';
 import { LspSession } from '../support/lspClient';
 
 const SEED_URI = 'file:///dumps/seed-kube-dns.nft-save.txt';
@@ -265,5 +267,21 @@ describe('diagnostics over JSON-RPC', () => {
     } finally {
       await quiet.stop();
     }
+  });
+});
+
+describe('the netfilter-language-server command', () => {
+  const bin = path.join(repoRoot, 'dist', 'server.js');
+
+  it('prints its usage with --help', () => {
+    const result = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+    assert.equal(result.status, 0);
+    assert.match(result.stdout, /^Usage: netfilter-language-server --stdio/);
+  });
+
+  it('refuses to start without a transport, and says which to choose', () => {
+    const result = spawnSync(process.execPath, [bin], { encoding: 'utf8' });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /choose a transport: --stdio, --node-ipc or --socket=PORT/);
   });
 });

@@ -19,7 +19,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { repoRoot } from './fixtures';
 
-/** The real language server in a child process, spoken to over JSON-RPC on stdio. */
+/** The bundled language server (the `netfilter-language-server` bin) in a child process, spoken to over JSON-RPC on stdio. */
 export class LspSession {
   readonly connection: ProtocolConnection;
   private readonly process: ChildProcess;
@@ -29,7 +29,7 @@ export class LspSession {
   settings: Record<string, unknown> = {};
 
   private constructor() {
-    this.process = spawn(process.execPath, [path.join(repoRoot, 'out', 'server', 'src', 'main.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.process = spawn(process.execPath, [path.join(repoRoot, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.process.stderr!.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
     this.connection = createProtocolConnection(new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!));
     this.connection.onNotification(PublishDiagnosticsNotification.type, (params) => {
