@@ -27,7 +27,12 @@ export type DiagnosticCode =
   | 'unused-chain'
   | 'jump-cycle'
   | 'builtin-target-option'
-  | 'not-iptables';
+  | 'not-iptables'
+  | 'sep-without-dnat'
+  | 'orphan-endpoint'
+  | 'no-endpoints'
+  | 'skewed-probability'
+  | 'bad-probability';
 
 export interface Diagnostic {
   span: Span;
