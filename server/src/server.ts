@@ -3,6 +3,7 @@ import {
   type CallHierarchyItem,
   type CallHierarchyOutgoingCallsParams,
   type CancellationToken,
+  CodeLensRefreshRequest,
   type Connection,
   DidChangeConfigurationNotification,
   ErrorCodes,
@@ -23,11 +24,15 @@ import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
 import { definition, documentHighlights, references } from './features/navigation';
 import { prepareRename, rename } from './features/rename';
+import { codeLenses, inlayHints, servicesResult } from './features/services';
 import { documentSymbols, workspaceSymbols } from './features/symbols';
+import { InventoryError, parsePodInventory, type PodInventory } from './kube/inventory';
+import { PodInventoryNotification, ServicesRequest } from './protocol';
 
 /** Settings under `netfilterExplorer.*` that the server reads. */
 interface ServerSettings {
   diagnostics?: { unusedChains?: boolean; partialRestoreFiles?: 'auto' | DumpForm };
+  hints?: { endpointShares?: boolean };
 }
 
 /** Diagnostics wait this long after the last edit, so a burst of typing is analysed once. */
@@ -39,8 +44,12 @@ export function startServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
   const cache = new AnalysisCache();
   let diagnosticSettings: DiagnosticSettings = { unusedChains: true };
+  let shareHints = true;
+  let pods: PodInventory | undefined;
   let canPullConfiguration = false;
   let canRegisterConfiguration = false;
+  let canRefreshInlayHints = false;
+  let canRefreshCodeLenses = false;
   const pendingDiagnostics = new Map<string, NodeJS.Timeout>();
 
   /**
@@ -95,6 +104,11 @@ export function startServer(connection: Connection): void {
     if (!canPullConfiguration) return;
     const settings = ((await connection.workspace.getConfiguration('netfilterExplorer')) ?? {}) as ServerSettings;
     diagnosticSettings = { unusedChains: settings.diagnostics?.unusedChains ?? true };
+    const hints = settings.hints?.endpointShares ?? true;
+    if (hints !== shareHints) {
+      shareHints = hints;
+      refreshDerivedViews();
+    }
     const form = settings.diagnostics?.partialRestoreFiles;
     const next = form === 'save' || form === 'restore' ? form : undefined;
     if (next !== cache.form) {
@@ -107,6 +121,12 @@ export function startServer(connection: Connection): void {
     return (error) => connection.console.error(`${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   }
 
+  /** Asks the client to fetch inlay hints and code lenses again after pods or settings changed. */
+  function refreshDerivedViews(): void {
+    if (canRefreshInlayHints) connection.languages.inlayHint.refresh().catch(logFailure('refreshing inlay hints'));
+    if (canRefreshCodeLenses) connection.sendRequest(CodeLensRefreshRequest.type).catch(logFailure('refreshing code lenses'));
+  }
+
   function reloadSettings(): void {
     loadSettings()
       .then(() => documents.all().forEach((d) => scheduleDiagnostics(d, 0)))
@@ -116,6 +136,8 @@ export function startServer(connection: Connection): void {
   connection.onInitialize((params): InitializeResult => {
     canPullConfiguration = params.capabilities.workspace?.configuration === true;
     canRegisterConfiguration = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
+    canRefreshInlayHints = params.capabilities.workspace?.inlayHint?.refreshSupport === true;
+    canRefreshCodeLenses = params.capabilities.workspace?.codeLens?.refreshSupport === true;
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -129,6 +151,8 @@ export function startServer(connection: Connection): void {
         completionProvider: { triggerCharacters: [' '] },
         renameProvider: { prepareProvider: true },
         foldingRangeProvider: true,
+        inlayHintProvider: true,
+        codeLensProvider: { resolveProvider: false },
       },
       serverInfo: { name: 'netfilter-language-server', version: '0.1.0' },
     };
@@ -156,7 +180,25 @@ export function startServer(connection: Connection): void {
   connection.onReferences(handle('references', (a, p, d) => references(a, d.uri, p.position, p.context.includeDeclaration)));
   connection.onDocumentHighlight(handle('documentHighlight', (a, p) => documentHighlights(a, p.position)));
   connection.onDocumentSymbol(handle('documentSymbol', (a) => documentSymbols(a)));
-  connection.onHover(handle('hover', (a, p) => hover(a, p.position)));
+  connection.onHover(handle('hover', (a, p) => hover(a, p.position, pods)));
+  connection.languages.inlayHint.on(handle('inlayHint', (a, p) => (shareHints ? inlayHints(a, p.range) : [])));
+  connection.onCodeLens(handle('codeLens', (a, _p, d) => codeLenses(a, d.uri, pods)));
+  connection.onRequest(ServicesRequest, handle('services', (a, _p, d) => servicesResult(a, d.uri, d.version, pods)));
+  connection.onNotification(PodInventoryNotification, (params) => {
+    if (params.source === null || params.text === undefined) {
+      pods = undefined;
+    } else {
+      try {
+        pods = parsePodInventory(params.text, params.source);
+        connection.console.info(`Pod inventory: ${pods.podCount} pods with ${pods.byIp.size} IPs from ${params.source}.`);
+      } catch (error) {
+        pods = undefined;
+        const message = error instanceof InventoryError ? error.message : `Could not read the pod inventory ${params.source}: ${String(error)}`;
+        connection.window.showWarningMessage(message);
+      }
+    }
+    refreshDerivedViews();
+  });
   connection.onCompletion(handle('completion', (a, p, d) => {
     const line = d.getText({ start: { line: p.position.line, character: 0 }, end: { line: p.position.line + 1, character: 0 } }).replace(/\r?\n$/, '');
     return completion(a, p.position, line);

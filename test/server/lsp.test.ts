@@ -85,7 +85,20 @@ describe('the language server over JSON-RPC, on the seed kube-dns dump', () => {
     const cursor = seedAt('-j KUBE-SVC-ERIFXISQEP7F7OF4', 0, 8);
     const hover = await lsp.connection.sendRequest(HoverRequest.type, { textDocument: { uri: SEED_URI }, position: cursor });
     const value = (hover?.contents as MarkupContent).value;
-    assert.equal(value.split('\n')[0], '**KUBE-SVC-ERIFXISQEP7F7OF4** — user chain in table `nat`');
+    const [service, chain] = value.split('\n\n---\n\n');
+    assert.equal(service, [
+      '**Service `kube-system/kube-dns:dns-tcp`** (TCP)',
+      '',
+      'SVC chain — cluster traffic: picks one of all endpoints',
+      '',
+      'Entered by: cluster IP 10.96.0.10:53/TCP',
+      '',
+      '| endpoint | share | pod |',
+      '|---|---|---|',
+      '| 10.32.0.3:53 | 50 % |  |',
+      '| 10.32.0.4:53 | 50 % |  |',
+    ].join('\n'));
+    assert.equal(chain!.split('\n')[0], '**KUBE-SVC-ERIFXISQEP7F7OF4** — user chain in table `nat`');
     assert.match(value, /^2 rules · declared on line 11$/m);
     assert.match(value, /^Jumped to from: `KUBE-SERVICES`$/m);
     assert.match(value, /^Jumps to: `KUBE-SEP-S4MK5EVI7CLHCCS6`, `KUBE-SEP-ZT5TVM6PMFDFQAMO`$/m);

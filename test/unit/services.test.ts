@@ -272,7 +272,7 @@ describe('effective probabilities', () => {
   it('a skewed split is reported with the share each endpoint gets instead', () => {
     const model = serviceModelOf(analyze(threeEndpoints('0.60000000000', '0.50000000000')));
     assert.deepEqual(model.diagnostics.map((d) => [d.code, d.span.line]), [['skewed-probability', 10]]);
-    assert.match(model.diagnostics[0]!.message, /kube-proxy gives rule 1 of 'KUBE-SVC-ABCDEFGHIJKLMNOP' the probability 0.3333333333, here it is 0.60000000009, so its endpoint gets 60.0 % instead of 33.3 %/);
+    assert.match(model.diagnostics[0]!.message, /kube-proxy gives rule 1 of 'KUBE-SVC-ABCDEFGHIJKLMNOP' the probability 0.3333333333, here it is 0.60000000009, so its endpoint gets 60 % instead of 33.3 %/);
   });
 
   it('a probability above 1 is an error and the rule is taken as never matching', () => {

@@ -2,7 +2,9 @@ import { type Hover, MarkupKind, type Position } from 'vscode-languageserver';
 import { type Analysis, occurrenceAt } from '../core/analysis';
 import type { ChainNode, Jump } from '../core/graph';
 import { STANDARD_TARGETS, TARGET_EXTENSIONS, type Counters } from '../core/ruleset';
+import type { PodInventory } from '../kube/inventory';
 import { isInside, toRange } from './ranges';
+import { addressHover, kubeChainMarkdown } from './services';
 
 const NAMES_SHOWN = 10;
 
@@ -62,11 +64,15 @@ export function chainHoverMarkdown(analysis: Analysis, node: ChainNode): string 
   return lines.join('\n');
 }
 
-export function hover(analysis: Analysis, position: Position): Hover | null {
+export function hover(analysis: Analysis, position: Position, pods: PodInventory | undefined): Hover | null {
   const occurrence = occurrenceAt(analysis, position.line, position.character);
   if (occurrence) {
-    return { contents: { kind: MarkupKind.Markdown, value: chainHoverMarkdown(analysis, occurrence.node) }, range: toRange(occurrence.span) };
+    const kube = kubeChainMarkdown(analysis, occurrence.node, pods);
+    const chain = chainHoverMarkdown(analysis, occurrence.node);
+    return { contents: { kind: MarkupKind.Markdown, value: kube ? `${kube}\n\n---\n\n${chain}` : chain }, range: toRange(occurrence.span) };
   }
+  const address = addressHover(analysis, position, pods);
+  if (address) return { contents: { kind: MarkupKind.Markdown, value: address.markdown }, range: address.range };
   const located = analysis.rulesByLine[position.line];
   const target = located?.rule.target;
   if (target && isInside(position, { line: position.line, start: target.start, end: target.end })) {

@@ -19,8 +19,9 @@ export function kubeProxyProbability(index: number, count: number): number {
   return kernelProbability((1 / (count - index)).toFixed(10))!;
 }
 
+/** A share as a percentage for people: 50 %, 33.3 %, 8.33 %, 0.012 %. */
 export function formatShare(share: number): string {
   const percent = share * 100;
-  if (percent === 0 || percent === 100) return `${percent} %`;
-  return `${percent >= 10 ? percent.toFixed(1) : percent >= 1 ? percent.toFixed(2) : percent.toPrecision(2)} %`;
+  const text = percent >= 10 ? percent.toFixed(1) : percent >= 1 ? percent.toFixed(2) : percent === 0 ? '0' : percent.toPrecision(2);
+  return `${text.includes('.') ? text.replace(/\.?0+$/, '') : text} %`;
 }

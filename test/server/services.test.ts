@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CodeLensRequest, HoverRequest, InlayHintRequest, type MarkupContent } from 'vscode-languageserver-protocol/node';
+import { PodInventoryNotification, ServicesRequest } from '../../server/src/protocol';
+import { fixture, marked } from '../support/fixtures';
+import { LspSession } from '../support/lspClient';
+
+const URI = 'file:///dumps/seed-kube-dns.nft-save.txt';
+const seed = fixture('seed-kube-dns.nft-save.txt');
+
+function at(word: string, offset = 3) {
+  const index = seed.indexOf(word);
+  assert.ok(index >= 0, word);
+  return marked(seed.slice(0, index + offset) + '┃' + seed.slice(index + offset));
+}
+
+const PODS = JSON.stringify({
+  kind: 'List',
+  items: [
+    { metadata: { name: 'coredns-5d78c9869d-4xk2p', namespace: 'kube-system' }, spec: { nodeName: 'node-1' }, status: { podIP: '10.32.0.3' } },
+    { metadata: { name: 'coredns-5d78c9869d-9qz7m', namespace: 'kube-system' }, spec: { nodeName: 'node-2' }, status: { podIP: '10.32.0.4' } },
+  ],
+});
+
+describe('services in the editor, over JSON-RPC, on the seed kube-dns dump', () => {
+  let lsp: LspSession;
+  before(async () => {
+    lsp = await LspSession.start();
+    await lsp.open(URI, seed);
+  });
+  after(async () => lsp.stop());
+
+  async function hoverText(position: { line: number; character: number }): Promise<string> {
+    const hover = await lsp.connection.sendRequest(HoverRequest.type, { textDocument: { uri: URI }, position });
+    return (hover?.contents as MarkupContent | undefined)?.value ?? '';
+  }
+
+  it('hovering KUBE-SEP-S4MK5EVI7CLHCCS6 shows the endpoint 10.32.0.3:53, its 50 % share and its service', async () => {
+    const text = await hoverText(at(':KUBE-SEP-S4MK5EVI7CLHCCS6'));
+    const service = text.split('\n\n---\n\n')[0]!;
+    assert.equal(service, [
+      '**Service `kube-system/kube-dns:dns-tcp`** (TCP)',
+      '',
+      'Endpoint **10.32.0.3:53**',
+      '',
+      'Pod: unknown (set `netfilterExplorer.podInventory` to a `kubectl get pods -A -o json` file to see pod names)',
+      '',
+      'Share: 50 % of cluster IP 10.96.0.10:53/TCP',
+    ].join('\n'));
+  });
+
+  it('hovering the cluster IP 10.96.0.10/32 names the service and where its traffic goes', async () => {
+    const text = await hoverText(at('10.96.0.10/32', 2));
+    assert.equal(text, '**cluster IP 10.96.0.10:53/TCP** of service `kube-system/kube-dns:dns-tcp` → 10.32.0.3:53 50 %, 10.32.0.4:53 50 %');
+  });
+
+  it('shows the effective share after --probability and after the fall-through jump', async () => {
+    const hints = await lsp.connection.sendRequest(InlayHintRequest.type, { textDocument: { uri: URI }, range: { start: { line: 0, character: 0 }, end: { line: 22, character: 0 } } });
+    assert.deepEqual(hints?.map((h) => [h.position.line, h.position.character, h.label]), [[19, 135, '≈ 50 %'], [20, 109, '≈ 50 %']]);
+  });
+
+  it('puts code lenses above the service and endpoint chains', async () => {
+    const lenses = await lsp.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri: URI } });
+    assert.deepEqual(lenses?.map((l) => [l.range.start.line, l.command?.title]), [
+      [7, 'kube-system/kube-dns:dns-tcp → 10.32.0.3:53 · 50 %'],
+      [7, '3 references'],
+      [8, 'kube-system/kube-dns:dns-tcp → 10.32.0.4:53 · 50 %'],
+      [8, '3 references'],
+      [10, 'kube-system/kube-dns:dns-tcp · 2 endpoints'],
+      [10, '3 references'],
+    ]);
+  });
+
+  it('answers the services request with the tree the Services view shows', async () => {
+    const result = await lsp.connection.sendRequest(ServicesRequest, { textDocument: { uri: URI } });
+    assert.equal(result?.services.length, 1);
+    const service = result!.services[0]!;
+    assert.deepEqual([service.title, service.protocol, service.hashConfirmed, service.endpointCount, service.skewed], ['kube-system/kube-dns:dns-tcp', 'TCP', true, 2, false]);
+    const entry = service.entries[0]!;
+    assert.equal(entry.title, 'cluster IP 10.96.0.10:53/TCP');
+    assert.deepEqual(entry.ruleRange, { start: { line: 18, character: 0 }, end: { line: 18, character: 150 } });
+    assert.deepEqual(entry.chain?.range, { start: { line: 10, character: 1 }, end: { line: 10, character: 26 } });
+    assert.deepEqual(entry.endpoints.map((e) => [e.ip, e.port, e.share, e.chain.name, e.chain.range.start.line]), [
+      ['10.32.0.3', 53, 0.5, 'KUBE-SEP-S4MK5EVI7CLHCCS6', 7],
+      ['10.32.0.4', 53, 0.5, 'KUBE-SEP-ZT5TVM6PMFDFQAMO', 8],
+    ]);
+    assert.equal(result!.podSource, null);
+  });
+
+  it('names the pods once an inventory arrives', async () => {
+    await lsp.connection.sendNotification(PodInventoryNotification, { source: 'pods.json', text: PODS });
+    const text = await hoverText(at(':KUBE-SEP-S4MK5EVI7CLHCCS6'));
+    assert.match(text, /^Pod: \*\*kube-system\/coredns-5d78c9869d-4xk2p\*\* on node node-1$/m);
+    const result = await lsp.connection.sendRequest(ServicesRequest, { textDocument: { uri: URI } });
+    assert.deepEqual(result?.services[0]?.entries[0]?.endpoints.map((e) => e.pod?.name), ['coredns-5d78c9869d-4xk2p', 'coredns-5d78c9869d-9qz7m']);
+    assert.equal(result?.podSource, 'pods.json');
+    await lsp.connection.sendNotification(PodInventoryNotification, { source: null });
+    assert.match(await hoverText(at(':KUBE-SEP-S4MK5EVI7CLHCCS6')), /^Pod: unknown/m);
+  });
+});
+
+describe('service diagnostics over JSON-RPC', () => {
+  it('kube-proxy overall rules: svc6 has no endpoints, on its REJECT rule (line 9)', async () => {
+    const lsp = await LspSession.start();
+    try {
+      const uri = 'file:///dumps/overall.rules';
+      await lsp.open(uri, fixture('k8s-overall-modern.rules'));
+      const diagnostics = await lsp.diagnosticsFor(uri, 1);
+      assert.deepEqual(diagnostics.map((d) => [d.range.start.line, d.code, d.severity]), [[8, 'no-endpoints', 3]]);
+    } finally {
+      await lsp.stop();
+    }
+  });
+});
