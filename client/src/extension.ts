@@ -1,8 +1,18 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { PodInventorySource } from './pods';
 
 let client: LanguageClient | undefined;
+
+interface LspLocation {
+  uri: string;
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+}
+
+function toRange(range: LspLocation['range']): vscode.Range {
+  return new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
+}
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
@@ -18,7 +28,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     outputChannel,
   };
   client = new LanguageClient('netfilterExplorer', 'Netfilter Explorer', serverOptions, clientOptions);
+
+  // Code lenses of the server carry plain LSP locations; the references peek wants VS Code's types.
+  context.subscriptions.push(
+    vscode.commands.registerCommand('netfilterExplorer.showReferences', (uri: string, position: { line: number; character: number }, locations: LspLocation[]) =>
+      vscode.commands.executeCommand(
+        'editor.action.showReferences',
+        vscode.Uri.parse(uri),
+        new vscode.Position(position.line, position.character),
+        locations.map((l) => new vscode.Location(vscode.Uri.parse(l.uri), toRange(l.range))),
+      ),
+    ),
+  );
+
   await client.start();
+  const pods = new PodInventorySource(client, outputChannel);
+  context.subscriptions.push(pods);
+  await pods.loadFromSetting();
 }
 
 export async function deactivate(): Promise<void> {

@@ -77,3 +77,55 @@ export interface PodInventoryParams {
 
 /** Pods to name endpoints with: the text of `kubectl get pods -A -o json` or `-o wide`. */
 export const PodInventoryNotification = new NotificationType<PodInventoryParams>('netfilterExplorer/podInventory');
+
+export interface ChainItem {
+  name: string;
+  builtin: boolean;
+  /** ACCEPT / DROP for built-in chains. */
+  policy: string | null;
+  counters: { packets: number; bytes: number } | null;
+  /** Declaration, or first rule when undeclared. */
+  range: Range;
+  ruleCount: number;
+  /** How many rules jump or go to it. */
+  incoming: number;
+  /** The service it belongs to, for KUBE-SVC/SVL/EXT/FW/SEP chains: `kube-system/kube-dns:dns-tcp`. */
+  service: string | null;
+}
+
+export interface TableItem {
+  name: string;
+  range: Range;
+  chains: ChainItem[];
+}
+
+export interface ChainsResult {
+  uri: string;
+  version: number;
+  tables: TableItem[];
+}
+
+/** Tables and their chains, for the Chains view; rules come with ChainRulesRequest when a chain is expanded. */
+export const ChainsRequest = new RequestType<ServicesParams, ChainsResult | null, void>('netfilterExplorer/chains');
+
+export interface ChainRulesParams {
+  textDocument: { uri: string };
+  table: string;
+  chain: string;
+}
+
+export interface RuleItem {
+  line: number;
+  range: Range;
+  /** The rule without `-A CHAIN`: `-d 10.96.0.10/32 -p tcp ... -j KUBE-SVC-...`. */
+  text: string;
+  comment: string | null;
+  target: string | null;
+  /** The target is a chain of the same table (expandable), not a verdict or extension. */
+  targetIsChain: boolean;
+  counters: { packets: number; bytes: number } | null;
+  /** The endpoint share this rule gives, in a service chain (`0.5`), else null. */
+  share: number | null;
+}
+
+export const ChainRulesRequest = new RequestType<ChainRulesParams, RuleItem[] | null, void>('netfilterExplorer/chainRules');

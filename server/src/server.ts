@@ -18,6 +18,7 @@ import { AnalysisCache } from './analysisCache';
 import type { Analysis } from './core/analysis';
 import type { DumpForm } from './core/ruleset';
 import { incomingCalls, outgoingCalls, prepareCallHierarchy } from './features/callHierarchy';
+import { chainRules, chainsResult } from './features/chains';
 import { completion } from './features/completion';
 import { diagnostics, type DiagnosticSettings } from './features/diagnostics';
 import { foldingRanges } from './features/folding';
@@ -27,7 +28,7 @@ import { prepareRename, rename } from './features/rename';
 import { codeLenses, inlayHints, servicesResult } from './features/services';
 import { documentSymbols, workspaceSymbols } from './features/symbols';
 import { InventoryError, parsePodInventory, type PodInventory } from './kube/inventory';
-import { PodInventoryNotification, ServicesRequest } from './protocol';
+import { ChainRulesRequest, ChainsRequest, PodInventoryNotification, ServicesRequest } from './protocol';
 
 /** Settings under `netfilterExplorer.*` that the server reads. */
 interface ServerSettings {
@@ -184,6 +185,8 @@ export function startServer(connection: Connection): void {
   connection.languages.inlayHint.on(handle('inlayHint', (a, p) => (shareHints ? inlayHints(a, p.range) : [])));
   connection.onCodeLens(handle('codeLens', (a, _p, d) => codeLenses(a, d.uri, pods)));
   connection.onRequest(ServicesRequest, handle('services', (a, _p, d) => servicesResult(a, d.uri, d.version, pods)));
+  connection.onRequest(ChainsRequest, handle('chains', (a, _p, d) => chainsResult(a, d.uri, d.version)));
+  connection.onRequest(ChainRulesRequest, handle('chainRules', (a, p, d) => chainRules(a, p.table, p.chain, (line) => d.getText({ start: { line, character: 0 }, end: { line, character: Number.MAX_SAFE_INTEGER } }))));
   connection.onNotification(PodInventoryNotification, (params) => {
     if (params.source === null || params.text === undefined) {
       pods = undefined;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CodeLensRequest, HoverRequest, InlayHintRequest, type MarkupContent } from 'vscode-languageserver-protocol/node';
-import { PodInventoryNotification, ServicesRequest } from '../../server/src/protocol';
+import { ChainRulesRequest, ChainsRequest, PodInventoryNotification, ServicesRequest } from '../../server/src/protocol';
 import { fixture, marked } from '../support/fixtures';
 import { LspSession } from '../support/lspClient';
 
@@ -107,6 +107,33 @@ describe('service diagnostics over JSON-RPC', () => {
       await lsp.open(uri, fixture('k8s-overall-modern.rules'));
       const diagnostics = await lsp.diagnosticsFor(uri, 1);
       assert.deepEqual(diagnostics.map((d) => [d.range.start.line, d.code, d.severity]), [[8, 'no-endpoints', 3]]);
+    } finally {
+      await lsp.stop();
+    }
+  });
+});
+
+describe('the chains requests behind the Chains view', () => {
+  it('list tables and chains, and a chain expanded into its rules with jumps and shares', async () => {
+    const lsp = await LspSession.start();
+    try {
+      await lsp.open(URI, seed);
+      const chains = await lsp.connection.sendRequest(ChainsRequest, { textDocument: { uri: URI } });
+      assert.deepEqual(chains?.tables.map((t) => t.name), ['nat']);
+      const byName = new Map(chains!.tables[0]!.chains.map((c) => [c.name, c]));
+      assert.equal(byName.size, 9);
+      assert.deepEqual(byName.get('PREROUTING'), { name: 'PREROUTING', builtin: true, policy: 'ACCEPT', counters: { packets: 0, bytes: 0 }, range: { start: { line: 2, character: 1 }, end: { line: 2, character: 11 } }, ruleCount: 1, incoming: 0, service: null });
+      assert.equal(byName.get('KUBE-SEP-S4MK5EVI7CLHCCS6')?.service, 'kube-system/kube-dns:dns-tcp');
+      assert.equal(byName.get('KUBE-SERVICES')?.incoming, 2);
+
+      const services = await lsp.connection.sendRequest(ChainRulesRequest, { textDocument: { uri: URI }, table: 'nat', chain: 'KUBE-SERVICES' });
+      assert.deepEqual(services?.map((r) => [r.line, r.target, r.targetIsChain, r.comment]), [[18, 'KUBE-SVC-ERIFXISQEP7F7OF4', true, 'kube-system/kube-dns:dns-tcp cluster IP']]);
+      assert.equal(services?.[0]?.text, '-d 10.96.0.10/32 -p tcp -m comment --comment "kube-system/kube-dns:dns-tcp cluster IP" -m tcp --dport 53 -j KUBE-SVC-ERIFXISQEP7F7OF4');
+      const svc = await lsp.connection.sendRequest(ChainRulesRequest, { textDocument: { uri: URI }, table: 'nat', chain: 'KUBE-SVC-ERIFXISQEP7F7OF4' });
+      assert.deepEqual(svc?.map((r) => [r.target, r.share]), [['KUBE-SEP-S4MK5EVI7CLHCCS6', 0.5], ['KUBE-SEP-ZT5TVM6PMFDFQAMO', 0.5]]);
+      const dnat = await lsp.connection.sendRequest(ChainRulesRequest, { textDocument: { uri: URI }, table: 'nat', chain: 'KUBE-SEP-S4MK5EVI7CLHCCS6' });
+      assert.deepEqual(dnat?.map((r) => [r.target, r.targetIsChain]), [['KUBE-MARK-MASQ', true], ['DNAT', false]]);
+      assert.equal(await lsp.connection.sendRequest(ChainRulesRequest, { textDocument: { uri: URI }, table: 'nat', chain: 'NOPE' }), null);
     } finally {
       await lsp.stop();
     }
