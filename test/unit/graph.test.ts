@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyze, definitionOf, occurrenceAt } from '../../server/src/core/analysis';
+import { analyze, definitionOf, occurrenceAt, occurrencesOf } from '../../server/src/core/analysis';
 import { buildChainGraph } from '../../server/src/core/graph';
 import { parseRuleset } from '../../server/src/core/parser';
 import { fixture, lineOf } from '../support/fixtures';
@@ -133,7 +133,7 @@ describe('where a chain is named', () => {
     const text = fixture('k8s-overall-modern.rules');
     const analysis = analyze(text);
     const fwNode = analysis.graph.tables.find((t) => t.table.name === 'nat')!.nodes.get('KUBE-SEP-I77PXRDZVX7PMWMN')!;
-    const roles = analysis.occurrencesByNode.get(fwNode)!.map((o) => [o.role, o.span.line]);
+    const roles = occurrencesOf(analysis, fwNode).map((o) => [o.role, o.span.line]);
     assert.deepEqual(roles, [
       ['declaration', lineOf(text, ':KUBE-SEP-I77PXRDZVX7PMWMN')],
       ['rule', lineOf(text, '-A KUBE-SEP-I77PXRDZVX7PMWMN -m comment --comment ns5/svc5:p80 -s')],
@@ -152,6 +152,6 @@ describe('where a chain is named', () => {
     const column = text.split('\n')[jumpLine]!.indexOf('KUBE-SVC-ERIFXISQEP7F7OF4') + 3;
     const occurrence = occurrenceAt(analysis, jumpLine, column)!;
     assert.equal(occurrence.role, 'jump');
-    assert.deepEqual(definitionOf(analysis, occurrence.node)!.span, { line: 10, start: 1, end: 26 });
+    assert.deepEqual(definitionOf(occurrence.node)!.span, { line: 10, start: 1, end: 26 });
   });
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseRuleset } from '../../server/src/core/parser';
-import { ruleOptionValue, type Rule, type Ruleset } from '../../server/src/core/ruleset';
+import type { Rule, Ruleset } from '../../server/src/core/ruleset';
+import { ruleOption, ruleSpec } from '../../server/src/core/ruleSpec';
 import { splitArgs } from '../../server/src/core/scanner';
 import { fixture, iptablesFixtureNames } from '../support/fixtures';
 
@@ -12,7 +13,8 @@ function chainOf(ruleset: Ruleset, table: string, chain: string) {
 }
 
 function optionValues(rule: Rule, key: string): string[] | undefined {
-  for (const match of [...rule.matches, ...(rule.target ? [{ options: rule.target.options }] : [])]) {
+  const spec = ruleSpec(rule);
+  for (const match of [...spec.matches, { options: spec.targetOptions }]) {
     for (const option of match.options) if (option.key === key) return option.values.map((v) => v.text);
   }
   return undefined;
@@ -87,7 +89,7 @@ describe('the seed kube-dns dump (iptables-nft-save)', () => {
     assert.deepEqual(optionValues(rule, 'protocol'), ['tcp']);
     assert.deepEqual(optionValues(rule, 'dport'), ['53']);
     assert.equal(rule.comment, 'kube-system/kube-dns:dns-tcp cluster IP');
-    assert.deepEqual(rule.matches.map((m) => m.module), ['', 'comment', 'tcp']);
+    assert.deepEqual(ruleSpec(rule).matches.map((m) => m.module), ['', 'comment', 'tcp']);
     assert.deepEqual(rule.target && { name: rule.target.name, kind: rule.target.kind, start: rule.target.start, end: rule.target.end }, {
       name: 'KUBE-SVC-ERIFXISQEP7F7OF4', kind: 'jump', start: 125, end: 150,
     });
@@ -96,17 +98,17 @@ describe('the seed kube-dns dump (iptables-nft-save)', () => {
 
   it('reads the statistic match of the first endpoint rule as written (0.50000000000)', () => {
     const [first, second] = chainOf(ruleset, 'nat', 'KUBE-SVC-ERIFXISQEP7F7OF4').rules;
-    const statistic = first!.matches.find((m) => m.module === 'statistic')!;
+    const statistic = ruleSpec(first).matches.find((m) => m.module === 'statistic')!;
     assert.deepEqual(statistic.options.map((o) => [o.key, o.values.map((v) => v.text)]), [['mode', ['random']], ['probability', ['0.50000000000']]]);
     assert.equal(first!.target!.name, 'KUBE-SEP-S4MK5EVI7CLHCCS6');
     assert.equal(second!.target!.name, 'KUBE-SEP-ZT5TVM6PMFDFQAMO');
-    assert.equal(second!.matches.some((m) => m.module === 'statistic'), false);
+    assert.equal(ruleSpec(second).matches.some((m) => m.module === 'statistic'), false);
   });
 
   it('gives DNAT its --to-destination as a target option', () => {
     const dnat = chainOf(ruleset, 'nat', 'KUBE-SEP-S4MK5EVI7CLHCCS6').rules[1]!;
     assert.equal(dnat.target!.name, 'DNAT');
-    assert.deepEqual(dnat.target!.options.map((o) => [o.name, o.values.map((v) => v.text)]), [['--to-destination', ['10.32.0.3:53']]]);
+    assert.deepEqual(ruleSpec(dnat).targetOptions.map((o) => [o.name, o.values.map((v) => v.text)]), [['--to-destination', ['10.32.0.3:53']]]);
   });
 });
 
@@ -137,14 +139,14 @@ describe('forms of the same rules', () => {
     assert.deepEqual(optionValues(nodePort, 'destination'), ['127.0.0.0/8']);
     assert.deepEqual(optionValues(nodePort, 'protocol'), ['tcp']);
     // -p and -d after `-m tcp` still belong to the rule itself.
-    assert.deepEqual(nodePort.matches[0]!.options.map((o) => o.key), ['protocol', 'destination']);
+    assert.deepEqual(ruleSpec(nodePort).matches[0]!.options.map((o) => o.key), ['protocol', 'destination']);
     assert.deepEqual(optionValues(nodePort, 'nfacct-name'), ['localhost_nps_accepted_pkts']);
   });
 
   it('keeps `! -s` negation and a rule without a target', () => {
     const ruleset = parseRuleset(fixture('k8s-overall-modern.rules'));
     const masq = chainOf(ruleset, 'nat', 'KUBE-SVC-4SW47YFZTEDKD3PK').rules[0]!;
-    const source = ruleOptionValue(masq, 'source')!;
+    const source = ruleOption(masq, 'source')!;
     assert.equal(source.negated, true);
     assert.deepEqual(source.values.map((v) => v.text), ['10.0.0.0/8']);
     const fw = chainOf(ruleset, 'nat', 'KUBE-FW-NUKIZ6OKUXPJNT4C').rules[1]!;
@@ -155,7 +157,7 @@ describe('forms of the same rules', () => {
   it('reads the session affinity options of -m recent', () => {
     const ruleset = parseRuleset(fixture('k8s-overall-modern.rules'));
     const affinity = chainOf(ruleset, 'nat', 'KUBE-SVC-NUKIZ6OKUXPJNT4C').rules[1]!;
-    const recent = affinity.matches.find((m) => m.module === 'recent')!;
+    const recent = ruleSpec(affinity).matches.find((m) => m.module === 'recent')!;
     assert.deepEqual(recent.options.map((o) => [o.key, o.values.map((v) => v.text)]), [
       ['name', ['KUBE-SEP-I77PXRDZVX7PMWMN']], ['rcheck', []], ['seconds', ['10800']], ['reap', []],
     ]);
@@ -165,9 +167,9 @@ describe('forms of the same rules', () => {
     const ruleset = parseRuleset('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s ! 10.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP\nCOMMIT\n');
     assert.deepEqual(errors(ruleset), []);
     const rule = ruleset.tables[0]!.rules[0]!;
-    assert.equal(ruleOptionValue(rule, 'source')!.negated, true);
-    assert.deepEqual(ruleOptionValue(rule, 'source')!.values.map((v) => v.text), ['10.0.0.0/8']);
-    assert.equal(ruleOptionValue(rule, 'ctstate')!.negated, true);
+    assert.equal(ruleOption(rule, 'source')!.negated, true);
+    assert.deepEqual(ruleOption(rule, 'source')!.values.map((v) => v.text), ['10.0.0.0/8']);
+    assert.equal(ruleOption(rule, 'ctstate')!.negated, true);
   });
 
   it('reads an IPv6 dump with a bracketed DNAT destination', () => {

@@ -1,4 +1,4 @@
-import { buildChainGraph, type ChainGraph, type ChainNode } from './graph';
+import { buildChainGraph, type ChainGraph, type ChainNode, type TableGraph } from './graph';
 import { parseRuleset, type ParseOptions } from './parser';
 import type { Diagnostic, Rule, Ruleset, Span, Table } from './ruleset';
 
@@ -23,20 +23,21 @@ export interface ChainOccurrence {
   node: ChainNode;
 }
 
-export interface RuleLocation {
-  table: Table;
-  rule: Rule;
-}
-
-/** Everything the language features need about one version of a dump, computed once. */
+/**
+ * Everything the language features need about one version of a dump, computed once. Kept
+ * compact for dumps of a million lines: places where chains are named are found from the
+ * rules on demand rather than stored one object per name.
+ */
 export interface Analysis {
   ruleset: Ruleset;
   graph: ChainGraph;
   diagnostics: Diagnostic[];
-  /** Chain names on each line, left to right. */
-  occurrencesByLine: Array<ChainOccurrence[] | undefined>;
-  occurrencesByNode: Map<ChainNode, ChainOccurrence[]>;
-  rulesByLine: Array<RuleLocation | undefined>;
+  /** The rule on each line, if any. */
+  rulesByLine: Array<Rule | undefined>;
+  /** The chain each `:NAME` or `-N NAME` line declares. */
+  declarationsByLine: Map<number, ChainNode>;
+  /** Comment and `--name` mentions of chains, by chain; built on first use. */
+  mentions: Map<ChainNode, ChainOccurrence[]> | undefined;
 }
 
 const MENTION_RE = /[A-Za-z0-9][A-Za-z0-9_.:-]*/g;
@@ -44,110 +45,128 @@ const MENTION_RE = /[A-Za-z0-9][A-Za-z0-9_.:-]*/g;
 export function analyze(text: string, options: ParseOptions = {}): Analysis {
   const ruleset = parseRuleset(text, options);
   const graph = buildChainGraph(ruleset);
-  const occurrencesByLine: Array<ChainOccurrence[] | undefined> = new Array(ruleset.lineCount);
-  const occurrencesByNode = new Map<ChainNode, ChainOccurrence[]>();
-  const rulesByLine: Array<RuleLocation | undefined> = new Array(ruleset.lineCount);
-
-  const add = (node: ChainNode | undefined, span: Span, role: OccurrenceRole): void => {
-    if (!node) return;
-    const occurrence: ChainOccurrence = { span, role, node };
-    const onLine = occurrencesByLine[span.line];
-    if (onLine) onLine.push(occurrence);
-    else occurrencesByLine[span.line] = [occurrence];
-    const ofNode = occurrencesByNode.get(node);
-    if (ofNode) ofNode.push(occurrence);
-    else occurrencesByNode.set(node, [occurrence]);
-  };
-
-  for (const tableGraph of graph.tables) {
-    const { table, nodes } = tableGraph;
-    // Declarations first so that a chain's first occurrence is its definition.
-    for (const node of nodes.values()) {
-      if (node.chain.declaration) add(node, node.chain.declaration, 'declaration');
-    }
-    for (const command of table.chainCommands) {
-      if (command.chainSpan && command.chainName !== undefined && command.command !== 'new-chain') {
-        add(nodes.get(command.chainName), command.chainSpan, 'command');
-      }
-    }
-    for (const rule of table.rules) {
-      rulesByLine[rule.line] = { table, rule };
-      add(nodes.get(rule.chainName), rule.chainSpan, 'rule');
-      for (const match of rule.matches) {
-        if (match.module !== 'recent') continue;
-        for (const option of match.options) {
-          const value = option.values[0];
-          if (option.key === 'name' && value && !value.quoted) add(nodes.get(value.text), { line: rule.line, start: value.start, end: value.end }, 'mention');
-        }
-      }
-      const commentArg = rule.commentArg;
-      if (commentArg && rule.comment !== undefined && rule.comment.includes('KUBE-')) {
-        addCommentMentions(rule, commentArg.start, commentArg.end, tableGraph.nodes, add, text, ruleset);
-      }
-      const target = rule.target;
-      if (target) add(nodes.get(target.name), { line: rule.line, start: target.start, end: target.end }, target.kind);
-    }
+  const rulesByLine: Array<Rule | undefined> = new Array(ruleset.lineCount);
+  const declarationsByLine = new Map<number, ChainNode>();
+  for (const { table, nodes } of graph.tables) {
+    for (const rule of table.rules) rulesByLine[rule.line] = rule;
+    for (const node of nodes.values()) if (node.chain.declaration) declarationsByLine.set(node.chain.declaration.line, node);
   }
-  for (const onLine of occurrencesByLine) onLine?.sort((a, b) => a.span.start - b.span.start);
-
   return {
     ruleset,
     graph,
     diagnostics: [...ruleset.diagnostics, ...graph.diagnostics].sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start),
-    occurrencesByLine,
-    occurrencesByNode,
     rulesByLine,
+    declarationsByLine,
+    mentions: undefined,
   };
 }
 
-/** Chain names written in a comment (`... not accepted by KUBE-FW-NUKIZ6OKUXPJNT4C`) become references too. */
-function addCommentMentions(
-  rule: Rule,
-  start: number,
-  end: number,
-  nodes: Map<string, ChainNode>,
-  add: (node: ChainNode | undefined, span: Span, role: OccurrenceRole) => void,
-  text: string,
-  ruleset: Ruleset,
-): void {
-  const lineText = lineOf(text, rule.line, ruleset);
-  if (lineText === undefined) return;
-  const raw = lineText.slice(start, end);
-  MENTION_RE.lastIndex = 0;
-  for (let m = MENTION_RE.exec(raw); m; m = MENTION_RE.exec(raw)) {
-    const node = nodes.get(m[0]);
-    if (node) add(node, { line: rule.line, start: start + m.index, end: start + m.index + m[0].length }, 'mention');
+/** The table a line belongs to: the last one whose header is at or above it. */
+export function tableAtLine(analysis: Analysis, line: number): Table | undefined {
+  const tables = analysis.ruleset.tables;
+  let low = 0;
+  let high = tables.length - 1;
+  let found: Table | undefined;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    if (tables[mid]!.headerLine <= line) {
+      found = tables[mid];
+      low = mid + 1;
+    } else {
+      high = mid - 1;
+    }
   }
+  return found;
 }
 
-/** The text of one line, found through an offset table built once per text. */
-const lineStartsCache = new WeakMap<Ruleset, number[]>();
-function lineOf(text: string, line: number, ruleset: Ruleset): string | undefined {
-  let starts = lineStartsCache.get(ruleset);
-  if (!starts) {
-    starts = [0];
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-    lineStartsCache.set(ruleset, starts);
+export function tableGraphAtLine(analysis: Analysis, line: number): TableGraph | undefined {
+  const table = tableAtLine(analysis, line);
+  return table ? analysis.graph.byTable.get(table) : undefined;
+}
+
+/** Chain names in a rule's comment (`... not accepted by KUBE-FW-NUKIZ6OKUXPJNT4C`) and its `-m recent --name`. */
+function ruleMentions(rule: Rule, nodes: Map<string, ChainNode>): ChainOccurrence[] {
+  const found: ChainOccurrence[] = [];
+  const name = rule.facts.recent?.name;
+  if (name && !name.quoted) {
+    const node = nodes.get(name.text);
+    if (node) found.push({ span: { line: rule.line, start: name.start, end: name.end }, role: 'mention', node });
   }
-  const from = starts[line];
-  if (from === undefined) return undefined;
-  const to = starts[line + 1];
-  return text.slice(from, to === undefined ? text.length : to - 1);
+  const arg = rule.commentArg;
+  if (arg && rule.comment !== undefined && rule.comment.includes('KUBE-')) {
+    const raw = rule.source.slice(arg.start, arg.end);
+    MENTION_RE.lastIndex = 0;
+    for (let m = MENTION_RE.exec(raw); m; m = MENTION_RE.exec(raw)) {
+      const node = nodes.get(m[0]);
+      if (node) found.push({ span: { line: rule.line, start: arg.start + m.index, end: arg.start + m.index + m[0].length }, role: 'mention', node });
+    }
+  }
+  return found;
+}
+
+/** Every chain name on a line, left to right. */
+export function occurrencesOnLine(analysis: Analysis, line: number): ChainOccurrence[] {
+  const found: ChainOccurrence[] = [];
+  const declared = analysis.declarationsByLine.get(line);
+  if (declared) found.push({ span: declared.chain.declaration!, role: 'declaration', node: declared });
+  const graph = tableGraphAtLine(analysis, line);
+  if (!graph) return found;
+  const rule = analysis.rulesByLine[line];
+  if (rule) {
+    const own = graph.nodes.get(rule.chainName);
+    if (own) found.push({ span: rule.chainSpan, role: 'rule', node: own });
+    found.push(...ruleMentions(rule, graph.nodes));
+    const target = rule.target ? graph.nodes.get(rule.target.name) : undefined;
+    if (target) found.push({ span: rule.target!, role: rule.target!.kind, node: target });
+  } else if (!declared) {
+    for (const command of graph.table.chainCommands) {
+      if (command.line !== line || !command.chainSpan || command.chainName === undefined || command.command === 'new-chain') continue;
+      const node = graph.nodes.get(command.chainName);
+      if (node) found.push({ span: command.chainSpan, role: 'command', node });
+    }
+  }
+  return found.sort((a, b) => a.span.start - b.span.start);
 }
 
 /** The chain name under a cursor, if any. */
 export function occurrenceAt(analysis: Analysis, line: number, character: number): ChainOccurrence | undefined {
-  const onLine = analysis.occurrencesByLine[line];
-  if (!onLine) return undefined;
-  for (const occurrence of onLine) {
-    if (character >= occurrence.span.start && character <= occurrence.span.end) return occurrence;
-  }
-  return undefined;
+  return occurrencesOnLine(analysis, line).find((o) => character >= o.span.start && character <= o.span.end);
 }
 
-/** The declaration of a chain, or its first use when no line declares it. */
-export function definitionOf(analysis: Analysis, node: ChainNode): ChainOccurrence | undefined {
-  const occurrences = analysis.occurrencesByNode.get(node);
-  if (!occurrences) return undefined;
-  return occurrences.find((o) => o.role === 'declaration');
+function mentionsOf(analysis: Analysis, node: ChainNode): ChainOccurrence[] {
+  if (!analysis.mentions) {
+    const mentions = new Map<ChainNode, ChainOccurrence[]>();
+    for (const { table, nodes } of analysis.graph.tables) {
+      for (const rule of table.rules) {
+        if (!rule.facts.recent?.name && !(rule.comment !== undefined && rule.comment.includes('KUBE-'))) continue;
+        for (const occurrence of ruleMentions(rule, nodes)) {
+          const list = mentions.get(occurrence.node);
+          if (list) list.push(occurrence);
+          else mentions.set(occurrence.node, [occurrence]);
+        }
+      }
+    }
+    analysis.mentions = mentions;
+  }
+  return analysis.mentions.get(node) ?? [];
+}
+
+/** Every place a chain is named in its table, in document order: declaration first. */
+export function occurrencesOf(analysis: Analysis, node: ChainNode): ChainOccurrence[] {
+  const found: ChainOccurrence[] = [];
+  const declaration = node.chain.declaration;
+  for (const command of node.table.chainCommands) {
+    if (command.chainName === node.chain.name && command.chainSpan && command.command !== 'new-chain') found.push({ span: command.chainSpan, role: 'command', node });
+  }
+  for (const rule of node.chain.rules) found.push({ span: rule.chainSpan, role: 'rule', node });
+  for (const jump of node.incoming) found.push({ span: jump.rule.target!, role: jump.kind, node });
+  found.push(...mentionsOf(analysis, node));
+  found.sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start);
+  return declaration ? [{ span: declaration, role: 'declaration', node }, ...found] : found;
+}
+
+/** The declaration of a chain, when a line declares it. */
+export function definitionOf(node: ChainNode): ChainOccurrence | undefined {
+  const declaration = node.chain.declaration;
+  return declaration ? { span: declaration, role: 'declaration', node } : undefined;
 }

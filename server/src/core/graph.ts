@@ -17,6 +17,8 @@ export interface Jump {
 }
 
 export interface ChainNode {
+  /** Position in its table graph's `list`: a key for per-chain arrays. */
+  id: number;
   table: Table;
   chain: Chain;
   /** False for a name that rules jump to but no line declares. */
@@ -32,6 +34,8 @@ export interface ChainNode {
 export interface TableGraph {
   table: Table;
   nodes: Map<string, ChainNode>;
+  /** The same nodes by id. */
+  list: ChainNode[];
   /** Loops of chains, each as a path that returns to its first chain. */
   cycles: string[][];
 }
@@ -54,20 +58,19 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
   const tables: TableGraph[] = [];
   const byTable = new Map<Table, TableGraph>();
   const full = ruleset.form === 'save';
-  const chainNames = new Map<string, string[]>();
-  for (const table of ruleset.tables) {
-    for (const name of table.chains.keys()) {
-      const list = chainNames.get(name);
-      if (list) list.push(table.name);
-      else chainNames.set(name, [table.name]);
-    }
-  }
+  /** Tables other than this one that have a chain of that name, for the hint on an undeclared jump. */
+  const otherTablesWith = (name: string, table: Table) => ruleset.tables.filter((t) => t !== table && t.chains.has(name)).map((t) => t.name);
 
   for (const table of ruleset.tables) {
     const nodes = new Map<string, ChainNode>();
-    for (const chain of table.chains.values()) {
-      nodes.set(chain.name, { table, chain, declared: chain.builtin || chain.declaration !== undefined, incoming: [], outgoing: [], reachable: false, inCycle: false });
-    }
+    const list: ChainNode[] = [];
+    const addNode = (chain: Chain, declared: boolean): ChainNode => {
+      const node: ChainNode = { id: list.length, table, chain, declared, incoming: [], outgoing: [], reachable: false, inCycle: false };
+      nodes.set(chain.name, node);
+      list.push(node);
+      return node;
+    };
+    for (const chain of table.chains.values()) addNode(chain, chain.builtin || chain.declaration !== undefined);
     for (const rule of table.rules) {
       const from = nodes.get(rule.chainName)!;
       const target = rule.target;
@@ -75,9 +78,7 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
       let to = nodes.get(target.name);
       if (!to) {
         if (target.kind === 'jump' && isBuiltinTarget(target.name)) continue;
-        const chain: Chain = { name: target.name, builtin: false, rules: [] };
-        to = { table, chain, declared: false, incoming: [], outgoing: [], reachable: false, inCycle: false };
-        nodes.set(target.name, to);
+        to = addNode({ name: target.name, builtin: false, rules: [] }, false);
       }
       const jump: Jump = { from, to, rule, kind: target.kind };
       from.outgoing.push(jump);
@@ -87,7 +88,7 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
     for (const node of nodes.values()) {
       const { chain } = node;
       if (!node.declared) {
-        const elsewhere = (chainNames.get(chain.name) ?? []).filter((t) => t !== table.name);
+        const elsewhere = otherTablesWith(chain.name, table);
         const hint = elsewhere.length > 0 ? ` A chain of that name exists in table '${elsewhere[0]}', but jumps stay inside one table.` : '';
         for (const jump of node.incoming) {
           const t = jump.rule.target!;
@@ -126,8 +127,8 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
       }
     }
 
-    markReachable(nodes);
-    const cycles = findCycles(nodes);
+    markReachable(list);
+    const cycles = findCycles(list);
     for (const cycle of cycles) {
       const members = new Set(cycle);
       const shown = cycle.length > CYCLE_NAMES_SHOWN + 1 ? [...cycle.slice(0, CYCLE_NAMES_SHOWN), '…', cycle[cycle.length - 1]!] : cycle;
@@ -140,16 +141,16 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
         }
       }
     }
-    const graph: TableGraph = { table, nodes, cycles };
+    const graph: TableGraph = { table, nodes, list, cycles };
     tables.push(graph);
     byTable.set(table, graph);
   }
   return { tables, byTable, diagnostics };
 }
 
-function markReachable(nodes: Map<string, ChainNode>): void {
+function markReachable(list: ChainNode[]): void {
   const stack: ChainNode[] = [];
-  for (const node of nodes.values()) {
+  for (const node of list) {
     if (node.chain.builtin) {
       node.reachable = true;
       stack.push(node);
@@ -167,47 +168,46 @@ function markReachable(nodes: Map<string, ChainNode>): void {
 }
 
 /** Tarjan's strongly connected components, iterative so a chain 100,000 jumps deep cannot overflow the stack. */
-function findCycles(nodes: Map<string, ChainNode>): string[][] {
-  const index = new Map<ChainNode, number>();
-  const low = new Map<ChainNode, number>();
-  const onStack = new Set<ChainNode>();
+function findCycles(list: ChainNode[]): string[][] {
+  const n = list.length;
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const edge = new Int32Array(n);
   const stack: ChainNode[] = [];
+  const work: ChainNode[] = [];
   const cycles: string[][] = [];
   let counter = 0;
-  for (const root of nodes.values()) {
-    if (index.has(root)) continue;
-    const work: Array<{ node: ChainNode; edge: number }> = [{ node: root, edge: 0 }];
-    index.set(root, counter);
-    low.set(root, counter);
-    counter++;
+  for (const root of list) {
+    if (index[root.id] !== -1 || root.outgoing.length === 0) continue;
+    index[root.id] = low[root.id] = counter++;
     stack.push(root);
-    onStack.add(root);
+    onStack[root.id] = 1;
+    work.push(root);
     while (work.length > 0) {
-      const frame = work[work.length - 1]!;
-      const { node } = frame;
-      if (frame.edge < node.outgoing.length) {
-        const next = node.outgoing[frame.edge++]!.to;
-        if (!index.has(next)) {
-          index.set(next, counter);
-          low.set(next, counter);
-          counter++;
+      const node = work[work.length - 1]!;
+      const id = node.id;
+      if (edge[id]! < node.outgoing.length) {
+        const next = node.outgoing[edge[id]!++]!.to;
+        if (index[next.id] === -1) {
+          index[next.id] = low[next.id] = counter++;
           stack.push(next);
-          onStack.add(next);
-          work.push({ node: next, edge: 0 });
-        } else if (onStack.has(next)) {
-          low.set(node, Math.min(low.get(node)!, index.get(next)!));
+          onStack[next.id] = 1;
+          work.push(next);
+        } else if (onStack[next.id]) {
+          low[id] = Math.min(low[id]!, index[next.id]!);
         }
         continue;
       }
       work.pop();
       const parent = work[work.length - 1];
-      if (parent) low.set(parent.node, Math.min(low.get(parent.node)!, low.get(node)!));
-      if (low.get(node) !== index.get(node)) continue;
+      if (parent) low[parent.id] = Math.min(low[parent.id]!, low[id]!);
+      if (low[id] !== index[id]) continue;
       const component: ChainNode[] = [];
       let member: ChainNode;
       do {
         member = stack.pop()!;
-        onStack.delete(member);
+        onStack[member.id] = 0;
         component.push(member);
       } while (member !== node);
       const selfLoop = component.length === 1 && node.outgoing.some((j) => j.to === node);

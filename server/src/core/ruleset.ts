@@ -79,13 +79,34 @@ export interface Match {
 
 export type JumpKind = 'jump' | 'goto';
 
-/** `-j TARGET` or `-g CHAIN` with the target's own options. */
+/** `-j TARGET` or `-g CHAIN`; also the span of the target's name. Its options: ruleSpec(rule).targetOptions. */
 export interface Target {
   name: string;
+  line: number;
   start: number;
   end: number;
   kind: JumpKind;
-  options: RuleOption[];
+}
+
+/** What the analysis reads from every rule, kept as plain values (the full options are read again on demand). */
+export interface RuleFacts {
+  /** `-d` of the rule itself. */
+  destination?: string;
+  destinationNegated?: boolean;
+  protocol?: string;
+  dport?: string;
+  /** `-m addrtype --dst-type`. */
+  dstType?: string;
+  /** `-m statistic`: the probability or every-n text as written, and where the value ends. */
+  statistic?: { probability?: string; every?: string; negated: boolean; valueEnd: number };
+  /** `-m recent`: --rcheck/--update (check), --set, --seconds, --name. */
+  recent?: { check: boolean; set: boolean; seconds?: number; name?: Arg };
+  /** `-j DNAT --to-destination`. */
+  toDestination?: string;
+  /** `-c packets bytes` in restore input. */
+  setCounters?: Counters;
+  /** Matches beyond protocol, ports, comment, statistic and recent: the rule selects some traffic (a source, an address type, a mark). */
+  conditional: boolean;
 }
 
 export type RuleCommand = 'append' | 'insert' | 'delete' | 'replace';
@@ -99,8 +120,10 @@ export interface Rule {
   /** Rule number given to -I / -D / -R. */
   ruleNumber?: number;
   counters?: Counters;
-  matches: Match[];
   target?: Target;
+  facts: RuleFacts;
+  /** The text of the rule's line, from which ruleSpec() reads the full options. */
+  source: string;
   /** The value of `-m comment --comment`, when present. */
   comment?: string;
   commentArg?: Arg;
@@ -227,11 +250,4 @@ export const TARGET_EXTENSIONS: Readonly<Record<string, string>> = {
 /** True when `name` after -j is a kernel verdict or target extension rather than a chain. */
 export function isBuiltinTarget(name: string): boolean {
   return (STANDARD_TARGETS as readonly string[]).includes(name) || Object.hasOwn(TARGET_EXTENSIONS, name);
-}
-
-export function ruleOptionValue(rule: Rule, key: string): RuleOption | undefined {
-  for (const match of rule.matches) {
-    for (const option of match.options) if (option.key === key) return option;
-  }
-  return undefined;
 }

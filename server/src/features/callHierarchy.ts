@@ -6,7 +6,7 @@ import {
   type Range,
   SymbolKind,
 } from 'vscode-languageserver';
-import { type Analysis, definitionOf, occurrenceAt } from '../core/analysis';
+import { type Analysis, definitionOf, occurrenceAt, occurrencesOf } from '../core/analysis';
 import type { ChainNode, Jump } from '../core/graph';
 import { toRange } from './ranges';
 
@@ -17,7 +17,7 @@ interface ChainItemData {
 }
 
 function item(analysis: Analysis, uri: string, node: ChainNode): CallHierarchyItem {
-  const place = definitionOf(analysis, node) ?? analysis.occurrencesByNode.get(node)?.[0];
+  const place = definitionOf(node) ?? occurrencesOf(analysis, node)[0];
   const range = place ? toRange(place.span) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
   const data: ChainItemData = { table: analysis.ruleset.tables.indexOf(node.table), chain: node.chain.name };
   return { name: node.chain.name, kind: node.chain.builtin ? SymbolKind.Event : SymbolKind.Function, detail: `table ${node.table.name}`, uri, range, selectionRange: range, data };

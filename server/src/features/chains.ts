@@ -1,5 +1,4 @@
-import type { Analysis } from '../core/analysis';
-import { definitionOf } from '../core/analysis';
+import { type Analysis, definitionOf, occurrencesOf } from '../core/analysis';
 import { serviceModelOf } from '../kube';
 import { serviceTitle } from '../kube/report';
 import type { ChainItem, ChainsResult, RuleItem } from '../protocol';
@@ -17,7 +16,7 @@ export function chainsResult(analysis: Analysis, uri: string, version: number): 
       chains: [...nodes.values()]
         .filter((n) => n.chain.declaration || n.chain.rules.length > 0)
         .map((node): ChainItem => {
-          const place = definitionOf(analysis, node) ?? analysis.occurrencesByNode.get(node)?.[0];
+          const place = definitionOf(node) ?? occurrencesOf(analysis, node)[0];
           const service = model.serviceByChain.get(node);
           return {
             name: node.chain.name,
@@ -42,7 +41,7 @@ export function chainRules(analysis: Analysis, tableName: string, chainName: str
   return node.chain.rules.map((rule) => {
     const target = rule.target ? graph.nodes.get(rule.target.name) : undefined;
     const text = lineText(rule.line).slice(rule.chainSpan.end, rule.end).trim();
-    const share = target && flow && !rule.matches.some((m) => m.module === 'recent') ? (flow.destinations.get(target)?.share ?? null) : null;
+    const share = target && flow && !rule.facts.recent ? (flow.destinations.get(target)?.share ?? null) : null;
     return {
       line: rule.line,
       range: lineRange(rule.line, rule.start, rule.end),

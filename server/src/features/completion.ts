@@ -1,5 +1,5 @@
 import { type CompletionItem, CompletionItemKind, type Position } from 'vscode-languageserver';
-import type { Analysis } from '../core/analysis';
+import { type Analysis, tableAtLine } from '../core/analysis';
 import { KNOWN_TABLES, STANDARD_TARGETS, TARGET_EXTENSIONS, type Table } from '../core/ruleset';
 import { splitArgs } from '../core/scanner';
 import { chainDetail } from './symbols';
@@ -41,12 +41,6 @@ export const MATCH_MODULES: Readonly<Record<string, string>> = {
 
 const RULE_COMMANDS = new Set(['-A', '--append', '-I', '--insert', '-D', '--delete', '-R', '--replace', '-F', '--flush', '-X', '--delete-chain', '-Z', '--zero', '-P', '--policy']);
 
-function tableAt(analysis: Analysis, line: number): Table | undefined {
-  let found: Table | undefined;
-  for (const table of analysis.ruleset.tables) if (table.headerLine <= line) found = table;
-  return found;
-}
-
 function chainItems(table: Table, includeBuiltins: boolean): CompletionItem[] {
   const items: CompletionItem[] = [];
   for (const chain of table.chains.values()) {
@@ -73,7 +67,7 @@ export function completion(analysis: Analysis, position: Position, lineText: str
   const typing = before.length > 0 && !/\s$/.test(before);
   const previous = args[args.length - (typing ? 2 : 1)];
   if (!previous) return [];
-  const table = tableAt(analysis, position.line);
+  const table = tableAtLine(analysis, position.line);
   switch (previous.text) {
     case '-j':
     case '--jump':

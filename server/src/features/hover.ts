@@ -73,8 +73,7 @@ export function hover(analysis: Analysis, position: Position, pods: PodInventory
   }
   const address = addressHover(analysis, position, pods);
   if (address) return { contents: { kind: MarkupKind.Markdown, value: address.markdown }, range: address.range };
-  const located = analysis.rulesByLine[position.line];
-  const target = located?.rule.target;
+  const target = analysis.rulesByLine[position.line]?.target;
   if (target && isInside(position, { line: position.line, start: target.start, end: target.end })) {
     const verdict = VERDICTS[target.name as keyof typeof VERDICTS];
     const extension = TARGET_EXTENSIONS[target.name];

@@ -1,5 +1,5 @@
 import { type Position, type Range, ResponseError, ErrorCodes, type WorkspaceEdit } from 'vscode-languageserver';
-import { type Analysis, occurrenceAt } from '../core/analysis';
+import { type Analysis, occurrenceAt, occurrencesOf } from '../core/analysis';
 import { isBuiltinTarget } from '../core/ruleset';
 import { toRange } from './ranges';
 
@@ -25,7 +25,7 @@ export function rename(analysis: Analysis, uri: string, position: Position, newN
   if (newName !== node.chain.name && graph?.nodes.has(newName)) {
     throw new ResponseError(ErrorCodes.InvalidParams, `Table '${node.table.name}' already has a chain '${newName}'. Choose another name.`);
   }
-  const edits = (analysis.occurrencesByNode.get(node) ?? []).map((o) => ({ range: toRange(o.span), newText: newName }));
+  const edits = occurrencesOf(analysis, node).map((o) => ({ range: toRange(o.span), newText: newName }));
   return { changes: { [uri]: edits } };
 }
 

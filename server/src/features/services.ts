@@ -1,7 +1,8 @@
 import { type CodeLens, type InlayHint, InlayHintKind, type Position, type Range } from 'vscode-languageserver';
-import { type Analysis, definitionOf } from '../core/analysis';
+import { type Analysis, definitionOf, occurrencesOf, tableGraphAtLine } from '../core/analysis';
 import type { ChainNode } from '../core/graph';
 import type { Arg, Rule } from '../core/ruleset';
+import { ruleSpec } from '../core/ruleSpec';
 import { serviceModelOf } from '../kube';
 import { parseEndpointAddress } from '../kube/flow';
 import { kubeChain } from '../kube/hashes';
@@ -101,7 +102,8 @@ function endpointLines(service: ServicePort, endpoint: Endpoint, pods: PodInvent
 
 /** Text under the cursor among a rule's arguments, with its range. */
 function argAt(rule: Rule, character: number): Arg | undefined {
-  const options = [...rule.matches.flatMap((m) => m.options), ...(rule.target?.options ?? [])];
+  const spec = ruleSpec(rule);
+  const options = [...spec.matches.flatMap((m) => m.options), ...spec.targetOptions];
   for (const option of options) {
     for (const value of option.values) if (character >= value.start && character <= value.end) return value;
   }
@@ -118,9 +120,9 @@ function addressIn(text: string): string | undefined {
 
 /** Hover on an address anywhere in a rule: which service entry or endpoint it is, and which pod. */
 export function addressHover(analysis: Analysis, position: Position, pods: PodInventory | undefined): { markdown: string; range: Range } | undefined {
-  const located = analysis.rulesByLine[position.line];
-  if (!located) return undefined;
-  const arg = argAt(located.rule, position.character);
+  const rule = analysis.rulesByLine[position.line];
+  if (!rule) return undefined;
+  const arg = argAt(rule, position.character);
   const ip = arg && addressIn(arg.text);
   if (!arg || !ip) return undefined;
   const model = serviceModelOf(analysis);
@@ -147,20 +149,17 @@ export function inlayHints(analysis: Analysis, range: Range): InlayHint[] {
   const hints: InlayHint[] = [];
   const last = Math.min(range.end.line, analysis.rulesByLine.length - 1);
   for (let line = Math.max(0, range.start.line); line <= last; line++) {
-    const located = analysis.rulesByLine[line];
-    const target = located?.rule.target;
-    if (!located || !target) continue;
-    const graph = analysis.graph.byTable.get(located.table);
-    const from = graph?.nodes.get(located.rule.chainName);
+    const rule = analysis.rulesByLine[line];
+    const target = rule?.target;
+    if (!rule || !target || rule.facts.recent) continue;
+    const graph = tableGraphAtLine(analysis, line);
+    const from = graph?.nodes.get(rule.chainName);
     const to = graph?.nodes.get(target.name);
     if (!from || !to || !model.endpointByChain.has(to)) continue;
-    const statistic = located.rule.matches.find((m) => m.module === 'statistic');
-    const affinity = located.rule.matches.some((m) => m.module === 'recent');
-    if (affinity) continue;
     const share = model.flowOf(from)?.destinations.get(to)?.share;
     if (share === undefined) continue;
-    const probability = statistic?.options.find((o) => o.key === 'probability' || o.key === 'every')?.values[0];
-    const at = probability ? probability.end : target.end;
+    const probability = rule.facts.statistic;
+    const at = probability ? probability.valueEnd : target.end;
     const endpoint = model.endpointByChain.get(to)!;
     hints.push({
       position: { line, character: at },
@@ -174,7 +173,7 @@ export function inlayHints(analysis: Analysis, range: Range): InlayHint[] {
 }
 
 function chainRef(analysis: Analysis, node: ChainNode): ChainRef {
-  const place = definitionOf(analysis, node) ?? analysis.occurrencesByNode.get(node)?.[0];
+  const place = definitionOf(node) ?? occurrencesOf(analysis, node)[0];
   return { name: node.chain.name, range: place ? toRange(place.span) : lineRange(0, 0, 0) };
 }
 
@@ -199,7 +198,7 @@ export function codeLenses(analysis: Analysis, uri: string, pods: PodInventory |
       title = `${serviceTitle(service)} · ${count === 0 ? 'no endpoints' : `${count} endpoint${count === 1 ? '' : 's'}`}`;
     }
     lenses.push({ range, command: { title, command: '' } });
-    const references = (analysis.occurrencesByNode.get(node) ?? []).filter((o) => o.role !== 'declaration');
+    const references = occurrencesOf(analysis, node).filter((o) => o.role !== 'declaration');
     lenses.push({
       range,
       command: {
@@ -232,7 +231,7 @@ function splitItem(analysis: Analysis, split: TrafficSplit, pods: PodInventory |
 /** The answer to the services request: every service port with its entries and endpoints, with ranges to reveal. */
 export function servicesResult(analysis: Analysis, uri: string, version: number, pods: PodInventory | undefined): ServicesResult {
   const model = serviceModelOf(analysis);
-  const skewedChains = new Set(model.diagnostics.filter((d) => d.code === 'skewed-probability').map((d) => analysis.rulesByLine[d.span.line]?.rule.chainName));
+  const skewedChains = new Set(model.diagnostics.filter((d) => d.code === 'skewed-probability').map((d) => analysis.rulesByLine[d.span.line]?.chainName));
   const services: ServiceItem[] = model.services.map((service) => ({
     id: service.id,
     namespace: service.namespace,

@@ -1,5 +1,6 @@
 import type { ChainNode, TableGraph } from '../core/graph';
 import type { Rule, RuleOption } from '../core/ruleset';
+import { ruleSpec } from '../core/ruleSpec';
 import { kernelProbability } from './probability';
 
 /** Where a packet that reached a DNAT rule goes. */
@@ -48,14 +49,18 @@ function emptyFlow(): Flow {
   return { destinations: new Map(), outcomes: new Map(), returned: 0, branches: [], badProbabilities: [] };
 }
 
+function returningFlow(): Flow {
+  return { ...emptyFlow(), returned: 1 };
+}
+
 /** Options that do not narrow which packets of this entry reach the rule. */
 function isNeutral(module: string, option: RuleOption): boolean {
   if (module === 'comment' || module === 'statistic') return true;
   if (module === '' && (option.key === 'protocol' || option.key === 'set-counters' || option.key === 'ipv4' || option.key === 'ipv6')) return true;
   // The entry already matched its port; SEP rules repeat `-m tcp -p tcp` without ports.
   if (module === 'tcp' || module === 'udp' || module === 'sctp') return true;
-  if (module === 'recent' && option.key !== 'rcheck' && option.key !== 'update') return true;
-  return false;
+  // A recent check is session affinity, handled apart; --set and the rest only record.
+  return module === 'recent';
 }
 
 function describeOption(module: string, option: RuleOption): string {
@@ -79,17 +84,13 @@ function describeOption(module: string, option: RuleOption): string {
   }
 }
 
-/** The non-neutral matches of a rule in words, or undefined when every packet reaching it matches. */
+/** The matches of a rule that select some of the traffic, in words; undefined when every packet reaching it matches. */
 export function ruleCondition(rule: Rule): string | undefined {
+  if (!rule.facts.conditional) return undefined;
   const parts: string[] = [];
-  for (const match of rule.matches) {
+  for (const match of ruleSpec(rule).matches) {
     for (const option of match.options) {
-      if (isNeutral(match.module, option)) continue;
-      if (match.module === 'recent') {
-        parts.push('a client seen recently (session affinity)');
-        continue;
-      }
-      parts.push(describeOption(match.module, option));
+      if (!isNeutral(match.module, option)) parts.push(describeOption(match.module, option));
     }
   }
   return parts.length > 0 ? [...new Set(parts)].join(', ') : undefined;
@@ -97,24 +98,20 @@ export function ruleCondition(rule: Rule): string | undefined {
 
 /** `--mode random --probability p` as the kernel uses it, `--mode nth --every n` as 1/n, or 1 without a statistic match. */
 function selectionProbability(rule: Rule): number | undefined {
-  const statistic = rule.matches.find((m) => m.module === 'statistic');
+  const statistic = rule.facts.statistic;
   if (!statistic) return 1;
-  const mode = statistic.options.find((o) => o.key === 'mode')?.values[0]?.text;
-  if (mode === 'nth') {
-    const every = Number(statistic.options.find((o) => o.key === 'every')?.values[0]?.text);
+  if (statistic.every !== undefined) {
+    const every = Number(statistic.every);
     return Number.isInteger(every) && every >= 1 ? 1 / every : undefined;
   }
-  const text = statistic.options.find((o) => o.key === 'probability')?.values[0]?.text;
-  if (text === undefined) return 1;
-  const p = kernelProbability(text);
-  return p === undefined ? undefined : statistic.options.find((o) => o.key === 'probability')!.negated ? 1 - p : p;
+  if (statistic.probability === undefined) return 1;
+  const p = kernelProbability(statistic.probability);
+  return p === undefined ? undefined : statistic.negated ? 1 - p : p;
 }
 
 function affinitySeconds(rule: Rule): number | undefined {
-  const recent = rule.matches.find((m) => m.module === 'recent');
-  if (!recent || !recent.options.some((o) => o.key === 'rcheck' || o.key === 'update')) return undefined;
-  const seconds = Number(recent.options.find((o) => o.key === 'seconds')?.values[0]?.text);
-  return Number.isFinite(seconds) ? seconds : undefined;
+  const recent = rule.facts.recent;
+  return recent?.check && recent.seconds !== undefined && Number.isFinite(recent.seconds) ? recent.seconds : undefined;
 }
 
 export function parseEndpointAddress(text: string): { ip: string; port: number | undefined } | undefined {
@@ -154,19 +151,19 @@ export class FlowWalker {
   flowOf(node: ChainNode, depth = 0): Flow {
     const cached = this.cache.get(node);
     if (cached) return cached;
-    if (this.active.has(node)) return { ...emptyFlow(), outcomes: new Map([['loop', 1]]) };
-    if (depth > MAX_DEPTH) return { ...emptyFlow(), outcomes: new Map([['too-deep', 1]]) };
+    if (this.active.has(node)) return this.terminal('loop');
+    if (depth > MAX_DEPTH) return this.terminal('too-deep');
     this.active.add(node);
     const flow = emptyFlow();
     let remaining = 1;
     // A chain entered by -g returns to the chain that jumped here, not to this one.
     let returnedByGoto = 0;
+    // A chain whose one effective rule takes all its traffic (a KUBE-SEP's DNAT) shares that rule's flow.
+    let only: Flow | undefined;
     for (const rule of node.chain.rules) {
       if (remaining <= 0) break;
       const target = rule.target;
       if (!target) continue;
-      const seconds = affinitySeconds(rule);
-      const condition = seconds !== undefined ? undefined : ruleCondition(rule);
       const p = selectionProbability(rule);
       if (p === undefined) {
         flow.badProbabilities.push(rule);
@@ -174,18 +171,29 @@ export class FlowWalker {
       }
       const result = this.targetFlow(rule, depth);
       if (result === 'continue') continue;
+      const seconds = affinitySeconds(rule);
       if (seconds !== undefined) {
         // New clients fail the recent check; returning ones keep their endpoint.
         flow.affinitySeconds = seconds;
         flow.branches.push({ condition: `a client seen in the last ${seconds} s (session affinity)`, rule, flow: result });
         continue;
       }
+      const condition = ruleCondition(rule);
       if (condition !== undefined) {
         if (result.returned === 1 && result.destinations.size === 0 && result.outcomes.size === 0) continue;
         flow.branches.push({ condition, rule, flow: result });
         continue;
       }
       const share = remaining * p;
+      if (share === 1 && !only && target.kind === 'jump' && flow.destinations.size === 0 && flow.outcomes.size === 0) {
+        only = result;
+        remaining = result.returned;
+        continue;
+      }
+      if (only) {
+        add(flow, only, 1);
+        only = undefined;
+      }
       add(flow, result, share);
       if (target.kind === 'goto') {
         returnedByGoto += share * result.returned;
@@ -194,27 +202,49 @@ export class FlowWalker {
         remaining -= share * (1 - result.returned);
       }
     }
-    flow.returned = remaining + returnedByGoto;
     this.active.delete(node);
+    if (only && flow.branches.length === 0 && flow.badProbabilities.length === 0 && flow.affinitySeconds === undefined && remaining === only.returned) {
+      this.cache.set(node, only);
+      return only;
+    }
+    if (only) add(flow, only, 1);
+    flow.returned = remaining + returnedByGoto;
     this.cache.set(node, flow);
     return flow;
   }
+
+  private readonly terminals = new Map<OutcomeKind, Flow>();
+
+  /** The flow of a verdict: every packet ends with it. Shared, never changed. */
+  private terminal(kind: OutcomeKind): Flow {
+    let flow = this.terminals.get(kind);
+    if (!flow) {
+      flow = emptyFlow();
+      flow.outcomes.set(kind, 1);
+      this.terminals.set(kind, flow);
+    }
+    return flow;
+  }
+
+  private readonly returning: Flow = returningFlow();
 
   /** What the target of a rule does with the packets it gets; 'continue' for targets that let them go on (MARK, LOG). */
   private targetFlow(rule: Rule, depth: number): Flow | 'continue' {
     const target = rule.target!;
     const terminal = TERMINAL_TARGETS[target.name];
     if (terminal === 'dnat') {
-      const text = target.options.find((o) => o.key === 'to-destination')?.values[0]?.text;
+      const text = rule.facts.toDestination;
       const parsed = text === undefined ? undefined : parseEndpointAddress(text);
+      if (!parsed) return this.terminal('ACCEPT');
       const chain = this.graph.nodes.get(rule.chainName)!;
-      if (!parsed) return { ...emptyFlow(), outcomes: new Map([['ACCEPT', 1]]) };
-      return { ...emptyFlow(), destinations: new Map([[chain, { destination: { ...parsed, chain, rule }, share: 1 }]]) };
+      const flow = emptyFlow();
+      flow.destinations.set(chain, { destination: { ip: parsed.ip, port: parsed.port, chain, rule }, share: 1 });
+      return flow;
     }
-    if (terminal === 'other') return { ...emptyFlow(), outcomes: new Map([['ACCEPT', 1]]) };
-    if (terminal !== undefined) return { ...emptyFlow(), outcomes: new Map([[terminal, 1]]) };
-    if (target.name === 'RETURN') return { ...emptyFlow(), returned: 1 };
-    if (target.name === MARK_DROP_CHAIN) return { ...emptyFlow(), outcomes: new Map([['DROP', 1]]) };
+    if (terminal === 'other') return this.terminal('ACCEPT');
+    if (terminal !== undefined) return this.terminal(terminal);
+    if (target.name === 'RETURN') return this.returning;
+    if (target.name === MARK_DROP_CHAIN) return this.terminal('DROP');
     const next = this.graph.nodes.get(target.name);
     if (!next) return 'continue';
     const flow = this.flowOf(next, depth + 1);

@@ -39,6 +39,8 @@ const KUBE_CHAIN_RE = /^KUBE-(SVC|SVL|EXT|FW|XLB|SEP)-([A-Z2-7]{16})$/;
 
 /** `KUBE-SVC-ERIFXISQEP7F7OF4` -> { kind: 'SVC', hash: 'ERIFXISQEP7F7OF4' } */
 export function kubeChain(name: string): { kind: KubeChainKind; hash: string } | undefined {
+  // KUBE-FW-<16> is the shortest (24 characters); other names fail here cheaply.
+  if (name.length < 24 || name.charCodeAt(0) !== 75 /* K */ || !name.startsWith('KUBE-')) return undefined;
   const m = KUBE_CHAIN_RE.exec(name);
   return m ? { kind: m[1] as KubeChainKind, hash: m[2]! } : undefined;
 }

@@ -1,6 +1,6 @@
 import type { Analysis } from '../core/analysis';
 import type { ChainNode, TableGraph } from '../core/graph';
-import { type Diagnostic, type Rule, ruleOptionValue } from '../core/ruleset';
+import type { Diagnostic, Rule } from '../core/ruleset';
 import { FlowWalker, parseEndpointAddress, type Flow, type OutcomeKind } from './flow';
 import { endpointHash, kubeChain, servicePortHash } from './hashes';
 import { type CommentRole, parseKubeComment, servicePortKey, type ServicePortName } from './names';
@@ -107,10 +107,6 @@ const ENTRY_ROLES: Partial<Record<CommentRole, EntryKind>> = {
 
 const MASQ_CHAIN = 'KUBE-MARK-MASQ';
 
-function optionText(rule: Rule, key: string): string | undefined {
-  return ruleOptionValue(rule, key)?.values[0]?.text;
-}
-
 /** `10.96.0.10/32` -> `10.96.0.10`; a wider prefix stays as written. */
 function hostAddress(text: string | undefined): string | null {
   if (text === undefined) return null;
@@ -118,13 +114,13 @@ function hostAddress(text: string | undefined): string | null {
 }
 
 function portOf(rule: Rule): number | undefined {
-  const text = optionText(rule, 'dport');
+  const text = rule.facts.dport;
   const n = text === undefined ? NaN : Number(text);
   return Number.isInteger(n) ? n : undefined;
 }
 
 function protocolOf(rule: Rule): string {
-  return (optionText(rule, 'protocol') ?? 'tcp').toUpperCase();
+  return (rule.facts.protocol ?? 'tcp').toUpperCase();
 }
 
 /** The comment of a rule as kube-proxy wrote it, if it is one of kube-proxy's. */
@@ -198,7 +194,7 @@ class ModelBuilder {
       if (!kind) continue;
       const service = comment ? this.service(comment.service, protocol, 'comment') : this.inferService(target, protocol);
       this.attachChain(service, target);
-      found.push({ service, entry: this.entry(kind, hostAddress(optionText(rule, 'destination')), portOf(rule), rule, target) });
+      found.push({ service, entry: this.entry(kind, hostAddress(rule.facts.destination), portOf(rule), rule, target) });
     }
     const nodePorts = nat.nodes.get('KUBE-NODEPORTS');
     const seen = new Set<string>();
@@ -235,8 +231,8 @@ class ModelBuilder {
         if (comment.role !== 'no-endpoints' && comment.role !== 'no-local-endpoints' && comment.role !== 'firewall-not-accepted') continue;
         const service = this.service(comment.service, protocolOf(rule), 'comment');
         const list = this.filterFates.get(service.id) ?? [];
-        const dstType = optionText(rule, 'dst-type');
-        list.push({ rule, address: dstType === 'LOCAL' ? null : hostAddress(optionText(rule, 'destination')), port: portOf(rule), fate: target, role: comment.role, chain: chainName });
+        const dstType = rule.facts.dstType;
+        list.push({ rule, address: dstType === 'LOCAL' ? null : hostAddress(rule.facts.destination), port: portOf(rule), fate: target, role: comment.role, chain: chainName });
         this.filterFates.set(service.id, list);
       }
     }
@@ -276,7 +272,7 @@ class ModelBuilder {
     const existing = this.endpointByChain.get(node);
     if (existing) return existing;
     const dnat = node.chain.rules.find((r) => r.target?.name === 'DNAT');
-    const text = dnat?.target?.options.find((o) => o.key === 'to-destination')?.values[0]?.text;
+    const text = dnat?.facts.toDestination;
     const parsed = text === undefined ? undefined : parseEndpointAddress(text);
     const named = node.chain.rules.some((r) => kubeCommentOf(r)?.service && servicePortKey(kubeCommentOf(r)!.service) === service.key);
     const endpoint: Endpoint = {
@@ -285,7 +281,7 @@ class ModelBuilder {
       chain: node,
       dnat,
       local: false,
-      recordsAffinity: node.chain.rules.some((r) => r.matches.some((m) => m.module === 'recent' && m.options.some((o) => o.key === 'set'))),
+      recordsAffinity: node.chain.rules.some((r) => r.facts.recent?.set === true),
       nameSource: named ? 'comment' : 'graph',
       hashConfirmed: parsed !== undefined && kubeChain(node.chain.name)?.hash === endpointHash(service.key, service.protocol, text!),
     };
@@ -395,14 +391,14 @@ class ModelBuilder {
 
   /** kube-proxy gives endpoint i of n the probability 1/(n-i); anything else skews the split. */
   private checkSkew(node: ChainNode): void {
-    const rules = node.chain.rules.filter((r) => r.target && kubeChain(r.target.name)?.kind === 'SEP' && !r.matches.some((m) => m.module === 'recent'));
+    const rules = node.chain.rules.filter((r) => r.target && kubeChain(r.target.name)?.kind === 'SEP' && !r.facts.recent);
     const n = rules.length;
     rules.forEach((rule, i) => {
-      const statistic = rule.matches.find((m) => m.module === 'statistic');
-      const option = statistic?.options.find((o) => o.key === 'probability');
-      const text = option?.values[0]?.text;
+      const statistic = rule.facts.statistic;
+      if (statistic?.every !== undefined) return;
+      const text = statistic?.probability;
       const expected = i === n - 1 ? undefined : kubeProxyProbability(i, n);
-      const span = option?.values[0] ? { line: rule.line, start: option.values[0].start, end: option.values[0].end } : { line: rule.line, start: rule.start, end: rule.end };
+      const span = text !== undefined ? { line: rule.line, start: statistic!.valueEnd - text.length, end: statistic!.valueEnd } : { line: rule.line, start: rule.start, end: rule.end };
       if (text !== undefined && kernelProbability(text) === undefined) {
         this.diagnostics.push({ span, severity: 'error', code: 'bad-probability', message: `Probability '${text}' is not a number between 0 and 1: iptables-restore rejects it.` });
         return;
