@@ -5,7 +5,7 @@ import { serviceModelOf } from '../../server/src/kube';
 import { endpointHash, servicePortHash } from '../../server/src/kube/hashes';
 import { parsePodInventory } from '../../server/src/kube/inventory';
 import { parseKubeComment } from '../../server/src/kube/names';
-import { kernelProbability } from '../../server/src/kube/probability';
+import { kernelProbability } from '../../server/src/core/statistic';
 import { servicesJson, type ServicesJson } from '../../server/src/kube/report';
 import { fixture } from '../support/fixtures';
 
@@ -276,8 +276,10 @@ describe('effective probabilities', () => {
   });
 
   it('a probability above 1 is an error and the rule is taken as never matching', () => {
-    const model = serviceModelOf(analyze(threeEndpoints('1.5', '0.50000000000')));
-    assert.deepEqual(model.diagnostics.map((d) => [d.code, d.severity]), [['bad-probability', 'error']]);
+    const analysis = analyze(threeEndpoints('1.5', '0.50000000000'));
+    const model = serviceModelOf(analysis);
+    assert.deepEqual(analysis.diagnostics.map((d) => [d.code, d.severity, d.span.line]), [['bad-probability', 'error', 10]]);
+    assert.deepEqual(model.diagnostics, []);
     assert.deepEqual(model.services[0]!.entries[0]!.split.endpoints.map((e) => [e.endpoint.ip, e.share]), [['10.1.0.2', 0.5], ['10.1.0.3', 0.5]]);
   });
 

@@ -1,5 +1,6 @@
 import { commentOf, factsOf, isOptionWord, parseRuleSpec } from './ruleSpec';
 import { splitArgs } from './scanner';
+import { kernelProbability } from './statistic';
 import {
   type Arg,
   type Chain,
@@ -40,6 +41,17 @@ const COMMANDS: Readonly<Record<string, RuleCommand | ChainCommand>> = {
 };
 
 const NO_FACTS = { conditional: false };
+
+const IPV4 = '(?:(?:25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1?\\d?\\d)';
+const PORTS = '(?::\\d{1,5}(?:-\\d{1,5})?)?';
+const NAT_V4 = new RegExp(`^${IPV4}(?:-${IPV4})?${PORTS}$`);
+const NAT_V6 = new RegExp(`^\\[[0-9a-fA-F:.]+\\](?:-\\[[0-9a-fA-F:.]+\\])?${PORTS}$`);
+
+/** `--to-destination` as libxt_DNAT accepts it (ports at most 65535). */
+function isNatDestination(text: string): boolean {
+  if (!NAT_V4.test(text) && !NAT_V6.test(text) && !/^[0-9a-fA-F]*:[0-9a-fA-F:.]*$/.test(text)) return false;
+  return [...text.matchAll(/(?:^|[\]\d]):(\d{1,5})(?:-(\d{1,5}))?$/g)].every((m) => Number(m[1]) <= 65535 && (m[2] === undefined || Number(m[2]) <= 65535));
+}
 
 const COUNTERS_RE = /^\[(\d+):(\d+)\]$/;
 const COUNTERS_PREFIX_RE = /^\[(\d+):(\d+)\]/;
@@ -339,7 +351,30 @@ class LineParser {
     }
     // `-c pkts bytes` in restore input sets the counters like the `[p:b]` prefix.
     if (rule.facts.setCounters && !rule.counters) rule.counters = rule.facts.setCounters;
+    this.checkTargetValues(rule);
     this.noteFamily(spec.matches[0]!);
+  }
+
+  /** Values iptables itself refuses: a probability outside [0, 1], `--every 0`, a DNAT address that is not one. */
+  private checkTargetValues(rule: Rule): void {
+    const statistic = rule.facts.statistic;
+    if (statistic?.probability !== undefined && kernelProbability(statistic.probability) === undefined) {
+      this.report(
+        rule.line, statistic.valueEnd - statistic.probability.length, statistic.valueEnd, 'error', 'bad-probability',
+        `Probability '${statistic.probability}' is not a number between 0 and 1: iptables-restore rejects it. kube-proxy writes 1/n for the first of n endpoints, e.g. 0.3333333333.`,
+      );
+    }
+    if (statistic?.every !== undefined && !/^[1-9]\d*$/.test(statistic.every)) {
+      this.report(rule.line, statistic.valueEnd - statistic.every.length, statistic.valueEnd, 'error', 'bad-probability', `'--every ${statistic.every}' must be a whole number of packets, 1 or more.`);
+    }
+    const destination = rule.facts.toDestination;
+    if (destination !== undefined && rule.target?.name === 'DNAT' && !isNatDestination(destination)) {
+      const at = rule.source.lastIndexOf(destination, rule.end);
+      this.report(
+        rule.line, at, at + destination.length, 'error', 'bad-address',
+        `'${destination}' is not a DNAT destination: write IP[:PORT] (10.32.0.3:53), a range (10.0.0.1-10.0.0.9:80-90) or [IPv6]:PORT ([fd00::5]:53).`,
+      );
+    }
   }
 
   private noteFamily(match: Match): void {

@@ -32,7 +32,8 @@ export type DiagnosticCode =
   | 'orphan-endpoint'
   | 'no-endpoints'
   | 'skewed-probability'
-  | 'bad-probability';
+  | 'bad-probability'
+  | 'bad-address';
 
 export interface Diagnostic {
   span: Span;

@@ -9,7 +9,7 @@ import { kubeChain } from '../kube/hashes';
 import { podFor, type Pod, type PodInventory } from '../kube/inventory';
 import type { Endpoint, ServiceEntry, ServiceModel, ServicePort, TrafficSplit } from '../kube/model';
 import { describeFate, endpointTitle, entryTitle, serviceTitle } from '../kube/report';
-import { formatShare } from '../kube/probability';
+import { formatShare } from '../core/statistic';
 import type { ChainRef, EndpointItem, ServiceItem, ServicesResult, SplitItem } from '../protocol';
 import { lineRange, toRange } from './ranges';
 

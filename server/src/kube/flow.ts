@@ -1,7 +1,7 @@
 import type { ChainNode, TableGraph } from '../core/graph';
 import type { Rule, RuleOption } from '../core/ruleset';
 import { ruleSpec } from '../core/ruleSpec';
-import { kernelProbability } from './probability';
+import { kernelProbability } from '../core/statistic';
 
 /** Where a packet that reached a DNAT rule goes. */
 export interface Destination {

@@ -4,7 +4,7 @@ import type { Diagnostic, Rule } from '../core/ruleset';
 import { FlowWalker, parseEndpointAddress, type Flow, type OutcomeKind } from './flow';
 import { endpointHash, kubeChain, servicePortHash } from './hashes';
 import { type CommentRole, parseKubeComment, servicePortKey, type ServicePortName } from './names';
-import { formatShare, kernelProbability, kubeProxyProbability } from './probability';
+import { formatShare, kernelProbability, kubeProxyProbability } from '../core/statistic';
 
 export type EntryKind = 'clusterIP' | 'nodePort' | 'externalIP' | 'loadBalancerIP';
 export const ENTRY_KINDS: readonly EntryKind[] = ['clusterIP', 'nodePort', 'externalIP', 'loadBalancerIP'];
@@ -399,10 +399,8 @@ class ModelBuilder {
       const text = statistic?.probability;
       const expected = i === n - 1 ? undefined : kubeProxyProbability(i, n);
       const span = text !== undefined ? { line: rule.line, start: statistic!.valueEnd - text.length, end: statistic!.valueEnd } : { line: rule.line, start: rule.start, end: rule.end };
-      if (text !== undefined && kernelProbability(text) === undefined) {
-        this.diagnostics.push({ span, severity: 'error', code: 'bad-probability', message: `Probability '${text}' is not a number between 0 and 1: iptables-restore rejects it.` });
-        return;
-      }
+      // The parser reports a probability the kernel would refuse.
+      if (text !== undefined && kernelProbability(text) === undefined) return;
       const actual = text === undefined ? (statistic ? undefined : 1) : kernelProbability(text)!;
       const wanted = expected ?? 1;
       if (actual !== undefined && Math.abs(actual - wanted) > 1e-9) {

@@ -1,6 +1,6 @@
 import type { EntryKind, Fate, ServiceModel, ServicePort, TrafficSplit } from './model';
 import { podFor, type PodInventory } from './inventory';
-import { formatShare } from './probability';
+import { formatShare } from '../core/statistic';
 
 /** The service table in the shape `netfilter-explorer services --json` prints. */
 export interface ServicesJson {
