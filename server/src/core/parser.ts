@@ -398,6 +398,8 @@ const NOT_IPTABLES: ReadonlyArray<[RegExp, string]> = [
 
 /** Recognises other tools' dumps so the user gets one clear message instead of an error per line. */
 function detectOtherFormat(text: string): string | undefined {
+  // Text dumps never hold NUL; a file that does is binary (a pcap, a gzip, an executable).
+  if (text.slice(0, 8192).includes('\u0000')) return 'a binary file';
   let offset = 0;
   while (offset < text.length) {
     const nl = text.indexOf('\n', offset);

@@ -17,8 +17,11 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
 
 export function diagnostics(analysis: Analysis, settings: DiagnosticSettings): LspDiagnostic[] {
   const result: LspDiagnostic[] = [];
-  for (const d of [...analysis.diagnostics, ...serviceModelOf(analysis).diagnostics]) {
-    if (d.code === 'unused-chain' && !settings.unusedChains) continue;
+  const kube = serviceModelOf(analysis).diagnostics;
+  // An endpoint chain nothing jumps to gets the service-aware warning, not also the generic hint.
+  const orphans = new Set(kube.filter((d) => d.code === 'orphan-endpoint').map((d) => `${d.span.line}:${d.span.start}`));
+  for (const d of [...analysis.diagnostics, ...kube]) {
+    if (d.code === 'unused-chain' && (!settings.unusedChains || orphans.has(`${d.span.line}:${d.span.start}`))) continue;
     const diagnostic: LspDiagnostic = { range: toRange(d.span), severity: SEVERITY[d.severity], code: d.code, source: 'netfilter', message: d.message };
     if (d.unnecessary) diagnostic.tags = [DiagnosticTag.Unnecessary];
     result.push(diagnostic);
