@@ -1,7 +1,20 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { ChainsView } from './chainsView';
+import { Commands } from './commands';
+import { DumpTracker } from './dumps';
 import { PodInventorySource } from './pods';
+import { ServicesView } from './servicesView';
+import { DumpStatus } from './statusBar';
+
+/** What activate() returns: the views' data, for the extension tests (test/electron). */
+export interface NetfilterExplorerApi {
+  servicesView: vscode.TreeDataProvider<unknown>;
+  chainsView: vscode.TreeDataProvider<unknown>;
+  /** The document the views and the status bar show. */
+  readonly dump: vscode.TextDocument | undefined;
+}
 
 let client: LanguageClient | undefined;
 
@@ -14,7 +27,7 @@ function toRange(range: LspLocation['range']): vscode.Range {
   return new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
 }
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export async function activate(context: vscode.ExtensionContext): Promise<NetfilterExplorerApi> {
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
@@ -42,9 +55,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
 
   await client.start();
+  const tracker = new DumpTracker(client, outputChannel);
+  const servicesView = new ServicesView(tracker);
+  const chainsView = new ChainsView(tracker);
+  const commands = new Commands(tracker, servicesView, chainsView, outputChannel);
+  context.subscriptions.push(tracker, servicesView, chainsView, new DumpStatus(tracker), ...commands.register());
+
   const pods = new PodInventorySource(client, outputChannel);
-  context.subscriptions.push(pods);
+  context.subscriptions.push(pods, pods.onDidSend(() => tracker.refresh('pods')));
   await pods.loadFromSetting();
+  return {
+    servicesView,
+    chainsView,
+    get dump() {
+      return tracker.document;
+    },
+  };
 }
 
 export async function deactivate(): Promise<void> {

@@ -14,7 +14,10 @@ const KUBECTL_TIMEOUT_MS = 30_000;
  */
 export class PodInventorySource implements vscode.Disposable {
   private watcher: vscode.FileSystemWatcher | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly sent = new vscode.EventEmitter<void>();
+  private readonly disposables: vscode.Disposable[] = [this.sent];
+  /** The server got a new inventory (or none): its answers about endpoints changed. */
+  readonly onDidSend = this.sent.event;
 
   constructor(private readonly client: LanguageClient, private readonly log: vscode.LogOutputChannel) {
     this.disposables.push(
@@ -39,6 +42,7 @@ export class PodInventorySource implements vscode.Disposable {
     const uri = this.inventoryUri();
     if (!uri) {
       await this.client.sendNotification(PodInventoryNotification, { source: null });
+      this.sent.fire();
       return;
     }
     const pattern = new vscode.RelativePattern(vscode.Uri.joinPath(uri, '..'), uri.path.split('/').pop()!);
@@ -57,6 +61,7 @@ export class PodInventorySource implements vscode.Disposable {
       }
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
       await this.client.sendNotification(PodInventoryNotification, { source: vscode.workspace.asRelativePath(uri), text });
+      this.sent.fire();
       this.log.info(`Pod inventory sent from ${uri.fsPath}`);
     } catch (error) {
       this.log.warn(`Pod inventory ${uri.fsPath}: ${String(error)}`);
@@ -89,7 +94,10 @@ export class PodInventorySource implements vscode.Disposable {
         });
       }),
     );
-    if (text !== undefined) await this.client.sendNotification(PodInventoryNotification, { source: 'kubectl', text });
+    if (text !== undefined) {
+      await this.client.sendNotification(PodInventoryNotification, { source: 'kubectl', text });
+      this.sent.fire();
+    }
   }
 
   dispose(): void {

@@ -169,8 +169,10 @@ export function installExtension(extensionsDir: string): string {
     if (fs.existsSync(s)) fs.copyFileSync(s, path.join(dest, f));
   }
   copyDir(path.join(repoRoot, 'dist'), path.join(dest, 'dist'), (n) => n.endsWith('.vsix'));
-  const syntaxes = path.join(repoRoot, 'syntaxes');
-  if (fs.existsSync(syntaxes)) copyDir(syntaxes, path.join(dest, 'syntaxes'));
+  for (const folder of ['syntaxes', 'images']) {
+    const src = path.join(repoRoot, folder);
+    if (fs.existsSync(src)) copyDir(src, path.join(dest, folder));
+  }
   return dest;
 }
 
@@ -433,6 +435,31 @@ function wordBoxInPage(a: { editor: string; line: number; word: string; occurren
   return { x: r.x, y: r.y, width: r.width, height: r.height };
 }
 
+/** Runs in the page: the text of editor line `line` (1-based) as rendered, or undefined. */
+function renderedLineInPage(a: { editor: string; line: number }): string | undefined {
+  const doc: any = (globalThis as any).document;
+  const editor = doc.querySelector(a.editor);
+  if (!editor) return undefined;
+  let top: string | undefined;
+  for (const n of editor.querySelectorAll('.margin-view-overlays .line-numbers')) {
+    if ((n.textContent ?? '').trim() === String(a.line)) top = (n.parentElement as any).style.top;
+  }
+  if (top === undefined) return undefined;
+  for (const l of editor.querySelectorAll('.view-lines .view-line')) {
+    if (l.style.top === top) return (l.textContent as string).replace(/\u00a0/g, ' ');
+  }
+  return undefined;
+}
+
+export interface TreeRow {
+  label: string;
+  description: string;
+  level: number;
+  expanded: boolean | undefined;
+  selected: boolean;
+  icon: string;
+}
+
 export interface CursorPosition {
   line: number;
   column: number;
@@ -448,7 +475,8 @@ export class Workbench {
   ) {}
 
   static async open(server: CodeServer, browser: Browser, folder: string): Promise<Workbench> {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    // Clipboard permissions: "Copy Endpoint Table" is checked by reading the clipboard back.
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
     const page = await context.newPage();
     page.setDefaultTimeout(30_000);
     const wb = new Workbench(server, context, page, folder);
@@ -634,6 +662,139 @@ export class Workbench {
     ).catch((e: Error) => {
       throw new Error(`${e.message}; last hover text: ${JSON.stringify(last)}`);
     });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Views in the side bar
+
+  /** Shows a view container of the activity bar (e.g. "Netfilter Explorer") unless it is shown. */
+  async showViewContainer(title: string): Promise<void> {
+    const sidebarTitle = this.page.locator('.part.sidebar .composite.title h2').first();
+    const shown = async () => (await sidebarTitle.isVisible().catch(() => false)) && normalizeText(await sidebarTitle.innerText()).trim().toLowerCase() === title.toLowerCase();
+    if (await shown()) return;
+    await this.page.locator(`.part.activitybar .action-item a[aria-label^="${title}"], .part.activitybar .action-item .action-label[aria-label^="${title}"]`).first().click();
+    await waitFor(`the side bar to show ${title}`, async () => ((await shown()) ? true : undefined), 10_000);
+  }
+
+  /** Drags the side bar's edge so that it is `width` pixels wide (room for the views' descriptions). */
+  async resizeSideBar(width: number): Promise<void> {
+    const sidebar = this.page.locator('.part.sidebar').first();
+    const box = await sidebar.boundingBox();
+    const sash = await this.page.locator('.monaco-sash.primary-sidebar-sash').first().boundingBox();
+    if (!box || !sash || Math.abs(box.width - width) < 4) return;
+    const x = sash.x + sash.width / 2;
+    const y = sash.y + sash.height / 2;
+    await this.page.mouse.move(x, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(x + (width - box.width), y, { steps: 8 });
+    await this.page.mouse.up();
+    await waitFor(`the side bar to be about ${width} px wide`, async () => {
+      const b = await sidebar.boundingBox();
+      return b && Math.abs(b.width - width) < 12 ? true : undefined;
+    }, 5_000).catch(() => log(`could not resize the side bar (it is ${box.width} px wide)`));
+  }
+
+  /** The pane of a view in the side bar, by its header title ("Services"). */
+  viewPane(name: string): Locator {
+    return this.page
+      .locator('.part.sidebar .pane')
+      .filter({ has: this.page.locator('.pane-header h3.title', { hasText: new RegExp(`^${escapeRegExp(name)}$`, 'i') }) })
+      .first();
+  }
+
+  /** Opens a collapsed view pane (clicking its header). */
+  async expandViewPane(name: string): Promise<Locator> {
+    const pane = this.viewPane(name);
+    await pane.waitFor({ state: 'visible' });
+    const header = pane.locator('.pane-header').first();
+    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    await waitFor(`the ${name} view to be expanded`, async () => ((await header.getAttribute('aria-expanded')) === 'true' ? true : undefined), 5_000);
+    return pane;
+  }
+
+  /** The rendered rows of a tree view: label, description, level, expansion, selection. */
+  async treeRows(view: string): Promise<TreeRow[]> {
+    return this.viewPane(view)
+      .locator('.monaco-list-row')
+      .evaluateAll((rows) =>
+        rows.map((r: any) => ({
+          label: (r.querySelector('.label-name')?.textContent ?? r.textContent ?? '').replace(/\u00a0/g, ' ').trim(),
+          description: (r.querySelector('.label-description')?.textContent ?? '').replace(/\u00a0/g, ' ').trim(),
+          level: Number(r.getAttribute('aria-level') ?? 0),
+          expanded: r.getAttribute('aria-expanded') === null ? undefined : r.getAttribute('aria-expanded') === 'true',
+          selected: r.classList.contains('selected'),
+          icon: [...r.querySelectorAll('.custom-view-tree-node-item-icon, .codicon')]
+            .filter((e: any) => !e.classList.contains('monaco-tl-twistie'))
+            .map((e: any) => String(e.className))
+            .join(' '),
+        })),
+      );
+  }
+
+  /** Waits for a row of a tree view that satisfies `pred`, and returns it. */
+  async waitForTreeRow(view: string, what: string, pred: (row: TreeRow) => boolean, timeoutMs = 20_000): Promise<TreeRow> {
+    let rows: TreeRow[] = [];
+    return waitFor(`the ${view} view to show ${what}`, async () => {
+      rows = await this.treeRows(view);
+      return rows.find(pred);
+    }, timeoutMs).catch((e: Error) => {
+      throw new Error(`${e.message}; it shows ${JSON.stringify(rows.map((r) => `${'  '.repeat(Math.max(0, r.level - 1))}${r.label} — ${r.description}`))}`);
+    });
+  }
+
+  /** The DOM row of a tree view with this label (and level, when given). */
+  treeRow(view: string, label: string, level?: number): Locator {
+    const rows = this.viewPane(view).locator(level === undefined ? '.monaco-list-row' : `.monaco-list-row[aria-level="${level}"]`);
+    return rows.filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }) }).first();
+  }
+
+  /** Expands a tree row by clicking its twistie (a click on the label runs the row's command). */
+  async expandTreeRow(view: string, label: string, level?: number): Promise<void> {
+    const row = this.treeRow(view, label, level);
+    await row.waitFor({ state: 'visible' });
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.locator('.monaco-tl-twistie').click();
+    await waitFor(`row "${label}" of ${view} to expand`, async () => ((await row.getAttribute('aria-expanded')) === 'true' ? true : undefined), 10_000);
+  }
+
+  /** Picks a row of the open quick input whose label is `label` (after typing `filter`). */
+  async pickQuickInput(filter: string, label: string | RegExp): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(filter);
+    const item = this.page
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: typeof label === 'string' ? new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) : label }) })
+      .first();
+    await item.waitFor({ state: 'visible' });
+    await item.click();
+    await input.waitFor({ state: 'hidden' });
+  }
+
+  /** Rows of the open quick input: label and description. */
+  async quickInputRows(): Promise<{ label: string; description: string }[]> {
+    return this.page.locator('.quick-input-list .monaco-list-row').evaluateAll((rows) =>
+      rows.map((r: any) => ({
+        label: (r.querySelector('.label-name')?.textContent ?? '').replace(/\u00a0/g, ' ').trim(),
+        description: (r.querySelector('.label-description')?.textContent ?? '').replace(/\u00a0/g, ' ').trim(),
+      })),
+    );
+  }
+
+  /** The text of the system clipboard, as the page reads it. */
+  async clipboardText(): Promise<string> {
+    return this.page.evaluate(() => (globalThis as any).navigator.clipboard.readText() as Promise<string>);
+  }
+
+  /** The rendered text of an editor line, inlay hints included, NBSP normalised. */
+  async renderedLine(fileName: string, line: number): Promise<string> {
+    const sel = this.editorSelector(fileName);
+    const text = await this.page.evaluate(renderedLineInPage, { editor: sel, line });
+    if (text === undefined) throw new Error(`line ${line} of ${fileName} is not rendered`);
+    return normalizeText(text);
+  }
+
+  private editorSelector(fileName: string): string {
+    return fileName.startsWith('Untitled') ? '.editor-instance .monaco-editor' : `.editor-instance .monaco-editor[data-uri$="/${encodeURIComponent(fileName)}"]`;
   }
 
   /** Everything a person would look at when a check fails. */

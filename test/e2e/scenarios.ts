@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { log, waitFor, type Workbench } from './harness';
+import { log, normalizeText, waitFor, type Workbench } from './harness';
 
 export interface Scenario {
   name: string;
@@ -162,4 +162,296 @@ function parseErrorCount(item: { text: string; ariaLabel: string }): number {
   return Number(n[1]);
 }
 
-export const scenarios: Scenario[] = [goToDefinitionAndHover, diagnosticsAndOutline];
+// ---------------------------------------------------------------------------------------------
+// The Netfilter Explorer views, commands and status bar.
+
+const SEED = 'seed-kube-dns.nft-save.txt';
+const CONTAINER = 'Netfilter Explorer';
+/** The status bar item of the extension: VS Code prefixes the item's id with the extension's. */
+const SUMMARY_ITEM = 'netfilter-explorer.netfilter-explorer.netfilterExplorer.summary';
+/** The pods of the seed dump's endpoints (pods.json in the workspace, see run.ts). */
+export const SEED_PODS = {
+  apiVersion: 'v1',
+  kind: 'List',
+  items: [
+    { metadata: { name: 'coredns-5d78c9869d-4xk2p', namespace: 'kube-system' }, spec: { nodeName: 'node-1' }, status: { podIP: '10.32.0.3', podIPs: [{ ip: '10.32.0.3' }] } },
+    { metadata: { name: 'coredns-5d78c9869d-9qz7m', namespace: 'kube-system' }, spec: { nodeName: 'node-2' }, status: { podIP: '10.32.0.4', podIPs: [{ ip: '10.32.0.4' }] } },
+  ],
+};
+
+function rowsText(rows: { label: string; description: string; level: number }[]): string {
+  return rows.map((r) => `${'  '.repeat(Math.max(0, r.level - 1))}${r.label}${r.description ? ` — ${r.description}` : ''}`).join('\n');
+}
+
+/** The status bar summary of the extension, once it says `expected`. */
+/** Opens a dump and waits until the extension is active on it: its status bar item counts the services. */
+async function openDump(wb: Workbench, file: string, via: 'explorer' | 'quick-open' = 'explorer'): Promise<string> {
+  await openAndWaitForLanguage(wb, file, via);
+  return waitForSummary(wb, /\d+ services? · \d+ endpoints? · \d+ problems?$/);
+}
+
+/** Shows the Netfilter Explorer views, wide enough to read their descriptions. */
+async function showViews(wb: Workbench): Promise<void> {
+  await wb.showViewContainer(CONTAINER);
+  await wb.resizeSideBar(560);
+}
+
+async function waitForSummary(wb: Workbench, expected: RegExp): Promise<string> {
+  let last: string | undefined;
+  return waitFor(`the Netfilter Explorer status bar item to match ${expected}`, async () => {
+    last = (await wb.statusBarItem(SUMMARY_ITEM))?.text;
+    return last !== undefined && expected.test(last) ? last : undefined;
+  }, 30_000).catch((e: Error) => {
+    throw new Error(`${e.message}; it shows ${JSON.stringify(last)}`);
+  });
+}
+
+/** Opening the seed dump activates the extension: the welcome view gives way to its services, and the status bar counts them. */
+export const activationAndStatusBar: Scenario = {
+  name: 'activation-welcome-status-bar',
+  async run(wb) {
+    // Before any dump: the views offer to open one.
+    await wb.showViewContainer(CONTAINER);
+    const services = wb.viewPane('Services');
+    const welcome = services.locator('.welcome-view-content');
+    await welcome.waitFor({ state: 'visible' });
+    const welcomeText = normalizeText(await welcome.innerText());
+    log(`welcome: ${JSON.stringify(welcomeText.replace(/\s+/g, ' ').trim())}`);
+    assert.match(welcomeText, /No iptables-save dump is open/);
+    for (const button of ['Open a Dump…', 'Open Sample']) {
+      assert.ok(await services.getByRole('button', { name: button }).isVisible(), `the welcome view must offer "${button}"`);
+    }
+    log(`screenshot: ${await wb.screenshot(`${this.name}-welcome`)}`);
+
+    // Open the dump (Quick Open: the Explorer is not the shown container).
+    await openAndWaitForLanguage(wb, SEED, 'quick-open');
+    const summary = await waitForSummary(wb, /^\S* ?1 service · 2 endpoints · \d+ problems?$/);
+    log(`status bar: ${JSON.stringify(summary)}`);
+    // Its problem count is what VS Code's own problems item counts for this one open file.
+    const problems = await waitFor('the status bar problems item', () => wb.statusBarItem('status.problems'));
+    const counts = [...(problems.ariaLabel || '').matchAll(/(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    assert.equal(Number(/(\d+) problem/.exec(summary)![1]), counts, `problems in the summary vs the status bar's ${JSON.stringify(problems.ariaLabel)}`);
+    await wb.waitForTreeRow('Services', 'kube-system', (r) => r.label === 'kube-system' && r.level === 1);
+    assert.equal(await welcome.isVisible().catch(() => false), false, 'the welcome content must give way to the services');
+
+    // A click on the item shows the Services view, from any other container.
+    await wb.page.keyboard.press('Control+Shift+E');
+    await waitFor('the Explorer to replace the Netfilter Explorer views', async () => ((await services.isVisible().catch(() => false)) ? undefined : true), 10_000);
+    await wb.page.locator(`.statusbar [id="${SUMMARY_ITEM}"]`).click();
+    await wb.waitForTreeRow('Services', 'kube-dns:dns-tcp under kube-system', (r) => r.label === 'kube-dns:dns-tcp' && r.level === 2);
+    log(`screenshot: ${await wb.screenshot(this.name)}`);
+  },
+};
+
+/** Hover on an endpoint chain names its address, share, service and (with pods.json) its pod. */
+export const endpointHoverWithPod: Scenario = {
+  name: 'endpoint-hover-with-pod',
+  async run(wb) {
+    await openAndWaitForLanguage(wb, SEED);
+    const line = lineOf(wb, SEED, (l) => l.startsWith(':KUBE-SEP-S4MK5EVI7CLHCCS6 '));
+    assert.equal(line, 8);
+    const expected = ['10.32.0.3:53', '50 %', 'kube-system/kube-dns:dns-tcp', 'coredns-5d78c9869d-4xk2p', 'node-1'];
+    const hover = await wb.hoverWord(SEED, line, 'KUBE-SEP-S4MK5EVI7CLHCCS6', expected);
+    log(`hover: ${JSON.stringify(hover.length > 300 ? `${hover.slice(0, 300)}…` : hover)}`);
+    for (const e of expected) assert.ok(hover.includes(e), `hover must contain ${JSON.stringify(e)}`);
+    log(`screenshot: ${await wb.screenshot(this.name)}`);
+  },
+};
+
+/** The Services view lists kube-dns with both endpoints; its rows reveal the rules; the cursor reveals its row; the endpoint table is copied. */
+export const servicesView: Scenario = {
+  name: 'services-view',
+  async run(wb) {
+    await openDump(wb, SEED);
+    await showViews(wb);
+    await wb.waitForTreeRow('Services', 'kube-system', (r) => r.label === 'kube-system' && r.level === 1);
+    await wb.expandTreeRow('Services', 'kube-dns:dns-tcp', 2);
+    const entry = await wb.waitForTreeRow('Services', 'the cluster IP entry', (r) => r.label === 'cluster IP 10.96.0.10:53/TCP' && r.level === 3);
+    assert.equal(entry.description, '2 endpoints');
+    // Both endpoints with their share and pod (the pod inventory is pre-seeded).
+    const first = await wb.waitForTreeRow('Services', '10.32.0.3:53 with its pod', (r) => r.label === '10.32.0.3:53' && r.description.includes('coredns-5d78c9869d-4xk2p'));
+    const second = await wb.waitForTreeRow('Services', '10.32.0.4:53 with its pod', (r) => r.label === '10.32.0.4:53' && r.description.includes('coredns-5d78c9869d-9qz7m'));
+    assert.equal(first.description, '50 % · coredns-5d78c9869d-4xk2p');
+    assert.equal(second.description, '50 % · coredns-5d78c9869d-9qz7m');
+    const rows = await wb.treeRows('Services');
+    log(`Services view:\n${rowsText(rows).replace(/^/gm, '    ')}`);
+    assert.deepEqual(rows.map((r) => r.label), ['kube-system', 'kube-dns:dns-tcp', 'cluster IP 10.96.0.10:53/TCP', '10.32.0.3:53', '10.32.0.4:53']);
+    log(`screenshot: ${await wb.screenshot(this.name)}`);
+
+    // A click on an endpoint shows its chain in the editor.
+    const sepLine = lineOf(wb, SEED, (l) => l.startsWith(':KUBE-SEP-ZT5TVM6PMFDFQAMO '));
+    await wb.treeRow('Services', '10.32.0.4:53').click();
+    await wb.waitForCursorLine(sepLine);
+    log(`click on 10.32.0.4:53: cursor on line ${sepLine}`);
+    // ... and the cluster IP entry its KUBE-SERVICES rule.
+    const entryLine = lineOf(wb, SEED, (l) => l.startsWith('-A KUBE-SERVICES -d 10.96.0.10/32'));
+    await wb.treeRow('Services', 'cluster IP 10.96.0.10:53/TCP').click();
+    await wb.waitForCursorLine(entryLine);
+
+    // Reveal in Services View from a rule of the other endpoint's chain: its row is selected.
+    const ruleLine = lineOf(wb, SEED, (l) => l.startsWith('-A KUBE-SEP-S4MK5EVI7CLHCCS6 -p tcp'));
+    await wb.treeRow('Services', 'kube-dns:dns-tcp').click(); // moves the cursor away first
+    await wb.focusEditor();
+    await wb.goToLine(ruleLine, 5);
+    await wb.runCommand('Netfilter Explorer: Reveal in Services View');
+    const selected = await wb.waitForTreeRow('Services', 'the endpoint 10.32.0.3:53 selected', (r) => r.selected && r.label === '10.32.0.3:53');
+    assert.deepEqual((await wb.treeRows('Services')).filter((r) => r.selected).map((r) => r.label), ['10.32.0.3:53'], 'only the endpoint is selected');
+    log(`Reveal in Services View from line ${ruleLine}: selected ${selected.label}`);
+
+    // Copy Endpoint Table for the service at the cursor.
+    await wb.focusEditor();
+    await wb.runCommand('Netfilter Explorer: Copy Endpoint Table');
+    const table = await waitFor('the endpoint table on the clipboard', async () => {
+      const text = await wb.clipboardText();
+      return text.includes('| entry | endpoint | share | pod |') ? text : undefined;
+    }, 10_000);
+    log(`clipboard:\n${table.trimEnd().replace(/^/gm, '    ')}`);
+    assert.ok(table.includes('| cluster IP 10.96.0.10:53/TCP | 10.32.0.3:53 | 50 % | kube-system/coredns-5d78c9869d-4xk2p on node-1 |'), 'row of 10.32.0.3');
+    assert.ok(table.includes('| cluster IP 10.96.0.10:53/TCP | 10.32.0.4:53 | 50 % | kube-system/coredns-5d78c9869d-9qz7m on node-2 |'), 'row of 10.32.0.4');
+  },
+};
+
+/** The welcome view's "Open Sample" opens a bigger dump; the filter finds a service by its IP; state icons show. */
+export const servicesFilter: Scenario = {
+  name: 'services-filter-and-sample',
+  async run(wb) {
+    await showViews(wb);
+    await wb.viewPane('Services').getByRole('button', { name: 'Open Sample' }).click();
+    await wb.pickQuickInput('overall', "kube-proxy's overall test");
+    await wb.waitForTreeRow('Services', 'ns6', (r) => r.label === 'ns6' && r.level === 1);
+    const all = await wb.treeRows('Services');
+    log(`Services view (sample):\n${rowsText(all).replace(/^/gm, '    ')}`);
+    assert.deepEqual(all.filter((r) => r.level === 1).map((r) => r.label), ['ns1', 'ns2', 'ns3', 'ns4', 'ns5', 'ns6']);
+    await waitForSummary(wb, /^\S* ?6 services · 6 endpoints · \d+ problems?$/);
+
+    // Filter by the cluster IP of the service without endpoints.
+    await wb.runCommand('Netfilter Explorer: Filter Services…');
+    const input = wb.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('172.30.0.46');
+    await wb.page.keyboard.press('Enter');
+    await input.waitFor({ state: 'hidden' });
+    const svc6 = await wb.waitForTreeRow('Services', 'only svc6 left', (r) => r.label === 'svc6:p80');
+    const filtered = await wb.treeRows('Services');
+    log(`filtered by 172.30.0.46:\n${rowsText(filtered).replace(/^/gm, '    ')}`);
+    assert.deepEqual(filtered.filter((r) => r.level <= 2).map((r) => r.label), ['ns6', 'svc6:p80']);
+    assert.match(svc6.description, /no endpoints/);
+    assert.match(svc6.icon, /codicon-error/, `svc6 has no endpoints: its icon must be the error icon, is ${svc6.icon}`);
+    await wb.waitForTreeRow('Services', 'the REJECT outcome', (r) => r.label === 'REJECT' && r.description === '100 %');
+    const message = normalizeText(await wb.viewPane('Services').locator('.message').first().innerText().catch(() => ''));
+    log(`view message: ${JSON.stringify(message)}`);
+    assert.match(message, /1 of 6 services/);
+    log(`screenshot: ${await wb.screenshot(this.name)}`);
+
+    // A filter nothing matches says so; clearing it brings every namespace back.
+    await wb.runCommand('Netfilter Explorer: Filter Services…');
+    await input.fill('no-such-service');
+    await wb.page.keyboard.press('Enter');
+    await waitFor('the view to say nothing matches', async () => {
+      const m = normalizeText(await wb.viewPane('Services').locator('.message').first().innerText().catch(() => ''));
+      return /No service matches "no-such-service"/.test(m) && (await wb.treeRows('Services')).length === 0 ? true : undefined;
+    }, 10_000);
+    await wb.runCommand('Netfilter Explorer: Clear Services Filter');
+    await wb.waitForTreeRow('Services', 'ns1 back', (r) => r.label === 'ns1');
+    // Leave no untitled editor for the next window on this folder to restore.
+    await wb.focusEditor();
+    await wb.runCommand('View: Revert and Close Editor');
+    await waitFor('the untitled sample to close', async () => ((await wb.page.locator('.tabs-container .tab').count()) === 0 ? true : undefined), 10_000);
+  },
+};
+
+/** The Chains view follows a service from KUBE-SERVICES through its service chain to the DNAT of an endpoint, with counters. */
+export const chainsView: Scenario = {
+  name: 'chains-view',
+  async run(wb) {
+    const file = 'seed-kube-dns.nft-save-counters.txt';
+    await openDump(wb, file, 'quick-open');
+    await showViews(wb);
+    const pane = await wb.expandViewPane('Chains');
+    // Make room: the Chains view below the Services view.
+    await wb.viewPane('Services').locator('.pane-header').first().click();
+    await pane.waitFor({ state: 'visible' });
+    const services = await wb.waitForTreeRow('Chains', 'KUBE-SERVICES under nat', (r) => r.label === 'KUBE-SERVICES' && r.level === 2);
+    assert.match(services.description, /1 rule/);
+    await wb.expandTreeRow('Chains', 'KUBE-SERVICES', 2);
+    const jump = await wb.waitForTreeRow('Chains', 'the jump to KUBE-SVC-ERIFXISQEP7F7OF4', (r) => r.label === 'KUBE-SVC-ERIFXISQEP7F7OF4' && r.level === 3);
+    // The service it leads to, and the rule's counters from iptables-save -c.
+    assert.match(jump.description, /^kube-system\/kube-dns:dns-tcp · 0 pkts · 0 B · -d 10\.96\.0\.10\/32/);
+    await wb.expandTreeRow('Chains', 'KUBE-SVC-ERIFXISQEP7F7OF4', 3);
+    const sep = await wb.waitForTreeRow('Chains', 'the jump to KUBE-SEP-S4MK5EVI7CLHCCS6', (r) => r.label === 'KUBE-SEP-S4MK5EVI7CLHCCS6' && r.level === 4);
+    assert.match(sep.description, /^50 % · /);
+    await wb.expandTreeRow('Chains', 'KUBE-SEP-S4MK5EVI7CLHCCS6', 4);
+    const dnat = await wb.waitForTreeRow('Chains', 'the DNAT to 10.32.0.3:53', (r) => r.label === 'DNAT' && r.level === 5);
+    assert.match(dnat.description, /--to-destination 10\.32\.0\.3:53/);
+    const rows = await wb.treeRows('Chains');
+    log(`Chains view:\n${rowsText(rows).replace(/^/gm, '    ')}`);
+    log(`screenshot: ${await wb.screenshot(this.name)}`);
+    // A click on the rule shows it in the editor.
+    const dnatLine = lineOf(wb, file, (l) => l.includes('-A KUBE-SEP-S4MK5EVI7CLHCCS6') && l.includes('DNAT'));
+    await wb.treeRow('Chains', 'DNAT', 5).click();
+    await wb.waitForCursorLine(dnatLine);
+    log(`click on DNAT: cursor on line ${dnatLine}`);
+  },
+};
+
+/** Go to Chain… and Go to Service… quick picks across the dump. */
+export const goToChainAndService: Scenario = {
+  name: 'go-to-chain-and-service',
+  async run(wb) {
+    await openDump(wb, SEED);
+    const target = 'KUBE-SEP-ZT5TVM6PMFDFQAMO';
+    const declLine = lineOf(wb, SEED, (l) => l.startsWith(`:${target} `));
+    await wb.focusEditor();
+    await wb.runCommand('Netfilter Explorer: Go to Chain…');
+    const input = wb.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('ZT5TVM');
+    const row = await waitFor('the chain in the quick pick', async () => (await wb.quickInputRows()).find((r) => r.label === target));
+    log(`Go to Chain row: ${JSON.stringify(row)}`);
+    assert.match(row.description, /^nat · 2 rules · kube-system\/kube-dns:dns-tcp$/);
+    log(`screenshot: ${await wb.screenshot(this.name)}`);
+    await wb.page.keyboard.press('Enter');
+    await wb.waitForCursorLine(declLine);
+    log(`Go to Chain ${target}: cursor on line ${declLine}`);
+
+    const svcLine = lineOf(wb, SEED, (l) => l.startsWith(':KUBE-SVC-ERIFXISQEP7F7OF4 '));
+    await wb.runCommand('Netfilter Explorer: Go to Service…');
+    await wb.pickQuickInput('kube-dns', 'kube-system/kube-dns:dns-tcp');
+    await wb.waitForCursorLine(svcLine);
+    log(`Go to Service kube-system/kube-dns:dns-tcp: cursor on line ${svcLine}`);
+  },
+};
+
+/** The endpoint shares render as inlay hints after the probability and after the fall-through jump. */
+export const inlayHints: Scenario = {
+  name: 'inlay-hints',
+  async run(wb) {
+    await openAndWaitForLanguage(wb, SEED);
+    // Room for the long lines: hide the side bar.
+    await wb.page.keyboard.press('Control+B');
+    for (const line of [20, 21]) {
+      const text = await waitFor(`"≈ 50 %" on line ${line}`, async () => {
+        const t = await wb.renderedLine(SEED, line).catch(() => '');
+        return t.includes('≈ 50 %') ? t : undefined;
+      }, 30_000).catch(async (e: Error) => {
+        throw new Error(`${e.message}; the line shows ${JSON.stringify(await wb.renderedLine(SEED, line).catch(() => '(not rendered)'))}`);
+      });
+      log(`line ${line}: …${text.slice(text.indexOf('≈') - 40)}`);
+    }
+    const source = fs.readFileSync(path.join(wb.folder, SEED), 'utf8').split('\n');
+    assert.ok(!source[19]!.includes('≈') && !source[20]!.includes('≈'), 'the hints are not in the file');
+    log(`screenshot: ${await wb.screenshot(this.name)}`);
+  },
+};
+
+export const scenarios: Scenario[] = [
+  activationAndStatusBar,
+  goToDefinitionAndHover,
+  endpointHoverWithPod,
+  servicesView,
+  servicesFilter,
+  chainsView,
+  goToChainAndService,
+  inlayHints,
+  diagnosticsAndOutline,
+];

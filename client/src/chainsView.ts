@@ -1,0 +1,223 @@
+import * as vscode from 'vscode';
+import type { ChainItem, ChainsResult, RuleItem, TableItem } from '../../server/src/protocol';
+import type { DumpTracker } from './dumps';
+import { chainList, formatCounters, formatShare, plural } from './model';
+
+export const CHAINS_VIEW_ID = 'netfilterExplorer.chains';
+
+/** Jumps followed at most this deep below a chain (a guard on top of the loop check). */
+export const MAX_JUMP_DEPTH = 32;
+
+type Range = RuleItem['range'];
+
+interface NodeBase {
+  id: string;
+  parent: ChainsNode | undefined;
+  children?: Promise<ChainsNode[]>;
+}
+export interface TableNode extends NodeBase {
+  kind: 'table';
+  table: TableItem;
+  byName: Map<string, ChainItem>;
+}
+export interface GroupNode extends NodeBase {
+  kind: 'group';
+  table: TableNode;
+  label: string;
+  chains: ChainItem[];
+}
+export interface ChainNode extends NodeBase {
+  kind: 'chain';
+  table: TableNode;
+  chain: ChainItem;
+}
+export interface RuleNode extends NodeBase {
+  kind: 'rule';
+  table: TableNode;
+  /** The chain whose rule this is. */
+  chain: string;
+  rule: RuleItem;
+  /** Chains from the expanded chain down to this rule's chain: a target among them is a loop. */
+  path: string[];
+}
+export interface MessageNode extends NodeBase {
+  kind: 'message';
+  text: string;
+}
+export type ChainsNode = TableNode | GroupNode | ChainNode | RuleNode | MessageNode;
+
+function icon(id: string, color?: string): vscode.ThemeIcon {
+  return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
+}
+
+/** The Chains view: table → chain → rules, each rule that jumps expandable into the chain it jumps to. */
+export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.Disposable {
+  readonly treeView: vscode.TreeView<ChainsNode>;
+  private readonly changed = new vscode.EventEmitter<ChainsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private result: ChainsResult | undefined;
+  private roots: TableNode[] | undefined;
+  private stale = false;
+
+  constructor(private readonly tracker: DumpTracker) {
+    this.treeView = vscode.window.createTreeView(CHAINS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
+    this.disposables.push(
+      this.treeView,
+      // Pods name endpoints; they change nothing in the chains.
+      tracker.onDidChange((why) => why !== 'pods' && this.invalidate()),
+      this.treeView.onDidChangeVisibility((e) => {
+        if (e.visible && this.stale) this.invalidate();
+      }),
+    );
+  }
+
+  private invalidate(): void {
+    if (!this.treeView.visible) {
+      // Chains are fetched only for a visible view: nothing is asked of the server meanwhile.
+      this.stale = true;
+      return;
+    }
+    this.stale = false;
+    this.changed.fire(undefined);
+  }
+
+  private uri(): vscode.Uri | undefined {
+    return this.result ? vscode.Uri.parse(this.result.uri) : undefined;
+  }
+
+  async getChildren(node?: ChainsNode): Promise<ChainsNode[]> {
+    if (!node) {
+      const document = this.tracker.document;
+      const result = document ? await this.tracker.chainsResult() : undefined;
+      if (result !== this.result || !this.roots) {
+        this.result = result;
+        this.roots = (result?.tables ?? []).map((table) => ({ kind: 'table', id: `t:${table.name}`, parent: undefined, table, byName: new Map(table.chains.map((c) => [c.name, c])) }));
+      }
+      this.treeView.description = document ? vscode.workspace.asRelativePath(document.uri, false) : undefined;
+      return this.roots;
+    }
+    node.children ??= this.childrenOf(node);
+    return node.children;
+  }
+
+  private async childrenOf(node: ChainsNode): Promise<ChainsNode[]> {
+    switch (node.kind) {
+      case 'table':
+        return this.chainNodes(node, node, node.table.chains, true);
+      case 'group':
+        return this.chainNodes(node, node.table, node.chains, false);
+      case 'chain':
+        return this.ruleNodes(node, node.table, node.chain.name, [node.chain.name]);
+      case 'rule': {
+        const target = node.rule.target;
+        if (!node.rule.targetIsChain || !target || node.path.includes(target) || node.path.length > MAX_JUMP_DEPTH) return [];
+        return this.ruleNodes(node, node.table, target, [...node.path, target]);
+      }
+      default:
+        return [];
+    }
+  }
+
+  private chainNodes(parent: ChainsNode, table: TableNode, chains: readonly ChainItem[], group: boolean): ChainsNode[] {
+    const items = group ? chainList(chains) : chains.map((chain) => ({ kind: 'chain' as const, chain }));
+    return items.map((item, i): ChainsNode =>
+      item.kind === 'chain'
+        ? { kind: 'chain', id: `${parent.id}/${item.chain.name}`, parent, table, chain: item.chain }
+        : { kind: 'group', id: `${parent.id}/g${i}:${item.label}`, parent, table, label: item.label, chains: item.chains },
+    );
+  }
+
+  private async ruleNodes(parent: ChainsNode, table: TableNode, chain: string, path: string[]): Promise<ChainsNode[]> {
+    const rules = await this.tracker.chainRules(table.table.name, chain);
+    if (!rules) return [{ kind: 'message', id: `${parent.id}/?`, parent, text: `The rules of ${chain} are not available (the dump changed?); refresh.` }];
+    return rules.map((rule): RuleNode => ({ kind: 'rule', id: `${parent.id}/${rule.line}`, parent, table, chain, rule, path }));
+  }
+
+  getParent(node: ChainsNode): ChainsNode | undefined {
+    return node.parent;
+  }
+
+  getTreeItem(node: ChainsNode): vscode.TreeItem {
+    const uri = this.uri();
+    const reveal = (range: Range): vscode.Command | undefined => (uri ? { title: 'Reveal in Editor', command: 'netfilterExplorer.revealRange', arguments: [uri, range] } : undefined);
+    const C = vscode.TreeItemCollapsibleState;
+    let item: vscode.TreeItem;
+    switch (node.kind) {
+      case 'table': {
+        item = new vscode.TreeItem(node.table.name, C.Expanded);
+        item.description = plural(node.table.chains.length, 'chain');
+        item.iconPath = icon('symbol-namespace');
+        item.tooltip = `Table ${node.table.name}: ${plural(node.table.chains.length, 'chain')}`;
+        item.command = reveal(node.table.range);
+        break;
+      }
+      case 'group': {
+        item = new vscode.TreeItem(node.label, C.Collapsed);
+        item.description = plural(node.chains.length, 'chain');
+        item.iconPath = icon('folder');
+        break;
+      }
+      case 'chain': {
+        const { chain } = node;
+        item = new vscode.TreeItem(chain.name, chain.ruleCount > 0 ? C.Collapsed : C.None);
+        const parts: string[] = [];
+        if (chain.policy) parts.push(`policy ${chain.policy}`);
+        if (chain.service) parts.push(chain.service);
+        parts.push(plural(chain.ruleCount, 'rule'));
+        // Declarations always carry counters ([0:0] for user chains): show them when they say something.
+        if (chain.counters && (chain.counters.packets > 0 || chain.counters.bytes > 0)) parts.push(formatCounters(chain.counters));
+        item.description = parts.join(' · ');
+        item.iconPath = chain.builtin ? icon('symbol-event') : chain.service ? icon('symbol-class') : icon('symbol-function');
+        const m = new vscode.MarkdownString();
+        m.appendMarkdown(`**${chain.name}** — ${chain.builtin ? 'built-in' : 'user'} chain in table ${node.table.table.name}\n\n`);
+        if (chain.policy) m.appendMarkdown(`Policy ${chain.policy}\n\n`);
+        if (chain.service) m.appendMarkdown(`Service \`${chain.service}\`\n\n`);
+        m.appendMarkdown(`${plural(chain.ruleCount, 'rule')} · ${chain.incoming === 0 ? 'no jumps to it' : `${plural(chain.incoming, 'jump')} to it`} · line ${chain.range.start.line + 1}`);
+        if (chain.counters) m.appendMarkdown(`\n\nCounters: ${formatCounters(chain.counters)}`);
+        item.tooltip = m;
+        item.command = reveal(chain.range);
+        break;
+      }
+      case 'rule': {
+        const { rule } = node;
+        const target = rule.target;
+        const loop = rule.targetIsChain && target !== null && node.path.includes(target);
+        const expandable = rule.targetIsChain && target !== null && !loop && node.path.length <= MAX_JUMP_DEPTH && (node.table.byName.get(target)?.ruleCount ?? 1) > 0;
+        item = new vscode.TreeItem(target ?? '(no target)', expandable ? C.Collapsed : C.None);
+        const targetChain = target ? node.table.byName.get(target) : undefined;
+        const parts: string[] = [];
+        if (loop) parts.push('loop');
+        if (rule.share !== null) parts.push(formatShare(rule.share));
+        if (targetChain?.service) parts.push(targetChain.service);
+        if (rule.counters) parts.push(formatCounters(rule.counters));
+        parts.push(rule.text);
+        item.description = parts.join(' · ');
+        item.iconPath = loop ? icon('sync', 'problemsWarningIcon.foreground') : rule.targetIsChain ? icon('arrow-right') : target ? icon('symbol-key') : icon('dash');
+        const m = new vscode.MarkdownString();
+        m.appendMarkdown(`Line ${rule.line + 1}, rule of **${node.chain}** (table ${node.table.table.name})\n\n`);
+        m.appendCodeblock(`-A ${node.chain} ${rule.text}`, 'iptables-save');
+        if (rule.comment) m.appendMarkdown(`\nComment: ${rule.comment}\n`);
+        if (rule.share !== null) m.appendMarkdown(`\nShare of the new connections entering the service chain: ${formatShare(rule.share)}\n`);
+        if (targetChain?.service) m.appendMarkdown(`\nJumps to a chain of service \`${targetChain.service}\`\n`);
+        if (rule.counters) m.appendMarkdown(`\nCounters: ${formatCounters(rule.counters)}\n`);
+        if (loop) m.appendMarkdown(`\n**Loop**: ${target} is already on the path ${node.path.join(' → ')}\n`);
+        item.tooltip = m;
+        item.command = reveal(rule.range);
+        break;
+      }
+      case 'message': {
+        item = new vscode.TreeItem(node.text, C.None);
+        item.iconPath = icon('info');
+        break;
+      }
+    }
+    item.id = node.id;
+    item.contextValue = node.kind;
+    return item;
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,269 @@
+import * as vscode from 'vscode';
+import type { ChainItem, ServiceItem } from '../../server/src/protocol';
+import overallSample from '../../samples/k8s-overall-modern.iptables-save';
+import seedSample from '../../samples/seed-kube-dns.iptables-save';
+import type { ChainsView } from './chainsView';
+import { type DumpTracker, isDump, LANGUAGE_ID, revealRange, toRange } from './dumps';
+import { endpointTableMarkdown, plural, type ServiceHit, type ServiceIndex, servicesAtLine } from './model';
+import type { ServicesNode, ServicesView } from './servicesView';
+
+/** Dumps the "Open Sample" command offers, bundled into the extension (see samples/README.md). */
+export const SAMPLES = [
+  { id: 'kube-dns', label: 'kube-dns', detail: 'One service, kube-system/kube-dns:dns-tcp, with two endpoints: the smallest complete dump.', text: seedSample },
+  { id: 'overall', label: "kube-proxy's overall test", detail: 'Six services with node ports, external and load-balancer IPs, session affinity, source ranges and a service without endpoints.', text: overallSample },
+] as const;
+
+function protocolRange(range: { start: { line: number; character: number }; end: { line: number; character: number } }): vscode.Range {
+  return toRange(range);
+}
+
+/** Where a service is best shown in the editor: its first chain, else the rule of its first entry. */
+function serviceRange(service: ServiceItem): vscode.Range | undefined {
+  const range = service.chains[0]?.range ?? service.entries[0]?.ruleRange;
+  return range ? protocolRange(range) : undefined;
+}
+
+export class Commands {
+  constructor(
+    private readonly tracker: DumpTracker,
+    private readonly services: ServicesView,
+    private readonly chains: ChainsView,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  register(): vscode.Disposable[] {
+    const r = vscode.commands.registerCommand;
+    return [
+      r('netfilterExplorer.openDump', () => this.openDump()),
+      r('netfilterExplorer.openSample', (id?: string) => this.openSample(id)),
+      r('netfilterExplorer.goToChain', (arg?: string | { table?: string; chain: string }) => this.goToChain(arg)),
+      r('netfilterExplorer.goToService', (title?: string) => this.goToService(title)),
+      r('netfilterExplorer.revealInServices', () => this.revealInServices()),
+      r('netfilterExplorer.copyEndpointTable', (node?: ServicesNode) => this.copyEndpointTable(node)),
+      r('netfilterExplorer.services.filter', (query?: string) => this.filterServices(query)),
+      r('netfilterExplorer.services.clearFilter', () => this.services.setFilter('')),
+      r('netfilterExplorer.refresh', () => this.tracker.refresh()),
+      r('netfilterExplorer.revealRange', (uri: vscode.Uri, range: { start: { line: number; character: number }; end: { line: number; character: number } }) =>
+        revealRange(uri, protocolRange(range), { preserveFocus: true }),
+      ),
+    ];
+  }
+
+  /** The dump to work on: the active editor's, else the one the views show. */
+  private dump(): vscode.TextDocument | undefined {
+    const active = vscode.window.activeTextEditor?.document;
+    const document = isDump(active) ? active : this.tracker.document;
+    if (!document) void vscode.window.showInformationMessage('Netfilter Explorer: open an iptables-save dump first.', 'Open a Dump…').then((c) => c && this.openDump());
+    return document;
+  }
+
+  async openDump(): Promise<vscode.TextEditor | undefined> {
+    const uris = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      openLabel: 'Open Dump',
+      title: 'Open an iptables-save dump',
+      filters: { 'iptables-save dumps': ['rules', 'iptables', 'iptables-save', 'txt', 'save'], 'All files': ['*'] },
+      ...(vscode.workspace.workspaceFolders?.[0] ? { defaultUri: vscode.workspace.workspaceFolders[0].uri } : {}),
+    });
+    const uri = uris?.[0];
+    if (!uri) return undefined;
+    let document = await vscode.workspace.openTextDocument(uri);
+    // Chosen as a dump: read it as one even when its name does not say so.
+    if (document.languageId !== LANGUAGE_ID) document = await vscode.languages.setTextDocumentLanguage(document, LANGUAGE_ID);
+    return vscode.window.showTextDocument(document, { preview: false });
+  }
+
+  async openSample(id?: string): Promise<vscode.TextEditor | undefined> {
+    let sample = SAMPLES.find((s) => s.id === id);
+    if (!sample) {
+      const picked = await vscode.window.showQuickPick(
+        SAMPLES.map((s) => ({ label: s.label, detail: s.detail, sample: s })),
+        { title: 'Open a sample iptables-save dump', placeHolder: 'Opens as an untitled document' },
+      );
+      sample = picked?.sample;
+    }
+    if (!sample) return undefined;
+    const document = await vscode.workspace.openTextDocument({ language: LANGUAGE_ID, content: sample.text });
+    return vscode.window.showTextDocument(document, { preview: false });
+  }
+
+  async goToChain(arg?: string | { table?: string; chain: string }): Promise<void> {
+    const document = this.dump();
+    if (!document) return;
+    const result = await this.tracker.chainsResult(document);
+    if (!result) {
+      void vscode.window.showWarningMessage('Netfilter Explorer: the language server did not list the chains of this dump.');
+      return;
+    }
+    const all: Array<{ table: string; chain: ChainItem }> = result.tables.flatMap((t) => t.chains.map((chain) => ({ table: t.name, chain })));
+    let pick: { table: string; chain: ChainItem } | undefined;
+    if (arg !== undefined) {
+      const want = typeof arg === 'string' ? { chain: arg } : arg;
+      pick = all.find((c) => c.chain.name === want.chain && (want.table === undefined || c.table === want.table));
+      if (!pick) {
+        void vscode.window.showWarningMessage(`Netfilter Explorer: no chain ${want.chain}${want.table ? ` in table ${want.table}` : ''}.`);
+        return;
+      }
+    } else {
+      type Item = vscode.QuickPickItem & { target: { table: string; chain: ChainItem } };
+      const items: Item[] = all.map((c) => ({
+        label: c.chain.name,
+        description: [c.table, plural(c.chain.ruleCount, 'rule'), ...(c.chain.policy ? [`policy ${c.chain.policy}`] : []), ...(c.chain.service ? [c.chain.service] : [])].join(' · '),
+        iconPath: new vscode.ThemeIcon(c.chain.builtin ? 'symbol-event' : c.chain.service ? 'symbol-class' : 'symbol-function'),
+        target: c,
+      }));
+      const chosen = await vscode.window.showQuickPick(items, {
+        title: `Go to Chain (${plural(items.length, 'chain')} in ${vscode.workspace.asRelativePath(document.uri, false)})`,
+        placeHolder: 'Chain name, table or service',
+        matchOnDescription: true,
+      });
+      pick = chosen?.target;
+    }
+    if (pick) await revealRange(document.uri, protocolRange(pick.chain.range), { selectWhole: false });
+  }
+
+  private async pickService(document: vscode.TextDocument, index: ServiceIndex, title: string): Promise<ServiceItem | undefined> {
+    type Item = vscode.QuickPickItem & { service: ServiceItem };
+    const items: Item[] = index.namespaces.flatMap((g) =>
+      g.services.map((service) => ({
+        label: service.title,
+        description: [service.protocol, ...service.entries.map((e) => e.title.replace(/\/[A-Z]+$/, ''))].join(' · '),
+        detail: service.endpointCount === 0 ? 'no endpoints' : plural(service.endpointCount, 'endpoint'),
+        service,
+      })),
+    );
+    const chosen = await vscode.window.showQuickPick(items, {
+      title: `${title} (${plural(items.length, 'service')} in ${vscode.workspace.asRelativePath(document.uri, false)})`,
+      placeHolder: 'Namespace, name, port or address',
+      matchOnDescription: true,
+      matchOnDetail: false,
+    });
+    return chosen?.service;
+  }
+
+  private async servicesOf(document: vscode.TextDocument): Promise<ServiceIndex | undefined> {
+    const index = await this.tracker.servicesIndex(document);
+    if (!index) {
+      void vscode.window.showWarningMessage('Netfilter Explorer: the language server did not list the services of this dump.');
+      return undefined;
+    }
+    if (index.total === 0) {
+      void vscode.window.showInformationMessage('Netfilter Explorer: this dump has no Kubernetes services.');
+      return undefined;
+    }
+    return index;
+  }
+
+  async goToService(title?: string): Promise<void> {
+    const document = this.dump();
+    if (!document) return;
+    const index = await this.servicesOf(document);
+    if (!index) return;
+    const service = title !== undefined ? index.result.services.find((s) => s.title === title || s.id === title) : await this.pickService(document, index, 'Go to Service');
+    if (title !== undefined && !service) {
+      void vscode.window.showWarningMessage(`Netfilter Explorer: no service ${title}.`);
+      return;
+    }
+    const range = service && serviceRange(service);
+    if (range) await revealRange(document.uri, range, { selectWhole: false });
+  }
+
+  /** The services the cursor of the active editor is in, best first. */
+  private async hitsAtCursor(): Promise<{ hits: ServiceHit[]; index: ServiceIndex; line: number } | undefined> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || !isDump(editor.document)) return undefined;
+    const index = await this.tracker.servicesIndex(editor.document);
+    if (!index) return undefined;
+    const line = editor.selection.active.line;
+    const chain = await chainAtLine(editor.document, line);
+    return { hits: servicesAtLine(index.result.services, line, chain), index, line };
+  }
+
+  async revealInServices(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || !isDump(editor.document)) {
+      void vscode.window.showInformationMessage('Netfilter Explorer: put the cursor in an iptables-save dump to reveal its service.');
+      return;
+    }
+    const found = await this.hitsAtCursor();
+    const hit = found?.hits[0];
+    if (!hit || !found) {
+      void vscode.window.showInformationMessage(`Netfilter Explorer: line ${(found?.line ?? editor.selection.active.line) + 1} belongs to no Kubernetes service.`);
+      return;
+    }
+    if (this.tracker.document !== editor.document) this.log.warn('Reveal in Services: the views do not show the active editor');
+    await this.services.reveal(hit);
+  }
+
+  async copyEndpointTable(node?: ServicesNode): Promise<void> {
+    let service: ServiceItem | undefined = node && 'service' in node ? node.service : undefined;
+    if (!service) {
+      const found = await this.hitsAtCursor();
+      service = found?.hits[0]?.service;
+      if (!service) {
+        const document = this.dump();
+        const index = document && (await this.servicesOf(document));
+        if (!document || !index) return;
+        service = await this.pickService(document, index, 'Copy the endpoint table of');
+      }
+    }
+    if (!service) return;
+    const markdown = endpointTableMarkdown(service);
+    await vscode.env.clipboard.writeText(markdown);
+    void vscode.window.setStatusBarMessage(`$(check) Copied the endpoint table of ${service.title}`, 5000);
+  }
+
+  async filterServices(query?: string): Promise<void> {
+    if (query !== undefined) {
+      this.services.setFilter(query);
+      return;
+    }
+    const before = this.services.filter;
+    const input = vscode.window.createInputBox();
+    input.title = 'Filter Services';
+    input.placeholder = 'Namespace, name, port, IP address, pod or chain (words are ANDed)';
+    input.prompt = 'The Services view shows the services that match; Escape restores the previous filter.';
+    input.value = before;
+    let accepted = false;
+    let timer: NodeJS.Timeout | undefined;
+    input.onDidChangeValue((value) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => this.services.setFilter(value), 120);
+    });
+    input.onDidAccept(() => {
+      accepted = true;
+      clearTimeout(timer);
+      this.services.setFilter(input.value);
+      input.hide();
+    });
+    input.onDidHide(() => {
+      clearTimeout(timer);
+      if (!accepted) this.services.setFilter(before);
+      input.dispose();
+    });
+    input.show();
+  }
+
+  /** Keeps a reference for the tests' export. */
+  get views(): { services: ServicesView; chains: ChainsView } {
+    return { services: this.services, chains: this.chains };
+  }
+}
+
+/** The chain whose rules contain `line`, from the server's document symbols (table → chain, each chain's range spans its rules). */
+export async function chainAtLine(document: vscode.TextDocument, line: number): Promise<string | undefined> {
+  const symbols = await vscode.commands.executeCommand<Array<vscode.DocumentSymbol | vscode.SymbolInformation> | undefined>('vscode.executeDocumentSymbolProvider', document.uri);
+  let best: { name: string; size: number } | undefined;
+  const visit = (list: Array<vscode.DocumentSymbol | vscode.SymbolInformation>, depth: number): void => {
+    for (const s of list) {
+      if (!('children' in s)) continue;
+      if (s.range.start.line <= line && line <= s.range.end.line) {
+        const size = s.range.end.line - s.range.start.line;
+        if (depth > 0 && (!best || size <= best.size)) best = { name: s.name, size };
+        visit(s.children, depth + 1);
+      }
+    }
+  };
+  visit(symbols ?? [], 0);
+  return best?.name;
+}
