@@ -60,15 +60,22 @@ export function startServer(connection: Connection): void {
   function handle<P extends { textDocument: { uri: string } }, R>(
     name: string,
     run: (analysis: Analysis, params: P, document: TextDocument) => R,
-  ): (params: P, token: CancellationToken) => R | null | ResponseError<void> {
-    return (params, token) => {
+  ): (params: P, token: CancellationToken) => Promise<R | null | ResponseError<void>> {
+    const cancelled = () => new ResponseError(LSPErrorCodes.RequestCancelled, `${name} cancelled`);
+    return async (params, token) => {
       const document = documents.get(params.textDocument.uri);
       if (!document) return null;
-      if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, `${name} cancelled`);
+      if (token.isCancellationRequested) return cancelled();
       const started = performance.now();
       try {
+        const fresh = cache.peek(document.uri, document.version) === undefined;
         const analysis = cache.get(document);
-        if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, `${name} cancelled`);
+        // Analysing took a while: let a cancellation or a newer version that arrived meanwhile be seen.
+        if (fresh) await new Promise((resolve) => setImmediate(resolve));
+        if (token.isCancellationRequested) return cancelled();
+        if (documents.get(document.uri)?.version !== document.version) {
+          return new ResponseError(LSPErrorCodes.ContentModified, `${name}: the document changed while it was analysed; ask again.`);
+        }
         return run(analysis, params, document);
       } catch (error) {
         if (error instanceof ResponseError) return error;

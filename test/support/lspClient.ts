@@ -83,6 +83,10 @@ export class LspSession {
     }
   }
 
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
   async stop(): Promise<void> {
     try {
       await this.connection.sendRequest(ShutdownRequest.type);
