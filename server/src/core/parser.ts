@@ -368,10 +368,10 @@ class LineParser {
       this.report(rule.line, statistic.valueEnd - statistic.every.length, statistic.valueEnd, 'error', 'bad-probability', `'--every ${statistic.every}' must be a whole number of packets, 1 or more.`);
     }
     const destination = rule.facts.toDestination;
-    if (destination !== undefined && rule.target?.name === 'DNAT' && !isNatDestination(destination)) {
-      const at = rule.source.lastIndexOf(destination, rule.end);
+    const arg = rule.facts.toDestinationArg;
+    if (destination !== undefined && arg && rule.target?.name === 'DNAT' && !isNatDestination(destination)) {
       this.report(
-        rule.line, at, at + destination.length, 'error', 'bad-address',
+        rule.line, arg.start, arg.end, 'error', 'bad-address',
         `'${destination}' is not a DNAT destination: write IP[:PORT] (10.32.0.3:53), a range (10.0.0.1-10.0.0.9:80-90) or [IPv6]:PORT ([fd00::5]:53).`,
       );
     }

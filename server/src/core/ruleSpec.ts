@@ -183,7 +183,10 @@ export function factsOf(spec: RuleSpec): RuleFacts {
     }
   }
   for (const option of spec.targetOptions) {
-    if (option.key === 'to-destination' && option.values[0]) facts.toDestination = option.values[0].text;
+    if (option.key === 'to-destination' && option.values[0]) {
+      facts.toDestination = option.values[0].text;
+      facts.toDestinationArg = option.values[0];
+    }
   }
   const setCounters = spec.matches[0]!.options.find((o) => o.key === 'set-counters');
   if (setCounters && setCounters.values.length === 2) facts.setCounters = { packets: Number(setCounters.values[0]!.text), bytes: Number(setCounters.values[1]!.text) };

@@ -104,6 +104,8 @@ export interface RuleFacts {
   recent?: { check: boolean; set: boolean; seconds?: number; name?: Arg };
   /** `-j DNAT --to-destination`. */
   toDestination?: string;
+  /** Where that value stands (quotes included). */
+  toDestinationArg?: Arg;
   /** `-c packets bytes` in restore input. */
   setCounters?: Counters;
   /** Matches beyond protocol, ports, comment, statistic and recent: the rule selects some traffic (a source, an address type, a mark). */
