@@ -1,0 +1,39 @@
+// One child process of the benchmark: times parse, chain graph and service model on one dump
+// and reports its peak memory, so each size starts from a clean heap.
+//   node --expose-gc out/bench/core.js <dump> <runs>
+import * as fs from 'node:fs';
+import { analyze } from '../server/src/core/analysis';
+import { buildChainGraph } from '../server/src/core/graph';
+import { parseRuleset } from '../server/src/core/parser';
+import { buildServiceModel } from '../server/src/kube/model';
+
+const [file, runsText] = process.argv.slice(2);
+const runs = Number(runsText ?? 3);
+const text = fs.readFileSync(file!, 'utf8');
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+
+function time<T>(run: () => T): [T, number] {
+  const started = performance.now();
+  const value = run();
+  return [value, performance.now() - started];
+}
+
+const result = { parse: [] as number[], graph: [] as number[], model: [] as number[], total: [] as number[], heapMb: 0, services: 0, lines: 0 };
+for (let i = 0; i < runs; i++) {
+  gc();
+  const [ruleset, parseMs] = time(() => parseRuleset(text));
+  const [, graphMs] = time(() => buildChainGraph(ruleset));
+  gc();
+  // The model runs on a full analysis (parse, graph and the per-line index), as the server builds it.
+  const [analysis, analyzeMs] = time(() => analyze(text));
+  const [model, modelMs] = time(() => buildServiceModel(analysis));
+  result.parse.push(parseMs);
+  result.graph.push(graphMs);
+  result.model.push(modelMs);
+  result.total.push(analyzeMs + modelMs);
+  result.services = model.services.length;
+  result.lines = analysis.ruleset.lineCount;
+  gc();
+  result.heapMb = Math.max(result.heapMb, process.memoryUsage().heapUsed / 1024 / 1024);
+}
+process.stdout.write(JSON.stringify({ ...result, maxRssMb: process.resourceUsage().maxRSS / 1024 }));

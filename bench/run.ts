@@ -1,0 +1,197 @@
+// npm run bench: figures for dumps of 1k, 10k and 30k services x 10 endpoints.
+// Core (parse, graph, service model) in a fresh process per size; `iptables-restore --test` on
+// the same file in a fresh network namespace when the machine has it; the real language server
+// over JSON-RPC (open to diagnostics, request latencies, an edit to fresh diagnostics).
+// Prints a table and writes .bench/results.json.
+//   node --expose-gc out/bench/run.js [--sizes 1000,10000,30000] [--endpoints 10] [--runs 5]
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  createProtocolConnection,
+  DefinitionRequest,
+  DidChangeTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  DocumentSymbolRequest,
+  HoverRequest,
+  InitializeRequest,
+  InitializedNotification,
+  InlayHintRequest,
+  PublishDiagnosticsNotification,
+  ReferencesRequest,
+  StreamMessageReader,
+  StreamMessageWriter,
+} from 'vscode-languageserver-protocol/node';
+import { analyze } from '../server/src/core/analysis';
+import { ServicesRequest } from '../server/src/protocol';
+import { generateDump } from './generate';
+
+const root = path.resolve(__dirname, '../..');
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(name);
+  return i === -1 ? fallback : args[i + 1]!;
+};
+const sizes = option('--sizes', '1000,10000,30000').split(',').map(Number);
+const endpoints = Number(option('--endpoints', '10'));
+const runs = Number(option('--runs', '5'));
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+
+function dumpFile(services: number): string {
+  const dir = path.join(root, '.bench');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `dump-${services}x${endpoints}.iptables-save`);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, generateDump(services, endpoints).text);
+  return file;
+}
+
+interface CoreFigures {
+  parse: number[];
+  graph: number[];
+  model: number[];
+  total: number[];
+  heapMb: number;
+  maxRssMb: number;
+  services: number;
+  lines: number;
+}
+
+function core(file: string, count: number): CoreFigures {
+  const out = execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'core.js'), file, String(count)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out) as CoreFigures;
+}
+
+/** `iptables-restore --test` on the same file, in a network namespace of its own; undefined when not available. */
+function iptablesRestore(file: string, count: number): { ms: number; tool: string } | undefined {
+  const probe = spawnSync('unshare', ['-n', 'iptables-restore', '--version'], { encoding: 'utf8' });
+  if (probe.status !== 0) return undefined;
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    const run = spawnSync('unshare', ['-n', 'iptables-restore', '--test', file], { encoding: 'utf8' });
+    if (run.status !== 0) return undefined;
+    times.push(performance.now() - started);
+  }
+  return { ms: median(times), tool: probe.stdout.trim() };
+}
+
+interface ServerFigures {
+  openToDiagnosticsMs: number;
+  requests: Record<string, { p50: number; p95: number; n: number }>;
+  editToDiagnosticsMs: number[];
+  serverPeakRssMb: number;
+  initializeMs: number;
+}
+
+async function server(file: string): Promise<ServerFigures> {
+  const text = fs.readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  const analysis = analyze(text);
+  // Places to ask about: jump targets of KUBE-SERVICES and service chains, spread over the file.
+  const jumps: Array<{ line: number; character: number }> = [];
+  for (const table of analysis.ruleset.tables) {
+    for (const rule of table.rules) if (rule.target && rule.target.name.startsWith('KUBE-')) jumps.push({ line: rule.line, character: rule.target.start + 2 });
+  }
+  const pick = (i: number) => jumps[(i * 7919) % jumps.length]!;
+  const child = spawn(process.execPath, [path.join(root, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  const waiting = new Map<number, () => void>();
+  connection.onNotification(PublishDiagnosticsNotification.type, (p) => {
+    if (p.version !== undefined) waiting.get(p.version)?.();
+  });
+  connection.listen();
+  const diagnosticsFor = (version: number) => new Promise<void>((resolve) => waiting.set(version, resolve));
+  let started = performance.now();
+  await connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: { textDocument: { publishDiagnostics: { versionSupport: true } } }, workspaceFolders: null });
+  const initializeMs = performance.now() - started;
+  await connection.sendNotification(InitializedNotification.type, {});
+  const uri = `file://${file}`;
+  const first = diagnosticsFor(1);
+  started = performance.now();
+  await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'iptables-save', version: 1, text } });
+  await first;
+  const openToDiagnosticsMs = performance.now() - started;
+
+  const requests: ServerFigures['requests'] = {};
+  const measure = async (name: string, n: number, send: (i: number) => Promise<unknown>) => {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await send(i);
+      times.push(performance.now() - t);
+    }
+    requests[name] = { p50: median(times), p95: percentile(times, 95), n };
+  };
+  const doc = { uri };
+  await measure('hover', 200, (i) => connection.sendRequest(HoverRequest.type, { textDocument: doc, position: pick(i) }));
+  await measure('definition', 200, (i) => connection.sendRequest(DefinitionRequest.type, { textDocument: doc, position: pick(i) }));
+  await measure('references', 100, (i) => connection.sendRequest(ReferencesRequest.type, { textDocument: doc, position: pick(i), context: { includeDeclaration: true } }));
+  await measure('documentSymbol', 20, () => connection.sendRequest(DocumentSymbolRequest.type, { textDocument: doc }));
+  await measure('inlayHint (60 lines)', 100, (i) => {
+    const line = pick(i).line;
+    return connection.sendRequest(InlayHintRequest.type, { textDocument: doc, range: { start: { line, character: 0 }, end: { line: line + 60, character: 0 } } });
+  });
+  await measure('services tree', 20, () => connection.sendRequest(ServicesRequest, { textDocument: doc }));
+
+  // One-line edits: change a comment in the middle of the file, wait for the diagnostics of that version.
+  const editToDiagnosticsMs: number[] = [];
+  const middle = Math.floor(lines.length / 2);
+  for (let version = 2; version < 7; version++) {
+    const published = diagnosticsFor(version);
+    const t = performance.now();
+    const edited = `${lines[middle]} `;
+    await connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version },
+      contentChanges: [{ range: { start: { line: middle, character: 0 }, end: { line: middle, character: lines[middle]!.length } }, text: edited }],
+    });
+    lines[middle] = edited;
+    await published;
+    editToDiagnosticsMs.push(performance.now() - t);
+  }
+  const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const serverPeakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+  connection.dispose();
+  child.kill();
+  return { openToDiagnosticsMs, requests, editToDiagnosticsMs, serverPeakRssMb, initializeMs };
+}
+
+function fileSizes() {
+  const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+  return { clientJs: size(path.join(root, 'dist', 'client.js')), serverJs: size(path.join(root, 'dist', 'server.js')), vsix: size(path.join(root, 'dist', 'netfilter-explorer.vsix')) };
+}
+
+async function main(): Promise<void> {
+  const results: Array<Record<string, unknown>> = [];
+  process.stdout.write(`Netfilter Explorer benchmark on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n\n`);
+  for (const services of sizes) {
+    const file = dumpFile(services);
+    const mb = fs.statSync(file).size / 1e6;
+    const c = core(file, services >= 30_000 ? Math.min(runs, 3) : runs);
+    const restore = iptablesRestore(file, 3);
+    const s = await server(file);
+    const total = median(c.total);
+    results.push({ services, endpoints, lines: c.lines, megabytes: mb, core: c, medianMs: { parse: median(c.parse), graph: median(c.graph), model: median(c.model), total }, iptablesRestore: restore ?? null, server: s });
+    process.stdout.write(`${services} services × ${endpoints} endpoints: ${c.lines.toLocaleString('en-US')} lines, ${mb.toFixed(1)} MB, ${c.services} services found\n`);
+    process.stdout.write(`  core median: parse ${median(c.parse).toFixed(0)} ms, graph ${median(c.graph).toFixed(0)} ms, model ${median(c.model).toFixed(0)} ms; parse+graph+model ${total.toFixed(0)} ms; heap ${c.heapMb.toFixed(0)} MB, peak RSS ${c.maxRssMb.toFixed(0)} MB\n`);
+    if (restore) process.stdout.write(`  iptables-restore --test (${restore.tool}): ${restore.ms.toFixed(0)} ms; ours / theirs = ${(total / restore.ms).toFixed(2)}\n`);
+    else process.stdout.write('  iptables-restore --test: not available here (needs iptables and unshare)\n');
+    process.stdout.write(`  server: open to diagnostics ${s.openToDiagnosticsMs.toFixed(0)} ms; edit to diagnostics ${s.editToDiagnosticsMs.map((x) => x.toFixed(0)).join(', ')} ms; peak RSS ${s.serverPeakRssMb.toFixed(0)} MB\n`);
+    for (const [name, r] of Object.entries(s.requests)) process.stdout.write(`    ${name.padEnd(22)} p50 ${r.p50.toFixed(1).padStart(7)} ms   p95 ${r.p95.toFixed(1).padStart(7)} ms   (n=${r.n})\n`);
+  }
+  const ten = results.find((r) => r.services === 10_000) as { medianMs: { total: number } } | undefined;
+  const thirty = results.find((r) => r.services === 30_000) as { medianMs: { total: number } } | undefined;
+  if (ten && thirty) process.stdout.write(`\nGrowth: 30k / 10k parse+graph+model = ${(thirty.medianMs.total / ten.medianMs.total).toFixed(2)} (linear would be 3.0)\n`);
+  const sizesOut = fileSizes();
+  process.stdout.write(`Bundles: client ${(sizesOut.clientJs / 1e6).toFixed(2)} MB, server ${(sizesOut.serverJs / 1e6).toFixed(2)} MB${sizesOut.vsix ? `, vsix ${(sizesOut.vsix / 1e6).toFixed(2)} MB` : ''}\n`);
+  const out = path.join(root, '.bench', 'results.json');
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: os.totalmem() / 2 ** 30, node: process.version }, results, bundles: sizesOut }, null, 2));
+  process.stdout.write(`Written: ${path.relative(root, out)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
