@@ -176,6 +176,19 @@ export function installExtension(extensionsDir: string): string {
   return dest;
 }
 
+/** The compiled @vscode/test-electron suite, and where the test host writes its results. */
+export const electronSuite = path.join(repoRoot, 'out', 'test', 'electron', 'suite', 'index.js');
+
+/** Installs test/e2e/test-host: a command that runs the @vscode/test-electron suite in this
+ *  VS Code and writes the outcome to `results` (JSON: ok, error, lines). */
+export function installTestHost(extensionsDir: string, results: string): string {
+  const dest = path.join(extensionsDir, 'netfilter-explorer.netfilter-explorer-test-host-0.0.0');
+  fs.rmSync(dest, { recursive: true, force: true });
+  copyDir(path.join(repoRoot, 'test', 'e2e', 'test-host'), dest);
+  fs.writeFileSync(path.join(dest, 'config.json'), JSON.stringify({ suite: electronSuite, results }));
+  return dest;
+}
+
 // ---------------------------------------------------------------------------------------------
 // code-server
 
@@ -188,6 +201,8 @@ export interface CodeServerOptions {
   settings?: Record<string, unknown>;
   /** Pipe code-server's output here instead of a log file (open-samples uses 'inherit'). */
   stdio?: 'log' | 'inherit';
+  /** Also install test/e2e/test-host (runs the @vscode/test-electron suite on command). */
+  testHost?: boolean;
 }
 
 export class CodeServer {
@@ -195,6 +210,8 @@ export class CodeServer {
   readonly userDataDir: string;
   readonly extensionsDir: string;
   readonly logFile: string;
+  /** Where the test host extension writes the outcome of the electron suite. */
+  readonly electronResults: string;
   readonly isolatedEnv: NodeJS.ProcessEnv;
   private child: ChildProcess | undefined;
   private exited: string | undefined;
@@ -205,6 +222,7 @@ export class CodeServer {
     this.userDataDir = path.join(s, 'user-data');
     this.extensionsDir = path.join(s, 'extensions');
     this.logFile = path.join(s, 'code-server.log');
+    this.electronResults = path.join(s, 'electron-suite.json');
     const home = path.join(s, 'home');
     this.isolatedEnv = {
       PATH: `${path.dirname(node24)}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
@@ -249,6 +267,7 @@ export class CodeServer {
     fs.writeFileSync(path.join(userDir, 'settings.json'), JSON.stringify({ ...defaultSettings, ...this.opts.settings }, null, 2));
     fs.mkdirSync(this.extensionsDir, { recursive: true });
     installExtension(this.extensionsDir);
+    if (this.opts.testHost) installTestHost(this.extensionsDir, this.electronResults);
   }
 
   private async spawn(): Promise<void> {

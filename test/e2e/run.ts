@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { CodeServer, Workbench, launchBrowser, makeScratch, repoRoot, resultsDir } from './harness';
-import { SEED_PODS, scenarios } from './scenarios';
+import { scenarios } from './scenarios';
 
 const scenarioTimeoutMs = Number(process.env['E2E_SCENARIO_TIMEOUT_MS'] ?? 180_000);
 
@@ -46,8 +46,8 @@ async function main(): Promise<number> {
 
   const workspace = path.join(scratch, 'workspace', 'kube-proxy');
   fs.cpSync(path.join(repoRoot, 'test', 'fixtures', 'kube-proxy'), workspace, { recursive: true });
-  // A pod inventory for the seed dump, named by the pre-seeded setting below.
-  fs.writeFileSync(path.join(workspace, 'pods.json'), JSON.stringify(SEED_PODS, null, 2));
+  // Extra files: a pod inventory for the seed dump (pods.json), named by the setting below.
+  fs.cpSync(path.join(repoRoot, 'test', 'e2e', 'workspace'), workspace, { recursive: true, filter: (src) => !src.endsWith('README.md') });
   fs.mkdirSync(resultsDir, { recursive: true });
 
   let server: CodeServer | undefined;
@@ -67,7 +67,7 @@ async function main(): Promise<number> {
   let failed = 0;
   try {
     const t0 = Date.now();
-    server = await CodeServer.start({ folder: workspace, scratch, settings: { 'netfilterExplorer.podInventory': 'pods.json' } });
+    server = await CodeServer.start({ folder: workspace, scratch, settings: { 'netfilterExplorer.podInventory': 'pods.json' }, testHost: true });
     const t1 = Date.now();
     console.log(`code-server ready at ${server.url} (pid ${server.pid}) in ${seconds(t1 - t0)}; scratch ${scratch}`);
     browser = await launchBrowser(server.isolatedEnv);

@@ -169,16 +169,6 @@ const SEED = 'seed-kube-dns.nft-save.txt';
 const CONTAINER = 'Netfilter Explorer';
 /** The status bar item of the extension: VS Code prefixes the item's id with the extension's. */
 const SUMMARY_ITEM = 'netfilter-explorer.netfilter-explorer.netfilterExplorer.summary';
-/** The pods of the seed dump's endpoints (pods.json in the workspace, see run.ts). */
-export const SEED_PODS = {
-  apiVersion: 'v1',
-  kind: 'List',
-  items: [
-    { metadata: { name: 'coredns-5d78c9869d-4xk2p', namespace: 'kube-system' }, spec: { nodeName: 'node-1' }, status: { podIP: '10.32.0.3', podIPs: [{ ip: '10.32.0.3' }] } },
-    { metadata: { name: 'coredns-5d78c9869d-9qz7m', namespace: 'kube-system' }, spec: { nodeName: 'node-2' }, status: { podIP: '10.32.0.4', podIPs: [{ ip: '10.32.0.4' }] } },
-  ],
-};
-
 function rowsText(rows: { label: string; description: string; level: number }[]): string {
   return rows.map((r) => `${'  '.repeat(Math.max(0, r.level - 1))}${r.label}${r.description ? ` — ${r.description}` : ''}`).join('\n');
 }
@@ -444,6 +434,26 @@ export const inlayHints: Scenario = {
   },
 };
 
+/** The @vscode/test-electron suite (test/electron/suite), run inside this VS Code by the test
+ *  host extension: proof offline that the suite for machines with internet passes. */
+export const electronSuiteHere: Scenario = {
+  name: 'electron-suite-in-code-server',
+  async run(wb) {
+    const results = wb.server.electronResults;
+    fs.rmSync(results, { force: true });
+    await openDump(wb, SEED);
+    await wb.runCommand('Netfilter Explorer Tests: Run the Electron Suite Here');
+    const outcome = await waitFor('the electron suite to finish', () => {
+      if (!fs.existsSync(results)) return undefined;
+      return JSON.parse(fs.readFileSync(results, 'utf8')) as { ok: boolean; error: string; lines: string[] };
+    }, 90_000);
+    log(`electron suite:\n${outcome.lines.join('\n').replace(/^/gm, '    ')}`);
+    log(`screenshot: ${await wb.screenshot(this.name)}`);
+    assert.ok(outcome.ok, `the electron suite failed: ${outcome.error}`);
+    assert.match(outcome.lines.at(-1) ?? '', /^8 passed, 0 failed/);
+  },
+};
+
 export const scenarios: Scenario[] = [
   activationAndStatusBar,
   goToDefinitionAndHover,
@@ -454,4 +464,5 @@ export const scenarios: Scenario[] = [
   goToChainAndService,
   inlayHints,
   diagnosticsAndOutline,
+  electronSuiteHere,
 ];

@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  CHAIN_GROUP_THRESHOLD,
+  CHAIN_PAGE_SIZE,
+  chainList,
+  endpointAddress,
+  endpointTableMarkdown,
+  entryDescription,
+  formatBytes,
+  formatCounters,
+  formatShare,
+  ServiceIndex,
+  serviceDescription,
+  serviceLabel,
+  servicesAtLine,
+  serviceState,
+} from '../../client/src/model';
+import type { ChainItem, EndpointItem, EntryItem, ServiceItem, ServicesResult } from '../../server/src/protocol';
+
+const r = (line: number, start = 0, end = 10) => ({ start: { line, character: start }, end: { line, character: end } });
+
+function endpoint(ip: string, share: number, chainLine: number, extra: Partial<EndpointItem> = {}): EndpointItem {
+  return { ip, port: 53, share, local: false, chain: { name: `KUBE-SEP-${ip.replace(/\W/g, '')}`, range: r(chainLine, 1, 26) }, ...extra };
+}
+
+/** The seed kube-dns dump as the server answers it (line numbers 0-based, as in the protocol). */
+function seed(pods = true): ServiceItem {
+  const eps = [
+    endpoint('10.32.0.3', 0.5, 7, pods ? { pod: { namespace: 'kube-system', name: 'coredns-5d78c9869d-4xk2p', node: 'node-1' } } : {}),
+    endpoint('10.32.0.4', 0.5, 8, pods ? { pod: { namespace: 'kube-system', name: 'coredns-5d78c9869d-9qz7m', node: 'node-2' } } : {}),
+  ];
+  eps[0]!.chain.name = 'KUBE-SEP-S4MK5EVI7CLHCCS6';
+  eps[1]!.chain.name = 'KUBE-SEP-ZT5TVM6PMFDFQAMO';
+  return {
+    id: 'kube-system/kube-dns:dns-tcp/TCP',
+    namespace: 'kube-system',
+    name: 'kube-dns',
+    port: 'dns-tcp',
+    protocol: 'TCP',
+    title: 'kube-system/kube-dns:dns-tcp',
+    nameSource: 'comment',
+    hashConfirmed: true,
+    chains: [{ name: 'KUBE-SVC-ERIFXISQEP7F7OF4', range: r(10, 1, 26) }],
+    endpointCount: 2,
+    skewed: false,
+    entries: [
+      {
+        kind: 'clusterIP',
+        address: '10.96.0.10',
+        port: 53,
+        title: 'cluster IP 10.96.0.10:53/TCP',
+        ruleRange: r(18, 0, 150),
+        chain: { name: 'KUBE-SVC-ERIFXISQEP7F7OF4', range: r(10, 1, 26) },
+        sourceRanges: [],
+        sessionAffinitySeconds: null,
+        endpoints: eps,
+        outcomes: {},
+        conditions: [],
+      },
+    ],
+  };
+}
+
+function rejected(): ServiceItem {
+  return {
+    ...seed(),
+    id: 'ns6/svc6:p80/TCP',
+    namespace: 'ns6',
+    name: 'svc6',
+    port: 'p80',
+    title: 'ns6/svc6:p80',
+    hashConfirmed: false,
+    chains: [],
+    endpointCount: 0,
+    entries: [{ ...seed().entries[0]!, title: 'cluster IP 172.30.0.46:80/TCP', address: '172.30.0.46', port: 80, ruleRange: r(8), endpoints: [], outcomes: { REJECT: 1 } }],
+  };
+}
+
+function result(services: ServiceItem[]): ServicesResult {
+  return { uri: 'file:///d.rules', version: 1, services, podSource: null };
+}
+
+describe('client model: formatting', () => {
+  it('formats shares as the server does: one decimal from 10 %, two figures below, no trailing zeros', () => {
+    const cases: Array<[number, string]> = [
+      [1, '100 %'],
+      [0.5, '50 %'],
+      [1 / 3, '33.3 %'],
+      [0.33333333349, '33.3 %'],
+      [2 / 3, '66.7 %'],
+      [0.25, '25 %'],
+      [0.1, '10 %'],
+      [0.0999, '9.99 %'],
+      [1 / 12, '8.33 %'],
+      [0.05, '5 %'],
+      [0.01, '1 %'],
+      [0.00999, '1 %'],
+      [0.0012, '0.12 %'],
+      [0.00012, '0.012 %'],
+      [0, '0 %'],
+      [0.99999, '100 %'],
+    ];
+    for (const [share, text] of cases) assert.equal(formatShare(share), text, `share ${share}`);
+  });
+
+  it('formats counters and bytes', () => {
+    assert.equal(formatCounters({ packets: 0, bytes: 0 }), '0 pkts · 0 B');
+    assert.equal(formatCounters({ packets: 1, bytes: 1023 }), '1 pkt · 1023 B');
+    assert.equal(formatCounters({ packets: 12345, bytes: 1536 }), '12,345 pkts · 1.5 KiB');
+    assert.equal(formatBytes(5 * 1024 ** 3), '5.0 GiB');
+    assert.equal(formatBytes(300 * 1024 ** 2), '300 MiB');
+  });
+
+  it('writes endpoint addresses, IPv6 in brackets', () => {
+    assert.equal(endpointAddress({ ip: '10.32.0.3', port: 53 }), '10.32.0.3:53');
+    assert.equal(endpointAddress({ ip: 'fd00::3', port: 53 }), '[fd00::3]:53');
+    assert.equal(endpointAddress({ ip: '10.32.0.3', port: null }), '10.32.0.3');
+  });
+
+  it('labels and describes services and entries', () => {
+    assert.equal(serviceLabel(seed()), 'kube-dns:dns-tcp');
+    assert.equal(serviceDescription(seed()), 'TCP · 2 endpoints');
+    assert.equal(serviceDescription(rejected()), 'TCP · no endpoints');
+    assert.equal(entryDescription(seed().entries[0]!), '2 endpoints');
+    assert.equal(entryDescription(rejected().entries[0]!), 'REJECT 100 %');
+  });
+
+  it('tells the states apart: no endpoints, skewed, local only', () => {
+    assert.equal(serviceState(seed()), 'ok');
+    assert.equal(serviceState(rejected()), 'noEndpoints');
+    assert.equal(serviceState({ ...seed(), skewed: true }), 'skewed');
+    const local = seed();
+    const nodePort: EntryItem = { ...local.entries[0]!, kind: 'nodePort', title: 'node port 30053/TCP', endpoints: [endpoint('10.32.0.3', 1, 7, { local: true })] };
+    local.entries.push(nodePort);
+    assert.equal(serviceState(local), 'localOnly');
+  });
+});
+
+describe('client model: the endpoint table', () => {
+  it('has a row per entry and endpoint with share and pod', () => {
+    assert.equal(
+      endpointTableMarkdown(seed()),
+      [
+        '**kube-system/kube-dns:dns-tcp** (TCP)',
+        '',
+        '| entry | endpoint | share | pod |',
+        '|---|---|---|---|',
+        '| cluster IP 10.96.0.10:53/TCP | 10.32.0.3:53 | 50 % | kube-system/coredns-5d78c9869d-4xk2p on node-1 |',
+        '| cluster IP 10.96.0.10:53/TCP | 10.32.0.4:53 | 50 % | kube-system/coredns-5d78c9869d-9qz7m on node-2 |',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('lists REJECT and conditions, and escapes pipes', () => {
+    const table = endpointTableMarkdown(rejected());
+    assert.ok(table.includes('| cluster IP 172.30.0.46:80/TCP | REJECT | 100 % |  |'), table);
+    const s = seed(false);
+    s.entries[0]!.conditions.push({ condition: 'from a|b', ruleRange: r(30), endpoints: [endpoint('10.32.0.9', 1, 40)], outcomes: {} });
+    const t = endpointTableMarkdown(s);
+    assert.ok(t.includes('| cluster IP 10.96.0.10:53/TCP, from a\\|b | 10.32.0.9:53 | 100 % |  |'), t);
+  });
+});
+
+describe('client model: the service at the cursor', () => {
+  const services = [seed(), rejected()];
+  it('finds the entry from its KUBE-SERVICES rule', () => {
+    const [hit] = servicesAtLine(services, 18);
+    assert.equal(hit?.service.title, 'kube-system/kube-dns:dns-tcp');
+    assert.equal(hit?.via, 'entry rule');
+    assert.equal(servicesAtLine(services, 8)[0]?.service.title, 'ns6/svc6:p80');
+  });
+  it('finds the endpoint from its chain declaration or from a rule of its chain', () => {
+    assert.equal(servicesAtLine(services, 7)[0]?.endpoint?.ip, '10.32.0.3');
+    const [hit] = servicesAtLine(services, 15, 'KUBE-SEP-S4MK5EVI7CLHCCS6');
+    assert.equal(hit?.endpoint?.ip, '10.32.0.3');
+    assert.equal(hit?.via, 'endpoint chain');
+  });
+  it('finds the service from its service chain, and nothing elsewhere', () => {
+    const [hit] = servicesAtLine(services, 19, 'KUBE-SVC-ERIFXISQEP7F7OF4');
+    assert.equal(hit?.service.title, 'kube-system/kube-dns:dns-tcp');
+    assert.equal(hit?.endpoint, undefined);
+    assert.deepEqual(servicesAtLine(services, 13, 'KUBE-MARK-MASQ'), []);
+    assert.deepEqual(servicesAtLine(services, 0), []);
+  });
+});
+
+/** `n` services in `n / 100` namespaces, each with a cluster IP and two endpoints: a big cluster. */
+function many(n: number): ServiceItem[] {
+  const out: ServiceItem[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = seed(false);
+    const ns = `ns-${String(Math.floor(i / 100)).padStart(3, '0')}`;
+    const ip = `10.${96 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}`;
+    Object.assign(s, { id: `${ns}/svc-${i}:http/TCP`, namespace: ns, name: `svc-${i}`, port: 'http', title: `${ns}/svc-${i}:http` });
+    s.entries[0] = { ...s.entries[0]!, address: ip, title: `cluster IP ${ip}:80/TCP`, ruleRange: r(i), endpoints: [endpoint(`10.200.${Math.floor(i / 256) % 256}.${i % 256}`, 0.5, 2 * i), endpoint(`10.201.${Math.floor(i / 256) % 256}.${i % 256}`, 0.5, 2 * i + 1)] };
+    out.push(s);
+  }
+  return out;
+}
+
+describe('client model: the services list of a big cluster', () => {
+  it('groups by namespace and filters by every word, on name, IP, endpoint and chain', () => {
+    const index = new ServiceIndex(result([rejected(), seed()]));
+    assert.deepEqual(index.namespaces.map((g) => g.namespace), ['kube-system', 'ns6']);
+    assert.equal(index.total, 2);
+    assert.equal(index.endpointTotal, 2);
+    assert.equal(index.filter('').count, 2);
+    assert.deepEqual(index.filter('172.30.0.46').namespaces.map((g) => g.services.map((s) => s.title)), [['ns6/svc6:p80']]);
+    assert.equal(index.filter('KUBE-dns 10.32.0.4').count, 1);
+    assert.equal(index.filter('coredns-5d78c9869d-9qz7m').count, 1, 'pods are searched');
+    assert.equal(index.filter('node-2 kube-system').count, 1, 'and their nodes');
+    assert.equal(index.filter('kube-sep-s4mk5evi7clhccs6').count, 1);
+    assert.equal(index.filter('kube-dns ns6').count, 0);
+  });
+
+  it('indexes and filters 10,000 services in a blink', () => {
+    const services = many(10_000);
+    let t = performance.now();
+    const index = new ServiceIndex(result(services));
+    const built = performance.now() - t;
+    assert.equal(index.namespaces.length, 100);
+    t = performance.now();
+    const first = index.filter('10.96.39.15');
+    const firstFilter = performance.now() - t;
+    t = performance.now();
+    const second = index.filter('svc-99');
+    const secondFilter = performance.now() - t;
+    assert.equal(first.count, 1);
+    assert.equal(first.namespaces[0]!.services[0]!.name, 'svc-9999');
+    assert.equal(second.count, 111); // svc-99, svc-990..999, svc-9900..9999
+    // Generous bounds for slow CI machines; typical figures are a few milliseconds.
+    assert.ok(built < 500, `index built in ${built.toFixed(0)} ms`);
+    assert.ok(firstFilter < 1000 && secondFilter < 300, `filters took ${firstFilter.toFixed(0)} ms (first, builds the texts) and ${secondFilter.toFixed(0)} ms`);
+  });
+});
+
+describe('client model: long chain lists', () => {
+  const chain = (name: string): ChainItem => ({ name, builtin: false, policy: null, counters: null, range: r(0), ruleCount: 1, incoming: 1, service: null });
+
+  it('keeps short lists as they are', () => {
+    const chains = ['PREROUTING', 'KUBE-SERVICES', 'KUBE-SVC-A'].map(chain);
+    assert.deepEqual(chainList(chains).map((c) => (c.kind === 'chain' ? c.chain.name : c.label)), ['PREROUTING', 'KUBE-SERVICES', 'KUBE-SVC-A']);
+  });
+
+  it('groups 20,000 chains by prefix, in pages', () => {
+    const chains = ['PREROUTING', 'OUTPUT', 'KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-MARK-MASQ'].map(chain);
+    for (let i = 0; i < 10_000; i++) chains.push(chain(`KUBE-SVC-${String(i).padStart(16, 'A')}`), chain(`KUBE-SEP-${String(i).padStart(16, 'B')}`));
+    const t = performance.now();
+    const list = chainList(chains);
+    const took = performance.now() - t;
+    assert.ok(chains.length > CHAIN_GROUP_THRESHOLD);
+    const labels = list.map((c) => (c.kind === 'chain' ? c.chain.name : c.label));
+    // Lone chains stay; KUBE-SERVICES and KUBE-NODEPORTS share a prefix, KUBE-MARK-MASQ has its own.
+    assert.deepEqual(labels.slice(0, 3), ['PREROUTING', 'OUTPUT', 'KUBE-*']);
+    const groups = list.filter((c) => c.kind === 'group');
+    assert.ok(groups.every((g) => g.kind === 'group' && g.chains.length <= CHAIN_PAGE_SIZE));
+    assert.equal(groups.reduce((n, g) => n + (g.kind === 'group' ? g.chains.length : 0), 0) + list.filter((c) => c.kind === 'chain').length, chains.length);
+    assert.equal(labels.filter((l) => l.startsWith('KUBE-SVC-* ')).length, 10_000 / CHAIN_PAGE_SIZE);
+    assert.ok(list.length < 100, `${list.length} top-level rows`);
+    assert.ok(took < 500, `grouped in ${took.toFixed(0)} ms`);
+  });
+});
+
+describe('client: the bundled samples', () => {
+  it('"Open Sample" offers the files of samples/, as they are', () => {
+    const root = path.resolve(__dirname, '..', '..', '..');
+    const bundle = fs.readFileSync(path.join(root, 'dist', 'client.js'), 'utf8');
+    // esbuild's text loader makes each a string literal: `var seed_kube_dns_default = '...';`
+    const literals = [...bundle.matchAll(/^var \w+_default = ('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*");$/gm)].map((m) => new Function(`return ${m[1]}`)() as string);
+    for (const name of ['seed-kube-dns.iptables-save', 'k8s-overall-modern.iptables-save']) {
+      const text = fs.readFileSync(path.join(root, 'samples', name), 'utf8');
+      assert.ok(literals.includes(text), `dist/client.js must carry samples/${name} (run npm run build)`);
+    }
+  });
+});
