@@ -1,15 +1,15 @@
+import { FastRuleReader, Interner } from './ruleFast';
 import { commentOf, factsOf, isOptionWord, parseRuleSpec } from './ruleSpec';
 import { splitArgs } from './scanner';
 import { kernelProbability } from './statistic';
 import {
-  type Arg,
   type Chain,
   type ChainCommand,
   type Counters,
   type Diagnostic,
   type DiagnosticCode,
   type DumpForm,
-  type Match,
+  type RuleFacts,
   type Rule,
   type RuleCommand,
   type Ruleset,
@@ -67,6 +67,10 @@ class LineParser {
   private suppressedDiagnostics = 0;
   generatedBy: string | undefined;
   hasCounters = false;
+  readonly interner = new Interner();
+  private readonly fastReader = new FastRuleReader(this.interner);
+  /** iptables-save writes a chain's rules together: the chain of the previous rule is usually this one's. */
+  private lastChain: { table: Table; chain: Chain } | undefined;
   declaresBuiltins = false;
   sawIpv6 = false;
   sawIpv4 = false;
@@ -261,11 +265,10 @@ class LineParser {
   }
 
   private parseCommand(raw: string, line: number, start: number, end: number, counters: Counters | undefined): void {
-    const split = splitArgs(raw, start, end);
+    // The command, the chain and a rule number; the rest is read by readRuleFast or readRuleSpec.
+    const split = splitArgs(raw, start, end, 3);
     const args = split.args;
-    if (split.unterminatedQuoteAt !== undefined) {
-      this.report(line, split.unterminatedQuoteAt, end, 'error', 'unterminated-quote', "Unterminated quote: this argument opens '\"' and the line ends before it closes. Add the closing '\"'.");
-    }
+    if (split.unterminatedQuoteAt !== undefined) this.reportUnterminatedQuote(line, split.unterminatedQuoteAt, end);
     const commandArg = args[0];
     if (!commandArg) {
       this.report(line, start, end, 'error', 'syntax', "Counters must be followed by a rule, as in '[0:0] -A INPUT -j ACCEPT'.");
@@ -302,11 +305,34 @@ class LineParser {
       } else if (command === 'replace') {
         this.report(line, commandArg.start, chainArg.end, 'error', 'syntax', `'${commandArg.text}' needs a rule number after the chain name, as in '-R ${chainArg.text} 1 ...'.`);
       }
-      const rule: Rule = { line, command, chainName: chainArg.text, chainSpan, facts: NO_FACTS, source: raw, start, end };
+      const last = this.lastChain;
+      let chain = last && last.table === table && last.chain.name === chainArg.text ? last.chain : table.chains.get(chainArg.text);
+      if (!chain) {
+        chain = { name: chainArg.text, builtin: false, rules: [] };
+        table.chains.set(chain.name, chain);
+      }
+      this.lastChain = { table, chain };
+      const rule: Rule = { line, command, chainName: chain.name, chainSpan, facts: NO_FACTS, source: raw, start, end };
       if (ruleNumber !== undefined) rule.ruleNumber = ruleNumber;
       if (counters) rule.counters = counters;
-      this.parseRuleSpec(rule, args, next, line);
-      this.addRule(table, rule);
+      const specStart = args[next - 1]!.end;
+      const fast = split.unterminatedQuoteAt === undefined ? this.fastReader.read(raw, specStart, end) : undefined;
+      if (fast) {
+        if (fast.targetName !== undefined) {
+          const known = table.chains.get(fast.targetName);
+          rule.target = { name: known ? known.name : fast.targetName, line, start: fast.targetStart, end: fast.targetEnd, kind: fast.targetKind! };
+        }
+        rule.facts = fast.facts;
+        if (fast.comment !== undefined) {
+          rule.comment = fast.comment;
+          rule.commentArg = { text: fast.comment, start: fast.commentStart, end: fast.commentEnd, quoted: fast.commentQuoted };
+        }
+      } else {
+        this.readRuleSpec(rule, raw, specStart, end, line, split.unterminatedQuoteAt === undefined);
+      }
+      this.noteFamily(rule.facts);
+      this.checkTargetValues(rule);
+      this.addRule(table, chain, rule);
       return;
     }
     const entry = { line, command: command as ChainCommand, chainName: chainArg.text, chainSpan } as Table['chainCommands'][number];
@@ -328,20 +354,11 @@ class LineParser {
     table.chainCommands.push(entry);
   }
 
-  private addRule(table: Table, rule: Rule): void {
-    table.rules.push(rule);
-    let chain = table.chains.get(rule.chainName);
-    if (!chain) {
-      chain = { name: rule.chainName, builtin: false, rules: [] };
-      table.chains.set(rule.chainName, chain);
-    }
-    if (rule.command === 'append') chain.rules.push(rule);
-    else if (rule.command === 'insert') chain.rules.splice(Math.max(0, (rule.ruleNumber ?? 1) - 1), 0, rule);
-    else if (rule.command === 'replace' && rule.ruleNumber !== undefined && rule.ruleNumber - 1 < chain.rules.length) chain.rules[rule.ruleNumber - 1] = rule;
-  }
-
-  private parseRuleSpec(rule: Rule, args: Arg[], from: number, line: number): void {
-    const spec = parseRuleSpec(args, from, (start, end, severity, code, message) => this.report(line, start, end, severity, code, message));
+  /** The general reader: every argument as an object, every mistake reported. */
+  private readRuleSpec(rule: Rule, raw: string, from: number, end: number, line: number, reportQuote: boolean): void {
+    const split = splitArgs(raw, from, end);
+    if (reportQuote && split.unterminatedQuoteAt !== undefined) this.reportUnterminatedQuote(line, split.unterminatedQuoteAt, end);
+    const spec = parseRuleSpec(split.args, 0, (s, e, severity, code, message) => this.report(line, s, e, severity, code, message));
     if (spec.target) rule.target = { name: spec.target.name, line, start: spec.target.start, end: spec.target.end, kind: spec.target.kind };
     rule.facts = factsOf(spec);
     const comment = commentOf(spec);
@@ -351,8 +368,17 @@ class LineParser {
     }
     // `-c pkts bytes` in restore input sets the counters like the `[p:b]` prefix.
     if (rule.facts.setCounters && !rule.counters) rule.counters = rule.facts.setCounters;
-    this.checkTargetValues(rule);
-    this.noteFamily(spec.matches[0]!);
+  }
+
+  private reportUnterminatedQuote(line: number, at: number, end: number): void {
+    this.report(line, at, end, 'error', 'unterminated-quote', "Unterminated quote: this argument opens '\"' and the line ends before it closes. Add the closing '\"'.");
+  }
+
+  private addRule(table: Table, chain: Chain, rule: Rule): void {
+    table.rules.push(rule);
+    if (rule.command === 'append') chain.rules.push(rule);
+    else if (rule.command === 'insert') chain.rules.splice(Math.max(0, (rule.ruleNumber ?? 1) - 1), 0, rule);
+    else if (rule.command === 'replace' && rule.ruleNumber !== undefined && rule.ruleNumber - 1 < chain.rules.length) chain.rules[rule.ruleNumber - 1] = rule;
   }
 
   /** Values iptables itself refuses: a probability outside [0, 1], `--every 0`, a DNAT address that is not one. */
@@ -377,11 +403,8 @@ class LineParser {
     }
   }
 
-  private noteFamily(match: Match): void {
-    if (match.module !== '') return;
-    for (const option of match.options) {
-      if (option.key !== 'source' && option.key !== 'destination') continue;
-      const value = option.values[0]?.text;
+  private noteFamily(facts: RuleFacts): void {
+    for (const value of [facts.source, facts.destination]) {
       if (value === undefined) continue;
       if (value.includes(':')) this.sawIpv6 = true;
       else this.sawIpv4 = true;

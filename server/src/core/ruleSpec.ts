@@ -57,6 +57,27 @@ function optionKey(name: string): string {
   return LONG_ALIASES[bare] ?? bare;
 }
 
+const keys = new Map<string, string>();
+
+/** The canonical key of an option name (`-d` -> `destination`, `--dport` -> `dport`), remembered. */
+export function optionKeyOf(name: string): string {
+  let key = keys.get(name);
+  if (key === undefined) {
+    key = optionKey(name);
+    // Names come from the dump; remember a bounded number of distinct ones.
+    if (keys.size < 10_000) keys.set(name, key);
+  }
+  return key;
+}
+
+export function needsValue(key: string): boolean {
+  return NEEDS_VALUE.has(key);
+}
+
+export function flagOption(key: string): boolean {
+  return FLAGS.has(key);
+}
+
 /** A rule's options in full: matches (module '' first, for -s/-d/-p...), target and its options. */
 export interface RuleSpec {
   matches: Match[];
@@ -147,6 +168,9 @@ export function factsOf(spec: RuleSpec): RuleFacts {
     for (const option of match.options) {
       const value = option.values[0];
       switch (option.key) {
+        case 'source':
+          if (match.module === '' && value) facts.source = value.text;
+          break;
         case 'destination':
           if (match.module === '' && value) {
             facts.destination = value.text;

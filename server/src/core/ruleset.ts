@@ -91,6 +91,8 @@ export interface Target {
 
 /** What the analysis reads from every rule, kept as plain values (the full options are read again on demand). */
 export interface RuleFacts {
+  /** `-s` of the rule itself. */
+  source?: string;
   /** `-d` of the rule itself. */
   destination?: string;
   destinationNegated?: boolean;

@@ -15,12 +15,12 @@ const BACKSLASH = 92;
  * Splits one line into arguments the way iptables-restore does (xshared.c add_param_to_argv):
  * blanks separate arguments; a double quote opens a quoted part in which a backslash takes the
  * next character literally (`\"`, `\'`); the closing quote ends the argument. Outside quotes a
- * backslash is an ordinary character.
+ * backslash is an ordinary character. Stops after `maxArgs` arguments.
  */
-export function splitArgs(line: string, from = 0, to = line.length): SplitResult {
+export function splitArgs(line: string, from = 0, to = line.length, maxArgs = Infinity): SplitResult {
   const args: Arg[] = [];
   let i = from;
-  while (i < to) {
+  while (i < to && args.length < maxArgs) {
     let c = line.charCodeAt(i);
     if (c === SPACE || c === TAB || c === 13) {
       i++;
