@@ -7,6 +7,9 @@ export const CHAINS_VIEW_ID = 'netfilterExplorer.chains';
 
 /** Jumps followed at most this deep below a chain (a guard on top of the loop check). */
 export const MAX_JUMP_DEPTH = 32;
+/** A chain with more rules than this (KUBE-SERVICES of a big cluster) shows them in pages. */
+export const RULE_PAGE_THRESHOLD = 1000;
+export const RULE_PAGE_SIZE = 500;
 
 type Range = RuleItem['range'];
 
@@ -24,6 +27,7 @@ export interface GroupNode extends NodeBase {
   kind: 'group';
   table: TableNode;
   label: string;
+  detail?: string;
   chains: ChainItem[];
 }
 export interface ChainNode extends NodeBase {
@@ -40,11 +44,20 @@ export interface RuleNode extends NodeBase {
   /** Chains from the expanded chain down to this rule's chain: a target among them is a loop. */
   path: string[];
 }
+export interface RulePageNode extends NodeBase {
+  kind: 'rulePage';
+  table: TableNode;
+  chain: string;
+  /** 0-based index of the first rule of the page in its chain. */
+  first: number;
+  rules: RuleItem[];
+  path: string[];
+}
 export interface MessageNode extends NodeBase {
   kind: 'message';
   text: string;
 }
-export type ChainsNode = TableNode | GroupNode | ChainNode | RuleNode | MessageNode;
+export type ChainsNode = TableNode | GroupNode | ChainNode | RuleNode | RulePageNode | MessageNode;
 
 function icon(id: string, color?: string): vscode.ThemeIcon {
   return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
@@ -109,6 +122,8 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         return this.chainNodes(node, node.table, node.chains, false);
       case 'chain':
         return this.ruleNodes(node, node.table, node.chain.name, [node.chain.name]);
+      case 'rulePage':
+        return node.rules.map((rule): RuleNode => ({ kind: 'rule', id: `${node.id}/${rule.line}`, parent: node, table: node.table, chain: node.chain, rule, path: node.path }));
       case 'rule': {
         const target = node.rule.target;
         if (!node.rule.targetIsChain || !target || node.path.includes(target) || node.path.length > MAX_JUMP_DEPTH) return [];
@@ -124,13 +139,20 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
     return items.map((item, i): ChainsNode =>
       item.kind === 'chain'
         ? { kind: 'chain', id: `${parent.id}/${item.chain.name}`, parent, table, chain: item.chain }
-        : { kind: 'group', id: `${parent.id}/g${i}:${item.label}`, parent, table, label: item.label, chains: item.chains },
+        : { kind: 'group', id: `${parent.id}/g${i}:${item.label}`, parent, table, label: item.label, chains: item.chains, ...(item.detail ? { detail: item.detail } : {}) },
     );
   }
 
   private async ruleNodes(parent: ChainsNode, table: TableNode, chain: string, path: string[]): Promise<ChainsNode[]> {
     const rules = await this.tracker.chainRules(table.table.name, chain);
     if (!rules) return [{ kind: 'message', id: `${parent.id}/?`, parent, text: `The rules of ${chain} are not available (the dump changed?); refresh.` }];
+    if (rules.length > RULE_PAGE_THRESHOLD) {
+      const pages: RulePageNode[] = [];
+      for (let first = 0; first < rules.length; first += RULE_PAGE_SIZE) {
+        pages.push({ kind: 'rulePage', id: `${parent.id}/p${first}`, parent, table, chain, first, rules: rules.slice(first, first + RULE_PAGE_SIZE), path });
+      }
+      return pages;
+    }
     return rules.map((rule): RuleNode => ({ kind: 'rule', id: `${parent.id}/${rule.line}`, parent, table, chain, rule, path }));
   }
 
@@ -154,7 +176,7 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
       }
       case 'group': {
         item = new vscode.TreeItem(node.label, C.Collapsed);
-        item.description = plural(node.chains.length, 'chain');
+        item.description = [...(node.detail ? [node.detail] : []), plural(node.chains.length, 'chain')].join(' · ');
         item.iconPath = icon('folder');
         break;
       }
@@ -204,6 +226,14 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         if (loop) m.appendMarkdown(`\n**Loop**: ${target} is already on the path ${node.path.join(' → ')}\n`);
         item.tooltip = m;
         item.command = reveal(rule.range);
+        break;
+      }
+      case 'rulePage': {
+        const last = node.first + node.rules.length;
+        item = new vscode.TreeItem(`rules ${(node.first + 1).toLocaleString('en-US')}–${last.toLocaleString('en-US')}`, C.Collapsed);
+        item.description = `${node.chain} · lines ${node.rules[0]!.line + 1}–${node.rules[node.rules.length - 1]!.line + 1}`;
+        item.iconPath = icon('list-flat');
+        item.command = reveal(node.rules[0]!.range);
         break;
       }
       case 'message': {

@@ -11,6 +11,8 @@ import { ServiceIndex } from './model';
 
 export const LANGUAGE_ID = 'iptables-save';
 export const DEFAULT_REFRESH_DELAY_MS = 300;
+/** Answers slower than this are logged with their time (output channel "Netfilter Explorer"). */
+const SLOW_REQUEST_MS = 500;
 
 /** Why the views should look again: another document, an edit (debounced), new pods, or Refresh. */
 export type DumpChange = 'document' | 'edit' | 'pods' | 'refresh';
@@ -137,8 +139,12 @@ export class DumpTracker implements vscode.Disposable {
   }
 
   private async request<R>(what: string, run: () => Promise<R | null>): Promise<R | undefined> {
+    const started = Date.now();
     try {
-      return (await run()) ?? undefined;
+      const result = (await run()) ?? undefined;
+      const elapsed = Date.now() - started;
+      if (elapsed > SLOW_REQUEST_MS) this.log.info(`${what}: ${elapsed} ms`);
+      return result;
     } catch (error) {
       this.log.warn(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;
@@ -181,7 +187,7 @@ export class DumpTracker implements vscode.Disposable {
     const id = `${table}\u0000${chain}`;
     let promise = this.rules.get(id);
     if (!promise) {
-      promise = this.request('chain rules', () => this.client.sendRequest(ChainRulesRequest, { textDocument: { uri: this.client.code2ProtocolConverter.asUri(document.uri) }, table, chain }));
+      promise = this.request(`rules of ${table}/${chain}`, () => this.client.sendRequest(ChainRulesRequest, { textDocument: { uri: this.client.code2ProtocolConverter.asUri(document.uri) }, table, chain }));
       this.rules.set(id, promise);
     }
     return promise;

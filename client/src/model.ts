@@ -97,7 +97,7 @@ export function entryDescription(entry: EntryItem): string {
   const count = entryEndpoints(entry).length;
   const parts: string[] = [];
   if (entry.endpoints.length > 0) parts.push(plural(entry.endpoints.length, 'endpoint'));
-  for (const { outcome, share } of outcomesOf(entry)) parts.push(`${outcome} ${formatShare(share)}`);
+  for (const { outcome, share } of outcomesOf(entry)) parts.push(`${outcome === 'fallthrough' ? 'falls through' : outcome} ${formatShare(share)}`);
   if (entry.conditions.length > 0) parts.push(plural(entry.conditions.length, 'condition'));
   if (count > 0 && isLocalOnly(entry)) parts.push('local only');
   if (entry.sessionAffinitySeconds !== null) parts.push(`affinity ${entry.sessionAffinitySeconds} s`);
@@ -238,7 +238,7 @@ export function endpointTableMarkdown(service: ServiceItem): string {
       for (const endpoint of split.endpoints) {
         rows.push([label, endpointAddress(endpoint) + (endpoint.local ? ' (local)' : ''), formatShare(endpoint.share), endpoint.pod ? podTitle(endpoint.pod) : '']);
       }
-      for (const { outcome, share } of outcomesOf(split)) rows.push([label, outcome, formatShare(share), '']);
+      for (const { outcome, share } of outcomesOf(split)) rows.push([label, outcome === 'fallthrough' ? 'falls through' : outcome, formatShare(share), '']);
     }
     if (entry.endpoints.length === 0 && outcomesOf(entry).length === 0 && entry.conditions.length === 0) rows.push([entry.title, 'no endpoints', '', '']);
   }
@@ -258,7 +258,7 @@ export function endpointTableMarkdown(service: ServiceItem): string {
 export const CHAIN_GROUP_THRESHOLD = 500;
 export const CHAIN_PAGE_SIZE = 500;
 
-export type ChainListItem = { kind: 'chain'; chain: ChainItem } | { kind: 'group'; label: string; chains: ChainItem[] };
+export type ChainListItem = { kind: 'chain'; chain: ChainItem } | { kind: 'group'; label: string; detail?: string; chains: ChainItem[] };
 
 /** The prefix chains are grouped by: the name up to its last `-` (`KUBE-SEP-`), or none. */
 function prefixOf(name: string): string | undefined {
@@ -295,14 +295,17 @@ export function chainList(chains: readonly ChainItem[]): ChainListItem[] {
   });
 }
 
-/** A group, or pages of it when it is long: `KUBE-SEP-* (A2…–F7…)`. */
+/** A group, or pages of it when it is long: `KUBE-SEP-* (2 of 20)`, detail `A2… – F7…`. */
 export function pages(label: string, chains: readonly ChainItem[]): ChainListItem[] {
   if (chains.length <= CHAIN_PAGE_SIZE) return [{ kind: 'group', label, chains: [...chains] }];
   const sorted = [...chains].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const count = Math.ceil(sorted.length / CHAIN_PAGE_SIZE);
+  const prefix = label.endsWith('*') ? label.slice(0, -1) : '';
+  const short = (name: string): string => (prefix && name.startsWith(prefix) ? name.slice(prefix.length) : name);
   const out: ChainListItem[] = [];
   for (let i = 0; i < sorted.length; i += CHAIN_PAGE_SIZE) {
     const page = sorted.slice(i, i + CHAIN_PAGE_SIZE);
-    out.push({ kind: 'group', label: `${label} ${page[0]!.name} … ${page[page.length - 1]!.name}`, chains: page });
+    out.push({ kind: 'group', label: `${label} (${i / CHAIN_PAGE_SIZE + 1} of ${count})`, detail: `${short(page[0]!.name)} – ${short(page[page.length - 1]!.name)}`, chains: page });
   }
   return out;
 }

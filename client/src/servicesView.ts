@@ -73,6 +73,14 @@ export type ServicesNode = NamespaceNode | ServiceNode | EntryNode | ConditionNo
 const ENTRY_ICONS: Record<EntryItem['kind'], string> = { clusterIP: 'target', nodePort: 'plug', externalIP: 'globe', loadBalancerIP: 'cloud' };
 const PROTOCOL_ICONS: Record<string, string> = { TCP: 'arrow-swap', UDP: 'radio-tower', SCTP: 'git-compare' };
 const OUTCOME_ICONS: Record<string, string> = { REJECT: 'error', DROP: 'circle-slash', fallthrough: 'arrow-down' };
+/** How an outcome the server names reads in the view. */
+const OUTCOME_LABELS: Record<string, string> = { fallthrough: 'falls through', unknown: 'unknown' };
+const OUTCOME_TOOLTIPS: Record<string, string> = {
+  REJECT: 'rejected (the service has no endpoint for it)',
+  DROP: 'dropped',
+  fallthrough: 'falls through: the service chain ends without a jump, and the packet goes back to the chain that called it',
+  unknown: 'goes where the rules do not say',
+};
 
 function icon(id: string, color?: string): vscode.ThemeIcon {
   return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
@@ -270,10 +278,10 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
         break;
       }
       case 'outcome': {
-        item = new vscode.TreeItem(node.outcome, C.None);
+        item = new vscode.TreeItem(OUTCOME_LABELS[node.outcome] ?? node.outcome, C.None);
         item.description = formatShare(node.share);
         item.iconPath = icon(OUTCOME_ICONS[node.outcome] ?? 'question', node.outcome === 'REJECT' || node.outcome === 'DROP' ? 'problemsErrorIcon.foreground' : undefined);
-        item.tooltip = `${formatShare(node.share)} of the new connections: ${node.outcome} (${lineOf(node.ruleRange)})`;
+        item.tooltip = `${formatShare(node.share)} of the new connections: ${OUTCOME_TOOLTIPS[node.outcome] ?? node.outcome} (${lineOf(node.ruleRange)})`;
         item.command = reveal(node.ruleRange);
         break;
       }

@@ -259,7 +259,10 @@ describe('client model: long chain lists', () => {
     const groups = list.filter((c) => c.kind === 'group');
     assert.ok(groups.every((g) => g.kind === 'group' && g.chains.length <= CHAIN_PAGE_SIZE));
     assert.equal(groups.reduce((n, g) => n + (g.kind === 'group' ? g.chains.length : 0), 0) + list.filter((c) => c.kind === 'chain').length, chains.length);
-    assert.equal(labels.filter((l) => l.startsWith('KUBE-SVC-* ')).length, 10_000 / CHAIN_PAGE_SIZE);
+    const svcPages = list.filter((c) => c.kind === 'group' && c.label.startsWith('KUBE-SVC-* '));
+    assert.equal(svcPages.length, 10_000 / CHAIN_PAGE_SIZE);
+    // Pages in name order, each labelled with its place and its first and last name, without the prefix.
+    assert.equal(svcPages[0]!.kind === 'group' && `${svcPages[0]!.label} | ${svcPages[0]!.detail}`, 'KUBE-SVC-* (1 of 20) | AAAAAAAAAAAA1000 – AAAAAAAAAAAA1499');
     assert.ok(list.length < 100, `${list.length} top-level rows`);
     assert.ok(took < 500, `grouped in ${took.toFixed(0)} ms`);
   });

@@ -328,6 +328,26 @@ export class CodeServer {
     }
   }
 
+  /** The activations of our extension that the newest extension host logged (its window is the
+   *  newest), e.g. "activationEvent: 'onLanguage:iptables-save'". */
+  activations(): string[] {
+    const logs = path.join(this.userDataDir, 'logs');
+    const hosts: { file: string; mtime: number }[] = [];
+    for (const session of fs.existsSync(logs) ? fs.readdirSync(logs) : []) {
+      for (const host of fs.readdirSync(path.join(logs, session))) {
+        const file = path.join(logs, session, host, 'remoteexthost.log');
+        if (/^exthost\d+$/.test(host) && fs.existsSync(file)) hosts.push({ file, mtime: fs.statSync(path.dirname(file)).birthtimeMs || fs.statSync(file).mtimeMs });
+      }
+    }
+    const newest = hosts.sort((a, b) => b.mtime - a.mtime)[0];
+    if (!newest) return [];
+    return fs
+      .readFileSync(newest.file, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(`_doActivateExtension ${pkg.publisher}.${pkg.name},`))
+      .map((l) => /activationEvent: '([^']*)'/.exec(l)?.[1] ?? l);
+  }
+
   /** Last lines of the extension-host logs and of our extension's output channels. */
   extensionLogs(lines = 40): string {
     const out: string[] = [];
@@ -707,6 +727,7 @@ export class Workbench {
     await this.page.mouse.down();
     await this.page.mouse.move(x + (width - box.width), y, { steps: 8 });
     await this.page.mouse.up();
+    await this.page.mouse.move(x + (width - box.width) + 400, y); // off the sash, so it is not highlighted
     await waitFor(`the side bar to be about ${width} px wide`, async () => {
       const b = await sidebar.boundingBox();
       return b && Math.abs(b.width - width) < 12 ? true : undefined;

@@ -4,7 +4,7 @@
 //   node out/test/e2e/run.js [scenario-name ...]
 //
 // Environment: E2E_KEEP=1 keeps the scratch folder; E2E_SCRATCH=<dir> puts it there;
-// E2E_SCENARIO_TIMEOUT_MS (default 180000).
+// E2E_SCENARIO_TIMEOUT_MS (default 180000); E2E_SETTINGS=<JSON> adds user settings.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,6 +13,12 @@ import { CodeServer, Workbench, launchBrowser, makeScratch, repoRoot, resultsDir
 import { scenarios } from './scenarios';
 
 const scenarioTimeoutMs = Number(process.env['E2E_SCENARIO_TIMEOUT_MS'] ?? 180_000);
+
+/** E2E_SETTINGS='{"editor.codeLens": false}': more user settings, to compare runs. */
+function extraSettings(): Record<string, unknown> {
+  const text = process.env['E2E_SETTINGS'];
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
@@ -67,7 +73,7 @@ async function main(): Promise<number> {
   let failed = 0;
   try {
     const t0 = Date.now();
-    server = await CodeServer.start({ folder: workspace, scratch, settings: { 'netfilterExplorer.podInventory': 'pods.json' }, testHost: true });
+    server = await CodeServer.start({ folder: workspace, scratch, settings: { 'netfilterExplorer.podInventory': 'pods.json', ...extraSettings() }, testHost: true });
     const t1 = Date.now();
     console.log(`code-server ready at ${server.url} (pid ${server.pid}) in ${seconds(t1 - t0)}; scratch ${scratch}`);
     browser = await launchBrowser(server.isolatedEnv);

@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { bigDump } from './bigDump';
 import { log, normalizeText, waitFor, type Workbench } from './harness';
 
 export interface Scenario {
@@ -196,12 +197,36 @@ async function waitForSummary(wb: Workbench, expected: RegExp): Promise<string> 
   });
 }
 
-/** Opening the seed dump activates the extension: the welcome view gives way to its services, and the status bar counts them. */
+/** Opening the seed dump activates the extension, which counts its services in the status bar;
+ *  with no dump open the views offer to open one, and "Open a Dump…" does. */
 export const activationAndStatusBar: Scenario = {
   name: 'activation-welcome-status-bar',
   async run(wb) {
-    // Before any dump: the views offer to open one.
-    await wb.showViewContainer(CONTAINER);
+    // Open the dump from the Explorer: that alone activates the extension.
+    await openAndWaitForLanguage(wb, SEED);
+    const summary = await waitForSummary(wb, /^\S* ?1 service · 2 endpoints · \d+ problems?$/);
+    log(`status bar: ${JSON.stringify(summary)}`);
+    const activations = await waitFor('the activation in the extension host log', () => {
+      const a = wb.server.activations();
+      return a.length > 0 ? a : undefined;
+    }, 10_000);
+    log(`activated by: ${activations.join(', ')}`);
+    assert.deepEqual(activations, ['onLanguage:iptables-save'], 'opening the dump must be what activates the extension');
+    // The problem count is what VS Code's own problems item counts for this one open file.
+    const problems = await waitFor('the status bar problems item', () => wb.statusBarItem('status.problems'));
+    const counts = [...(problems.ariaLabel || '').matchAll(/(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    assert.equal(Number(/(\d+) problem/.exec(summary)![1]), counts, `problems in the summary vs the status bar's ${JSON.stringify(problems.ariaLabel)}`);
+
+    // A click on the item shows the Services view, with the dump's service.
+    await wb.page.locator(`.statusbar [id="${SUMMARY_ITEM}"]`).click();
+    await wb.waitForTreeRow('Services', 'kube-system', (r) => r.label === 'kube-system' && r.level === 1);
+    await wb.waitForTreeRow('Services', 'kube-dns:dns-tcp under kube-system', (r) => r.label === 'kube-dns:dns-tcp' && r.level === 2);
+    await wb.resizeSideBar(560);
+    log(`screenshot: ${await wb.screenshot(this.name)}`);
+
+    // With the dump closed the views offer to open one.
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+W');
     const services = wb.viewPane('Services');
     const welcome = services.locator('.welcome-view-content');
     await welcome.waitFor({ state: 'visible' });
@@ -211,25 +236,29 @@ export const activationAndStatusBar: Scenario = {
     for (const button of ['Open a Dump…', 'Open Sample']) {
       assert.ok(await services.getByRole('button', { name: button }).isVisible(), `the welcome view must offer "${button}"`);
     }
+    assert.equal(await wb.statusBarItem(SUMMARY_ITEM), undefined, 'no summary without a dump');
     log(`screenshot: ${await wb.screenshot(`${this.name}-welcome`)}`);
 
-    // Open the dump (Quick Open: the Explorer is not the shown container).
-    await openAndWaitForLanguage(wb, SEED, 'quick-open');
-    const summary = await waitForSummary(wb, /^\S* ?1 service · 2 endpoints · \d+ problems?$/);
-    log(`status bar: ${JSON.stringify(summary)}`);
-    // Its problem count is what VS Code's own problems item counts for this one open file.
-    const problems = await waitFor('the status bar problems item', () => wb.statusBarItem('status.problems'));
-    const counts = [...(problems.ariaLabel || '').matchAll(/(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
-    assert.equal(Number(/(\d+) problem/.exec(summary)![1]), counts, `problems in the summary vs the status bar's ${JSON.stringify(problems.ariaLabel)}`);
-    await wb.waitForTreeRow('Services', 'kube-system', (r) => r.label === 'kube-system' && r.level === 1);
+    // "Open a Dump…": code-server's file dialog is a quick input.
+    await services.getByRole('button', { name: 'Open a Dump…' }).click();
+    const input = wb.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    const row = wb.page.locator('.quick-input-list .monaco-list-row').filter({ has: wb.page.locator('.label-name', { hasText: /^seed-kube-dns\.nft-save\.txt$/ }) }).first();
+    // The dialog lists the folder while it loads and may reset a value typed meanwhile: type
+    // the path until it lists the file.
+    await waitFor(`the file dialog to list ${SEED}`, async () => {
+      await input.fill(path.join(wb.folder, SEED));
+      return (await row.waitFor({ state: 'visible', timeout: 2_000 }).then(() => true).catch(() => false)) ? true : undefined;
+    }, 20_000);
+    await row.click();
+    await waitFor(`${SEED} to open`, async () => {
+      if (await wb.editor(SEED).isVisible().catch(() => false)) return true;
+      if (await input.isVisible().catch(() => false)) await wb.page.keyboard.press('Enter'); // accept the picked file
+      return undefined;
+    }, 15_000, 500);
+    await wb.waitForTreeRow('Services', 'kube-system again', (r) => r.label === 'kube-system' && r.level === 1);
+    await waitForSummary(wb, /^\S* ?1 service · 2 endpoints/);
     assert.equal(await welcome.isVisible().catch(() => false), false, 'the welcome content must give way to the services');
-
-    // A click on the item shows the Services view, from any other container.
-    await wb.page.keyboard.press('Control+Shift+E');
-    await waitFor('the Explorer to replace the Netfilter Explorer views', async () => ((await services.isVisible().catch(() => false)) ? undefined : true), 10_000);
-    await wb.page.locator(`.statusbar [id="${SUMMARY_ITEM}"]`).click();
-    await wb.waitForTreeRow('Services', 'kube-dns:dns-tcp under kube-system', (r) => r.label === 'kube-dns:dns-tcp' && r.level === 2);
-    log(`screenshot: ${await wb.screenshot(this.name)}`);
   },
 };
 
@@ -298,6 +327,22 @@ export const servicesView: Scenario = {
     log(`clipboard:\n${table.trimEnd().replace(/^/gm, '    ')}`);
     assert.ok(table.includes('| cluster IP 10.96.0.10:53/TCP | 10.32.0.3:53 | 50 % | kube-system/coredns-5d78c9869d-4xk2p on node-1 |'), 'row of 10.32.0.3');
     assert.ok(table.includes('| cluster IP 10.96.0.10:53/TCP | 10.32.0.4:53 | 50 % | kube-system/coredns-5d78c9869d-9qz7m on node-2 |'), 'row of 10.32.0.4');
+
+    // The views follow edits: without the fall-through jump to 10.32.0.4, half the traffic
+    // returns from the service chain; undo brings the endpoint back.
+    const fallThrough = lineOf(wb, SEED, (l) => l.startsWith('-A KUBE-SVC-ERIFXISQEP7F7OF4 ') && l.endsWith('-j KUBE-SEP-ZT5TVM6PMFDFQAMO'));
+    await wb.focusEditor();
+    await wb.goToLine(fallThrough);
+    await wb.page.keyboard.press('Control+Shift+K'); // delete the line
+    const summaryAfter = await waitForSummary(wb, /1 service · \d+ endpoints? · [1-9]\d* problems?$/);
+    const after = await wb.waitForTreeRow('Services', 'the cluster IP entry with one endpoint', (r) => r.label === 'cluster IP 10.96.0.10:53/TCP' && r.description !== '2 endpoints');
+    log(`after deleting line ${fallThrough}: status bar ${JSON.stringify(summaryAfter)}; entry ${JSON.stringify(after.description)}; rows ${JSON.stringify((await wb.treeRows('Services')).map((r) => `${r.label} — ${r.description}`))}`);
+    assert.equal((await wb.treeRows('Services')).some((r) => r.label === '10.32.0.4:53'), false, '10.32.0.4 is no endpoint any more');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+Z');
+    await waitForSummary(wb, /1 service · 2 endpoints · 0 problems$/);
+    await wb.waitForTreeRow('Services', '10.32.0.4:53 back', (r) => r.label === '10.32.0.4:53');
+    await waitFor('no unsaved changes', async () => ((await wb.page.locator('.tabs-container .tab.dirty').count()) === 0 ? true : undefined), 10_000);
   },
 };
 
@@ -328,9 +373,11 @@ export const servicesFilter: Scenario = {
     assert.match(svc6.description, /no endpoints/);
     assert.match(svc6.icon, /codicon-error/, `svc6 has no endpoints: its icon must be the error icon, is ${svc6.icon}`);
     await wb.waitForTreeRow('Services', 'the REJECT outcome', (r) => r.label === 'REJECT' && r.description === '100 %');
-    const message = normalizeText(await wb.viewPane('Services').locator('.message').first().innerText().catch(() => ''));
+    const message = await waitFor('the view to say how many services the filter keeps', async () => {
+      const m = normalizeText(await wb.viewPane('Services').locator('.message').first().innerText().catch(() => ''));
+      return /1 of 6 services/.test(m) ? m : undefined;
+    }, 10_000);
     log(`view message: ${JSON.stringify(message)}`);
-    assert.match(message, /1 of 6 services/);
     log(`screenshot: ${await wb.screenshot(this.name)}`);
 
     // A filter nothing matches says so; clearing it brings every namespace back.
@@ -343,6 +390,14 @@ export const servicesFilter: Scenario = {
     }, 10_000);
     await wb.runCommand('Netfilter Explorer: Clear Services Filter');
     await wb.waitForTreeRow('Services', 'ns1 back', (r) => r.label === 'ns1');
+
+    // The views follow the active editor: another dump, then back to the sample.
+    await wb.quickOpen(SEED);
+    await wb.waitForTreeRow('Services', 'the services of the seed dump', (r) => r.label === 'kube-system' && r.level === 1);
+    assert.deepEqual((await wb.treeRows('Services')).filter((r) => r.level === 1).map((r) => r.label), ['kube-system']);
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+W');
+    await wb.waitForTreeRow('Services', 'the sample again', (r) => r.label === 'ns1' && r.level === 1);
     // Leave no untitled editor for the next window on this folder to restore.
     await wb.focusEditor();
     await wb.runCommand('View: Revert and Close Editor');
@@ -434,6 +489,71 @@ export const inlayHints: Scenario = {
   },
 };
 
+/** A cluster of 10,000 services (30,000 chains, 100,000 lines, 10 MB): the views stay responsive. */
+export const largeDump: Scenario = {
+  name: 'large-dump',
+  async run(wb) {
+    const file = 'big-10000-services.iptables-save';
+    const dump = bigDump(10_000, 2);
+    fs.writeFileSync(path.join(wb.folder, file), dump.text);
+    log(`${file}: ${dump.services} services, ${dump.chains} chains, ${dump.lines} lines, ${(dump.text.length / 1e6).toFixed(1)} MB`);
+    const timings: string[] = [];
+    const timed = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+      const t0 = Date.now();
+      const value = await run();
+      timings.push(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      log(timings.at(-1)!);
+      return value;
+    };
+    await showViews(wb);
+    await timed('open → status bar counts 10,000 services', async () => {
+      await openAndWaitForLanguage(wb, file, 'quick-open');
+      await waitForSummary(wb, /^\S* ?10,000 services · 20,000 endpoints · \d+ problems?$/);
+    });
+    await timed('Services view lists the namespaces', () => wb.waitForTreeRow('Services', 'team-000', (r) => r.label === 'team-000' && r.level === 1 && r.description === '100 services', 60_000));
+
+    // The filter, client-side over 10,000 services: by the cluster IP of the last one.
+    await timed('Filter Services… opens', () => wb.runCommand('Netfilter Explorer: Filter Services…'));
+    await timed(`filter by ${dump.probe.clusterIP} shows ${dump.probe.title}`, async () => {
+      const input = wb.page.locator('.quick-input-widget input');
+      await input.fill(dump.probe.clusterIP);
+      await wb.page.keyboard.press('Enter');
+      await wb.waitForTreeRow('Services', dump.probe.label, (r) => r.label === dump.probe.label && r.level === 2);
+    });
+    await wb.waitForTreeRow('Services', `its endpoint ${dump.probe.endpoint}`, (r) => r.label === dump.probe.endpoint && r.description.startsWith('50 %'));
+    const filtered = await wb.treeRows('Services');
+    assert.deepEqual(filtered.filter((r) => r.level <= 2).map((r) => r.label), [dump.probe.namespace, dump.probe.label]);
+    log(`screenshot: ${await wb.screenshot(this.name)}`);
+
+    // Chains: the 30,000 chains come grouped by prefix, in pages; KUBE-SERVICES' 10,000 rules too.
+    await wb.viewPane('Services').locator('.pane-header').first().click();
+    await wb.expandViewPane('Chains');
+    const page = await timed('Chains view shows nat in groups', () => wb.waitForTreeRow('Chains', 'a page of KUBE-SVC-* chains', (r) => r.label.startsWith('KUBE-SVC-* ') && r.level === 2, 60_000));
+    assert.match(page.label, /^KUBE-SVC-\* \(1 of 20\)$/);
+    assert.match(page.description, / – .* · 500 chains$/);
+    await timed('KUBE-SERVICES expands into pages of rules', async () => {
+      await wb.expandTreeRow('Chains', 'KUBE-SERVICES', 2);
+      await wb.waitForTreeRow('Chains', 'the first page of rules', (r) => r.label === 'rules 1–500' && r.level === 3);
+    });
+    const rows = await wb.treeRows('Chains');
+    log(`Chains view (first rows):\n${rowsText(rows.slice(0, 14)).replace(/^/gm, '    ')}`);
+    log(`screenshot: ${await wb.screenshot(`${this.name}-chains`)}`);
+
+    // Go to Chain over 30,000 chains.
+    await timed(`Go to Chain ${dump.probe.svcChain}`, async () => {
+      await wb.focusEditor();
+      await wb.runCommand('Netfilter Explorer: Go to Chain…');
+      await wb.pickQuickInput(dump.probe.svcChain.slice(-8), dump.probe.svcChain);
+      const declLine = dump.text.split('\n').findIndex((l) => l.startsWith(`:${dump.probe.svcChain} `)) + 1;
+      await wb.waitForCursorLine(declLine, 20_000);
+    });
+    log(`timings: ${timings.join('; ')}`);
+    // Leave the next windows a small workspace.
+    await wb.page.keyboard.press('Control+W');
+    fs.rmSync(path.join(wb.folder, file), { force: true });
+  },
+};
+
 /** The @vscode/test-electron suite (test/electron/suite), run inside this VS Code by the test
  *  host extension: proof offline that the suite for machines with internet passes. */
 export const electronSuiteHere: Scenario = {
@@ -465,4 +585,5 @@ export const scenarios: Scenario[] = [
   inlayHints,
   diagnosticsAndOutline,
   electronSuiteHere,
+  largeDump,
 ];
