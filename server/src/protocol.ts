@@ -129,3 +129,25 @@ export interface RuleItem {
 }
 
 export const ChainRulesRequest = new RequestType<ChainRulesParams, RuleItem[] | null, void>('netfilterExplorer/chainRules');
+
+export interface LargeFileParams {
+  /** A `file:` URI of a dump too large for VS Code to hand to extensions (over 50 MB). */
+  uri: string;
+}
+
+export interface LargeFileResult {
+  uri: string;
+  lines: number;
+  megabytes: number;
+  services: number;
+  problems: number;
+}
+
+/**
+ * Reads a dump from disk and analyses it, reporting work-done progress; afterwards every
+ * request (services, chains, hover...) answers for that URI as for an open document.
+ */
+export const OpenLargeFileRequest = new RequestType<LargeFileParams, LargeFileResult, void>('netfilterExplorer/openLargeFile');
+
+/** Forgets a dump read from disk. */
+export const CloseLargeFileNotification = new NotificationType<LargeFileParams>('netfilterExplorer/closeLargeFile');

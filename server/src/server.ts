@@ -13,6 +13,8 @@ import {
   TextDocumentSyncKind,
   TextDocuments,
 } from 'vscode-languageserver';
+import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache } from './analysisCache';
 import type { Analysis } from './core/analysis';
@@ -28,7 +30,8 @@ import { prepareRename, rename } from './features/rename';
 import { codeLenses, inlayHints, servicesResult } from './features/services';
 import { documentSymbols, workspaceSymbols } from './features/symbols';
 import { InventoryError, parsePodInventory, type PodInventory } from './kube/inventory';
-import { ChainRulesRequest, ChainsRequest, PodInventoryNotification, ServicesRequest } from './protocol';
+import { serviceModelOf } from './kube';
+import { ChainRulesRequest, ChainsRequest, CloseLargeFileNotification, type LargeFileResult, OpenLargeFileRequest, PodInventoryNotification, ServicesRequest } from './protocol';
 
 /** Settings under `netfilterExplorer.*` that the server reads. */
 interface ServerSettings {
@@ -38,11 +41,16 @@ interface ServerSettings {
 
 /** Diagnostics wait this long after the last edit, so a burst of typing is analysed once. */
 const DIAGNOSTICS_DELAY_MS = 40;
+/** Dumps read from disk may be this large; a 1,000,000-line dump is about 110 MB. */
+const MAX_DISK_DUMP_BYTES = 512 * 1024 * 1024;
 /** Requests slower than this are logged with their timing. */
 const SLOW_REQUEST_MS = 200;
 
 export function startServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
+  /** Dumps read from disk because the editor does not hand them over (over 50 MB). */
+  const diskDocuments = new Map<string, TextDocument>();
+  const documentFor = (uri: string): TextDocument | undefined => documents.get(uri) ?? diskDocuments.get(uri);
   const cache = new AnalysisCache();
   let diagnosticSettings: DiagnosticSettings = { unusedChains: true };
   let shareHints = true;
@@ -63,7 +71,7 @@ export function startServer(connection: Connection): void {
   ): (params: P, token: CancellationToken) => Promise<R | null | ResponseError<void>> {
     const cancelled = () => new ResponseError(LSPErrorCodes.RequestCancelled, `${name} cancelled`);
     return async (params, token) => {
-      const document = documents.get(params.textDocument.uri);
+      const document = documentFor(params.textDocument.uri);
       if (!document) return null;
       if (token.isCancellationRequested) return cancelled();
       const started = performance.now();
@@ -73,7 +81,7 @@ export function startServer(connection: Connection): void {
         // Analysing took a while: let a cancellation or a newer version that arrived meanwhile be seen.
         if (fresh) await new Promise((resolve) => setImmediate(resolve));
         if (token.isCancellationRequested) return cancelled();
-        if (documents.get(document.uri)?.version !== document.version) {
+        if (documentFor(document.uri)?.version !== document.version) {
           return new ResponseError(LSPErrorCodes.ContentModified, `${name}: the document changed while it was analysed; ask again.`);
         }
         return run(analysis, params, document);
@@ -223,8 +231,46 @@ export function startServer(connection: Connection): void {
   const outgoing = handle('outgoingCalls', (a, p: CallHierarchyOutgoingCallsParams & { textDocument: { uri: string } }, d) => outgoingCalls(a, d.uri, p.item));
   connection.languages.callHierarchy.onIncomingCalls((p, token) => incoming(byItem(p), token));
   connection.languages.callHierarchy.onOutgoingCalls((p, token) => outgoing(byItem(p), token));
+  connection.onRequest(OpenLargeFileRequest, async (params) => openLargeFile(params.uri));
+  connection.onNotification(CloseLargeFileNotification, (params) => {
+    diskDocuments.delete(params.uri);
+    cache.forget(params.uri);
+    connection.sendDiagnostics({ uri: params.uri, diagnostics: [] }).catch(logFailure('clearing diagnostics'));
+  });
+
+  async function openLargeFile(uri: string): Promise<LargeFileResult> {
+    if (!uri.startsWith('file:')) throw new ResponseError(ErrorCodes.InvalidParams, `Only files on disk can be read: ${uri}`);
+    const path = fileURLToPath(uri);
+    const size = (await fs.promises.stat(path)).size;
+    if (size > MAX_DISK_DUMP_BYTES) {
+      throw new ResponseError(ErrorCodes.InvalidParams, `${path} is ${(size / 1e6).toFixed(0)} MB; Netfilter Explorer reads dumps of at most ${MAX_DISK_DUMP_BYTES / 1e6} MB.`);
+    }
+    const progress = await connection.window.createWorkDoneProgress();
+    const step = async (percentage: number, message: string) => {
+      progress.report(percentage, message);
+      // Let the progress message go out before the next synchronous step.
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    progress.begin(`Netfilter Explorer: ${path.split('/').pop()}`, 0, `reading ${(size / 1e6).toFixed(0)} MB`, false);
+    try {
+      const text = await fs.promises.readFile(path, 'utf8');
+      await step(25, 'reading rules and chains');
+      const document = TextDocument.create(uri, 'iptables-save', (diskDocuments.get(uri)?.version ?? 0) + 1, text);
+      diskDocuments.set(uri, document);
+      const analysis = cache.get(document);
+      await step(70, 'following services to their endpoints');
+      const model = serviceModelOf(analysis);
+      await step(95, 'publishing problems');
+      const published = diagnostics(analysis, diagnosticSettings);
+      connection.sendDiagnostics({ uri, version: document.version, diagnostics: published }).catch(logFailure('publishing diagnostics'));
+      return { uri, lines: analysis.ruleset.lineCount, megabytes: size / 1e6, services: model.services.length, problems: published.length };
+    } finally {
+      progress.done();
+    }
+  }
+
   connection.onWorkspaceSymbol((params) => {
-    const open = documents.all().map((d): [string, Analysis] => [d.uri, cache.get(d)]);
+    const open = [...documents.all(), ...diskDocuments.values()].map((d): [string, Analysis] => [d.uri, cache.get(d)]);
     return workspaceSymbols(open, params.query);
   });
 

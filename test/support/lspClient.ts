@@ -16,6 +16,7 @@ import {
   ShutdownRequest,
   ExitNotification,
   ConfigurationRequest,
+  WorkDoneProgressCreateRequest,
 } from 'vscode-languageserver-protocol/node';
 import { repoRoot } from './fixtures';
 
@@ -26,6 +27,8 @@ export class LspSession {
   private readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
   private readonly waiters: Array<() => void> = [];
   readonly stderr: string[] = [];
+  /** Work-done progress the server reported, in order. */
+  readonly progress: Array<{ kind: string; message?: string; percentage?: number; title?: string }> = [];
   settings: Record<string, unknown> = {};
 
   private constructor() {
@@ -37,6 +40,10 @@ export class LspSession {
       for (const wake of this.waiters.splice(0)) wake();
     });
     this.connection.onRequest(ConfigurationRequest.type, (params) => params.items.map(() => this.settings));
+    this.connection.onRequest(WorkDoneProgressCreateRequest.type, () => undefined);
+    this.connection.onNotification('$/progress', (params: { value: { kind: string; message?: string; percentage?: number; title?: string } }) => {
+      this.progress.push(params.value);
+    });
     this.connection.listen();
   }
 
@@ -46,7 +53,7 @@ export class LspSession {
     await session.connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
       rootUri: null,
-      capabilities: { workspace: { configuration: true }, textDocument: { publishDiagnostics: { versionSupport: true } } },
+      capabilities: { workspace: { configuration: true }, textDocument: { publishDiagnostics: { versionSupport: true } }, window: { workDoneProgress: true } },
       workspaceFolders: null,
     });
     await session.connection.sendNotification(InitializedNotification.type, {});
