@@ -1,6 +1,17 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import {
+  CloseAction,
+  type CloseHandlerResult,
+  ErrorAction,
+  type ErrorHandler,
+  type ErrorHandlerResult,
+  LanguageClient,
+  type LanguageClientOptions,
+  type Message,
+  type ServerOptions,
+  TransportKind,
+} from 'vscode-languageclient/node';
 import { ChainsView } from './chainsView';
 import { Commands } from './commands';
 import { DumpTracker } from './dumps';
@@ -17,6 +28,40 @@ export interface NetfilterExplorerApi {
 }
 
 let client: LanguageClient | undefined;
+
+/**
+ * Restarts a language server that stopped, says so to the user once per session (the details
+ * go to the output channel every time), and gives up after five stops within three minutes.
+ */
+class RestartingErrorHandler implements ErrorHandler {
+  private readonly stops: number[] = [];
+  private told = false;
+
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  error(error: Error, message: Message | undefined, count: number | undefined): ErrorHandlerResult {
+    this.log.error(`Language server connection error (${count ?? 1}): ${error.message}${message ? ` while handling ${JSON.stringify(message).slice(0, 200)}` : ''}`);
+    return { action: (count ?? 1) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown };
+  }
+
+  closed(): CloseHandlerResult {
+    const now = Date.now();
+    this.stops.push(now);
+    while (this.stops.length > 0 && now - this.stops[0]! > 3 * 60_000) this.stops.shift();
+    if (this.stops.length > 5) {
+      this.log.error('The language server stopped 5 times in 3 minutes; not restarting it.');
+      return { action: CloseAction.DoNotRestart, message: 'The Netfilter Explorer language server keeps stopping and was not restarted. The output channel "Netfilter Explorer" shows why; reload the window to try again.' };
+    }
+    this.log.warn(`The language server stopped (${this.stops.length} time(s) in 3 minutes); restarting it.`);
+    if (!this.told) {
+      this.told = true;
+      void vscode.window.showWarningMessage('The Netfilter Explorer language server stopped unexpectedly and was restarted.', 'Show Output').then((choice) => {
+        if (choice) this.log.show(true);
+      });
+    }
+    return { action: CloseAction.Restart, handled: true };
+  }
+}
 
 interface LspLocation {
   uri: string;
@@ -39,6 +84,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Netfil
     documentSelector: [{ language: 'iptables-save' }],
     synchronize: { configurationSection: 'netfilterExplorer' },
     outputChannel,
+    errorHandler: new RestartingErrorHandler(outputChannel),
   };
   client = new LanguageClient('netfilterExplorer', 'Netfilter Explorer', serverOptions, clientOptions);
 
