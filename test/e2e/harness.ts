@@ -851,7 +851,8 @@ export class Workbench {
     const sections: [string, string][] = [
       ['url', p.url()],
       ['editor tabs', await grab('.tabs-container .tab', 1000)],
-      ['editor text (visible lines)', await grab('.editor-instance .monaco-editor .view-lines')],
+      ['editor text (visible lines)', await grab('.editor-instance .monaco-editor .lines-content > .view-lines')],
+      ['side bar', await grab('.part.sidebar .pane', 4000)],
       ['hover', await this.hoverText()],
       ['quick input', await grab('.quick-input-widget')],
       ['notifications', await grab('.notifications-toasts .notification-toast, .notifications-center .notification-list-item')],

@@ -54,6 +54,14 @@ async function main(): Promise<number> {
   fs.cpSync(path.join(repoRoot, 'test', 'fixtures', 'kube-proxy'), workspace, { recursive: true });
   // Extra files: a pod inventory for the seed dump (pods.json), named by the setting below.
   fs.cpSync(path.join(repoRoot, 'test', 'e2e', 'workspace'), workspace, { recursive: true, filter: (src) => !src.endsWith('README.md') });
+  // A scenario that leaves state a next window would restore (an untitled editor) gets a copy
+  // of its own: VS Code keeps a window's editors per folder.
+  const folderFor = (sc: { name: string; ownFolder?: boolean }): string => {
+    if (!sc.ownFolder) return workspace;
+    const own = path.join(scratch, 'workspace', sc.name);
+    if (!fs.existsSync(own)) fs.cpSync(workspace, own, { recursive: true });
+    return own;
+  };
   fs.mkdirSync(resultsDir, { recursive: true });
 
   let server: CodeServer | undefined;
@@ -85,7 +93,7 @@ async function main(): Promise<number> {
       let wb: Workbench | undefined;
       try {
         await withTimeout(`scenario ${sc.name}`, scenarioTimeoutMs, (async () => {
-          wb = await Workbench.open(server!, browser!, workspace);
+          wb = await Workbench.open(server!, browser!, folderFor(sc));
           console.log(`  window loaded in ${seconds(Date.now() - start)}`);
           await sc.run(wb);
         })());
