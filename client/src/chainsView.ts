@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { ChainItem, ChainsResult, RuleItem, TableItem } from '../../server/src/protocol';
 import type { DumpTracker } from './dumps';
-import { chainList, formatCounters, formatShare, plural } from './model';
+import { chainList, endpointAddress, formatCounters, formatShare, plural, type ServiceIndex } from './model';
 
 export const CHAINS_VIEW_ID = 'netfilterExplorer.chains';
 
@@ -71,14 +71,16 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private result: ChainsResult | undefined;
   private roots: TableNode[] | undefined;
+  /** The services, to name the endpoint (and pod) a KUBE-SEP chain leads to. */
+  private services: ServiceIndex | undefined;
   private stale = false;
 
   constructor(private readonly tracker: DumpTracker) {
     this.treeView = vscode.window.createTreeView(CHAINS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
     this.disposables.push(
       this.treeView,
-      // Pods name endpoints; they change nothing in the chains.
-      tracker.onDidChange((why) => why !== 'pods' && this.invalidate()),
+      // New pods change no chain (the chains are not asked again), only the endpoints' names.
+      tracker.onDidChange(() => this.invalidate()),
       this.treeView.onDidChangeVisibility((e) => {
         if (e.visible && this.stale) this.invalidate();
       }),
@@ -102,7 +104,9 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
   async getChildren(node?: ChainsNode): Promise<ChainsNode[]> {
     if (!node) {
       const document = this.tracker.document;
-      const result = document ? await this.tracker.chainsResult() : undefined;
+      const [result, services] = document ? await Promise.all([this.tracker.chainsResult(), this.tracker.servicesIndex()]) : [undefined, undefined];
+      this.services = services;
+      // The same answer keeps the same nodes: their expanded children stay, and VS Code keeps its handles.
       if (result !== this.result || !this.roots) {
         this.result = result;
         this.roots = (result?.tables ?? []).map((table) => ({ kind: 'table', id: `t:${table.name}`, parent: undefined, table, byName: new Map(table.chains.map((c) => [c.name, c])) }));
@@ -156,6 +160,12 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
     return rules.map((rule): RuleNode => ({ kind: 'rule', id: `${parent.id}/${rule.line}`, parent, table, chain, rule, path }));
   }
 
+  /** `10.32.0.3:53 coredns-5d78c9869d-4xk2p` for a KUBE-SEP chain. */
+  private endpointText(chain: string): string | undefined {
+    const endpoint = this.services?.endpointOfChain(chain);
+    return endpoint ? `${endpointAddress(endpoint)}${endpoint.pod ? ` ${endpoint.pod.name}` : ''}` : undefined;
+  }
+
   getParent(node: ChainsNode): ChainsNode | undefined {
     return node.parent;
   }
@@ -186,6 +196,8 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         const parts: string[] = [];
         if (chain.policy) parts.push(`policy ${chain.policy}`);
         if (chain.service) parts.push(chain.service);
+        const endpoint = this.endpointText(chain.name);
+        if (endpoint) parts.push(endpoint);
         parts.push(plural(chain.ruleCount, 'rule'));
         // Declarations always carry counters ([0:0] for user chains): show them when they say something.
         if (chain.counters && (chain.counters.packets > 0 || chain.counters.bytes > 0)) parts.push(formatCounters(chain.counters));
@@ -211,7 +223,9 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         const parts: string[] = [];
         if (loop) parts.push('loop');
         if (rule.share !== null) parts.push(formatShare(rule.share));
-        if (targetChain?.service) parts.push(targetChain.service);
+        const endpoint = target ? this.endpointText(target) : undefined;
+        if (endpoint) parts.push(`→ ${endpoint}`);
+        else if (targetChain?.service) parts.push(targetChain.service);
         if (rule.counters) parts.push(formatCounters(rule.counters));
         parts.push(rule.text);
         item.description = parts.join(' · ');
@@ -221,7 +235,7 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         m.appendCodeblock(`-A ${node.chain} ${rule.text}`, 'iptables-save');
         if (rule.comment) m.appendMarkdown(`\nComment: ${rule.comment}\n`);
         if (rule.share !== null) m.appendMarkdown(`\nShare of the new connections entering the service chain: ${formatShare(rule.share)}\n`);
-        if (targetChain?.service) m.appendMarkdown(`\nJumps to a chain of service \`${targetChain.service}\`\n`);
+        if (targetChain?.service) m.appendMarkdown(`\nJumps to a chain of service \`${targetChain.service}\`${endpoint ? `: endpoint ${endpoint}` : ''}\n`);
         if (rule.counters) m.appendMarkdown(`\nCounters: ${formatCounters(rule.counters)}\n`);
         if (loop) m.appendMarkdown(`\n**Loop**: ${target} is already on the path ${node.path.join(' → ')}\n`);
         item.tooltip = m;

@@ -143,6 +143,19 @@ export class ServiceIndex {
     this.endpointTotal = endpoints;
   }
 
+  private endpointChains: Map<string, EndpointItem> | undefined;
+
+  /** The endpoint each KUBE-SEP chain leads to, by chain name (for the Chains view). */
+  endpointOfChain(name: string): EndpointItem | undefined {
+    if (!this.endpointChains) {
+      this.endpointChains = new Map();
+      for (const service of this.result.services) {
+        for (const entry of service.entries) for (const endpoint of entryEndpoints(entry)) this.endpointChains.set(endpoint.chain.name, endpoint);
+      }
+    }
+    return this.endpointChains.get(name);
+  }
+
   /** Namespace, name, port, protocol, every entry's title and address, endpoint addresses and pods, chain names. */
   private haystack(service: ServiceItem): string {
     let text = this.haystacks.get(service);

@@ -423,7 +423,8 @@ export const chainsView: Scenario = {
     assert.match(jump.description, /^kube-system\/kube-dns:dns-tcp · 0 pkts · 0 B · -d 10\.96\.0\.10\/32/);
     await wb.expandTreeRow('Chains', 'KUBE-SVC-ERIFXISQEP7F7OF4', 3);
     const sep = await wb.waitForTreeRow('Chains', 'the jump to KUBE-SEP-S4MK5EVI7CLHCCS6', (r) => r.label === 'KUBE-SEP-S4MK5EVI7CLHCCS6' && r.level === 4);
-    assert.match(sep.description, /^50 % · /);
+    // The jump to an endpoint chain names the endpoint and its pod.
+    assert.match(sep.description, /^50 % · → 10\.32\.0\.3:53 coredns-5d78c9869d-4xk2p · 0 pkts · 0 B · /);
     await wb.expandTreeRow('Chains', 'KUBE-SEP-S4MK5EVI7CLHCCS6', 4);
     const dnat = await wb.waitForTreeRow('Chains', 'the DNAT to 10.32.0.3:53', (r) => r.label === 'DNAT' && r.level === 5);
     assert.match(dnat.description, /--to-destination 10\.32\.0\.3:53/);

@@ -143,7 +143,7 @@ export const tests: Test[] = [
       await openSeed();
       const lines = await waitFor('the chains tree', async () => {
         const l = await treeLines(api().chainsView, (label) => ['nat', 'KUBE-SERVICES', 'KUBE-SVC-ERIFXISQEP7F7OF4', 'KUBE-SEP-S4MK5EVI7CLHCCS6'].includes(label), 4);
-        return l.some((x) => x.startsWith('    KUBE-SEP-S4MK5EVI7CLHCCS6 — 50 %')) ? l : undefined;
+        return l.some((x) => x.startsWith('    KUBE-SEP-S4MK5EVI7CLHCCS6 — 50 % · → 10.32.0.3:53 coredns-5d78c9869d-4xk2p')) ? l : undefined;
       });
       const at = lines.findIndex((l) => l.startsWith('  KUBE-SERVICES'));
       assert.ok(at >= 0, lines.join('\n'));
