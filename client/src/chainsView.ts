@@ -112,6 +112,7 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         this.roots = (result?.tables ?? []).map((table) => ({ kind: 'table', id: `t:${table.name}`, parent: undefined, table, byName: new Map(table.chains.map((c) => [c.name, c])) }));
       }
       this.treeView.description = document ? vscode.workspace.asRelativePath(document.uri, false) : undefined;
+      this.treeView.message = document && !result ? 'The language server did not list the chains of this dump (see the "Netfilter Explorer" output); Refresh Views asks again.' : undefined;
       return this.roots;
     }
     node.children ??= this.childrenOf(node);

@@ -40,6 +40,10 @@ class Cached<T> {
         if (this.key === key && value !== undefined) {
           this.settled = value;
           this.settledKey = key;
+        } else if (this.key === key) {
+          // No answer (an error, or the server did not know the document yet): ask again next time.
+          this.key = undefined;
+          this.promise = undefined;
         }
         return value;
       });

@@ -153,6 +153,10 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
   private updateHeader(): void {
     const document = this.tracker.document;
     this.treeView.description = document ? vscode.workspace.asRelativePath(document.uri, false) : undefined;
+    if (document && !this.index) {
+      this.treeView.message = 'The language server did not list the services of this dump (see the "Netfilter Explorer" output); Refresh Views asks again.';
+      return;
+    }
     if (!this.index || this.query === '') {
       this.treeView.message = undefined;
       return;
