@@ -2,7 +2,6 @@ import * as vscode from 'vscode';
 import type { ChainItem, ServiceItem } from '../../server/src/protocol';
 import overallSample from '../../samples/k8s-overall-modern.iptables-save';
 import seedSample from '../../samples/seed-kube-dns.iptables-save';
-import type { ChainsView } from './chainsView';
 import { type DumpTracker, isDump, LANGUAGE_ID, revealRange, toRange } from './dumps';
 import { endpointTableMarkdown, plural, type ServiceHit, type ServiceIndex, servicesAtLine } from './model';
 import type { ServicesNode, ServicesView } from './servicesView';
@@ -27,7 +26,6 @@ export class Commands {
   constructor(
     private readonly tracker: DumpTracker,
     private readonly services: ServicesView,
-    private readonly chains: ChainsView,
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
@@ -244,10 +242,6 @@ export class Commands {
     input.show();
   }
 
-  /** Keeps a reference for the tests' export. */
-  get views(): { services: ServicesView; chains: ChainsView } {
-    return { services: this.services, chains: this.chains };
-  }
 }
 
 /** The chain whose rules contain `line`, from the server's document symbols (table → chain, each chain's range spans its rules). */

@@ -104,7 +104,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Netfil
   const tracker = new DumpTracker(client, outputChannel);
   const servicesView = new ServicesView(tracker);
   const chainsView = new ChainsView(tracker);
-  const commands = new Commands(tracker, servicesView, chainsView, outputChannel);
+  const commands = new Commands(tracker, servicesView, outputChannel);
   context.subscriptions.push(tracker, servicesView, chainsView, new DumpStatus(tracker), ...commands.register());
 
   const pods = new PodInventorySource(client, outputChannel);
