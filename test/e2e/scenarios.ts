@@ -245,19 +245,18 @@ export const activationAndStatusBar: Scenario = {
     await services.getByRole('button', { name: 'Open a Dump…' }).click();
     const input = wb.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible' });
-    const row = wb.page.locator('.quick-input-list .monaco-list-row').filter({ has: wb.page.locator('.label-name', { hasText: /^seed-kube-dns\.nft-save\.txt$/ }) }).first();
     // The dialog lists the folder while it loads and may reset a value typed meanwhile: type
-    // the path until it lists the file.
-    await waitFor(`the file dialog to list ${SEED}`, async () => {
-      await input.fill(path.join(wb.folder, SEED));
-      return (await row.waitFor({ state: 'visible', timeout: 2_000 }).then(() => true).catch(() => false)) ? true : undefined;
-    }, 20_000);
-    await row.click();
-    await waitFor(`${SEED} to open`, async () => {
+    // the file's path and press its OK button ("Open Dump", the command's openLabel) until the
+    // file opens.
+    const ok = wb.page.locator('.quick-input-widget').getByRole('button', { name: 'Open Dump' });
+    await waitFor(`${SEED} to open from the file dialog`, async () => {
       if (await wb.editor(SEED).isVisible().catch(() => false)) return true;
-      if (await input.isVisible().catch(() => false)) await wb.page.keyboard.press('Enter'); // accept the picked file
-      return undefined;
-    }, 15_000, 500);
+      if (await input.isVisible().catch(() => false)) {
+        await input.fill(path.join(wb.folder, SEED));
+        await ok.click({ timeout: 2_000 }).catch(() => undefined);
+      }
+      return (await wb.editor(SEED).waitFor({ state: 'visible', timeout: 3_000 }).then(() => true).catch(() => false)) ? true : undefined;
+    }, 30_000, 200);
     await wb.waitForTreeRow('Services', 'kube-system again', (r) => r.label === 'kube-system' && r.level === 1);
     await waitForSummary(wb, /^\S* ?1 service · 2 endpoints/);
     assert.equal(await welcome.isVisible().catch(() => false), false, 'the welcome content must give way to the services');
