@@ -177,10 +177,15 @@ function chainRef(analysis: Analysis, node: ChainNode): ChainRef {
   return { name: node.chain.name, range: place ? toRange(place.span) : lineRange(0, 0, 0) };
 }
 
+/** Above this many service and endpoint chains, no code lenses are offered. */
+export const MAX_CODE_LENS_CHAINS = 5_000;
+
 /** Code lenses above service and endpoint chains: where traffic goes, and how many rules name the chain. */
 export function codeLenses(analysis: Analysis, uri: string, pods: PodInventory | undefined): CodeLens[] {
   const model = serviceModelOf(analysis);
   const lenses: CodeLens[] = [];
+  // Tens of thousands of lenses keep the editor busy; on a dump that large hovers and hints say the same.
+  if (model.serviceByChain.size > MAX_CODE_LENS_CHAINS) return lenses;
   for (const [node, service] of model.serviceByChain) {
     const declaration = node.chain.declaration;
     if (!declaration) continue;
@@ -242,7 +247,8 @@ export function servicesResult(analysis: Analysis, uri: string, version: number,
     nameSource: service.nameSource,
     hashConfirmed: service.hashConfirmed,
     chains: service.chains.map((c) => chainRef(analysis, c)),
-    endpointCount: service.endpoints.length,
+    // Endpoints some entry sends traffic to; an endpoint chain nothing reaches does not count.
+    endpointCount: new Set(service.entries.flatMap((e) => [...e.split.endpoints, ...e.conditions.flatMap((c) => c.endpoints)].map((x) => x.endpoint))).size,
     skewed: service.chains.some((c) => skewedChains.has(c.chain.name)),
     entries: service.entries.map((entry) => ({
       kind: entry.kind,
