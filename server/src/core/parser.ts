@@ -265,6 +265,7 @@ class LineParser {
   }
 
   private parseCommand(raw: string, line: number, start: number, end: number, counters: Counters | undefined): void {
+    if (this.appendFast(raw, line, start, end, counters)) return;
     // The command, the chain and a rule number; the rest is read by readRuleFast or readRuleSpec.
     const split = splitArgs(raw, start, end, 3);
     const args = split.args;
@@ -312,7 +313,7 @@ class LineParser {
         table.chains.set(chain.name, chain);
       }
       this.lastChain = { table, chain };
-      const rule: Rule = { line, command, chainName: chain.name, chainSpan, facts: NO_FACTS, source: raw, start, end };
+      const rule: Rule = { line, command, chainName: chain.name, chainSpan, ruleNumber: undefined, counters: undefined, target: undefined, facts: NO_FACTS, source: raw, comment: undefined, commentArg: undefined, start, end };
       if (ruleNumber !== undefined) rule.ruleNumber = ruleNumber;
       if (counters) rule.counters = counters;
       const specStart = args[next - 1]!.end;
@@ -352,6 +353,56 @@ class LineParser {
       if (chain) chain.deletedAt = line;
     }
     table.chainCommands.push(entry);
+  }
+
+  /**
+   * The common case, `-A CHAIN ...` in an open table with a well-formed specification, read
+   * without splitting the line into objects. False leaves the line to the general path.
+   */
+  private appendFast(raw: string, line: number, start: number, end: number, counters: Counters | undefined): boolean {
+    if (raw.charCodeAt(start) !== 45 || raw.charCodeAt(start + 1) !== 65 || raw.charCodeAt(start + 2) !== 32) return false;
+    const table = this.table;
+    if (!table || table.committed) return false;
+    let chainStart = start + 3;
+    let c = 0;
+    while (chainStart < end && ((c = raw.charCodeAt(chainStart)) === 32 || c === 9)) chainStart++;
+    let chainEnd = chainStart;
+    while (chainEnd < end && (c = raw.charCodeAt(chainEnd)) !== 32 && c !== 9 && c !== 13) {
+      if (c === 34) return false;
+      chainEnd++;
+    }
+    if (chainEnd === chainStart || raw.charCodeAt(chainStart) === 45) return false;
+    const fast = this.fastReader.read(raw, chainEnd, end);
+    if (!fast) return false;
+    const last = this.lastChain;
+    const lastName = last?.chain.name;
+    let chain = last && last.table === table && lastName!.length === chainEnd - chainStart && raw.startsWith(lastName!, chainStart) ? last.chain : undefined;
+    if (!chain) {
+      const name = raw.slice(chainStart, chainEnd);
+      chain = table.chains.get(name);
+      if (!chain) {
+        chain = { name, builtin: false, rules: [] };
+        table.chains.set(name, chain);
+      }
+      this.lastChain = { table, chain };
+    }
+    let target: Rule['target'];
+    if (fast.targetName !== undefined) {
+      const known = table.chains.get(fast.targetName);
+      target = { name: known ? known.name : fast.targetName, line, start: fast.targetStart, end: fast.targetEnd, kind: fast.targetKind! };
+    }
+    const rule: Rule = {
+      line, command: 'append', chainName: chain.name, chainSpan: { line, start: chainStart, end: chainEnd },
+      ruleNumber: undefined, counters, target, facts: fast.facts, source: raw,
+      comment: fast.comment,
+      commentArg: fast.comment === undefined ? undefined : { text: fast.comment, start: fast.commentStart, end: fast.commentEnd, quoted: fast.commentQuoted },
+      start, end,
+    };
+    this.noteFamily(rule.facts);
+    this.checkTargetValues(rule);
+    table.rules.push(rule);
+    chain.rules.push(rule);
+    return true;
   }
 
   /** The general reader: every argument as an object, every mistake reported. */
