@@ -35,12 +35,35 @@ export function endpointHash(servicePortName: string, protocol: string, endpoint
 
 export type KubeChainKind = 'SVC' | 'SVL' | 'EXT' | 'FW' | 'XLB' | 'SEP';
 
-const KUBE_CHAIN_RE = /^KUBE-(SVC|SVL|EXT|FW|XLB|SEP)-([A-Z2-7]{16})$/;
+/** Whether character code c is in kube-proxy's hash alphabet, [A-Z2-7]. */
+function isHashChar(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 50 && c <= 55);
+}
+
+/** The kind of `KUBE-<KIND>-<16 hash characters>` (KUBE-FW-<16> is 24 characters, the others 25); undefined for any other name. */
+export function kubeChainKind(name: string): KubeChainKind | undefined {
+  const length = name.length;
+  if ((length !== 24 && length !== 25) || name.charCodeAt(0) !== 75 /* K */ || !name.startsWith('KUBE-') || name.charCodeAt(length - 17) !== 45 /* - */) return undefined;
+  for (let i = length - 16; i < length; i++) if (!isHashChar(name.charCodeAt(i))) return undefined;
+  if (length === 24) return name.charCodeAt(5) === 70 /* F */ && name.charCodeAt(6) === 87 /* W */ ? 'FW' : undefined;
+  switch (name.slice(5, 8)) {
+    case 'SVC':
+      return 'SVC';
+    case 'SVL':
+      return 'SVL';
+    case 'EXT':
+      return 'EXT';
+    case 'XLB':
+      return 'XLB';
+    case 'SEP':
+      return 'SEP';
+    default:
+      return undefined;
+  }
+}
 
 /** `KUBE-SVC-ERIFXISQEP7F7OF4` -> { kind: 'SVC', hash: 'ERIFXISQEP7F7OF4' } */
 export function kubeChain(name: string): { kind: KubeChainKind; hash: string } | undefined {
-  // KUBE-FW-<16> is the shortest (24 characters); other names fail here cheaply.
-  if (name.length < 24 || name.charCodeAt(0) !== 75 /* K */ || !name.startsWith('KUBE-')) return undefined;
-  const m = KUBE_CHAIN_RE.exec(name);
-  return m ? { kind: m[1] as KubeChainKind, hash: m[2]! } : undefined;
+  const kind = kubeChainKind(name);
+  return kind === undefined ? undefined : { kind, hash: name.slice(name.length - 16) };
 }

@@ -1,10 +1,10 @@
 import type { Analysis } from '../core/analysis';
 import type { ChainNode, TableGraph } from '../core/graph';
 import type { Diagnostic, Rule } from '../core/ruleset';
-import { FlowWalker, parseEndpointAddress, type Flow, type OutcomeKind } from './flow';
-import { endpointHash, kubeChain, servicePortHash } from './hashes';
-import { type CommentRole, parseKubeComment, servicePortKey, type ServicePortName } from './names';
-import { formatShare, kernelProbability, kubeProxyProbability } from '../core/statistic';
+import { destinationChainId, FlowWalker, type Flow, type OutcomeKind } from './flow';
+import { endpointHash, kubeChain, kubeChainKind, type KubeChainKind, servicePortHash } from './hashes';
+import { type CommentRole, type KubeComment, parseKubeComment, servicePortKey, type ServicePortName } from './names';
+import { formatShare, kubeProxyProbability } from '../core/statistic';
 
 export type EntryKind = 'clusterIP' | 'nodePort' | 'externalIP' | 'loadBalancerIP';
 export const ENTRY_KINDS: readonly EntryKind[] = ['clusterIP', 'nodePort', 'externalIP', 'loadBalancerIP'];
@@ -128,25 +128,122 @@ function kubeCommentOf(rule: Rule) {
   return rule.comment === undefined ? undefined : parseKubeComment(rule.comment);
 }
 
+class ServicePortData implements ServicePort {
+  hash: string | undefined = undefined;
+  readonly chains: ChainNode[] = [];
+  readonly endpoints: Endpoint[] = [];
+  readonly entries: ServiceEntry[] = [];
+  private confirmed: boolean | undefined = undefined;
+
+  constructor(
+    readonly id: string,
+    readonly namespace: string,
+    readonly name: string,
+    readonly port: string,
+    readonly protocol: string,
+    readonly key: string,
+    public nameSource: 'comment' | 'inferred',
+    /** Order of creation in its model. */
+    readonly ordinal: number,
+  ) {}
+
+  /** Hashed on first use: a view or hover asks for a few, the model has thousands. */
+  get hashConfirmed(): boolean {
+    if (this.confirmed === undefined) {
+      if (this.hash === undefined) return false;
+      this.confirmed = servicePortHash(this.key, this.protocol) === this.hash;
+    }
+    return this.confirmed;
+  }
+
+  set hashConfirmed(value: boolean) {
+    this.confirmed = value;
+  }
+}
+
+class EndpointData implements Endpoint {
+  local = false;
+  private confirmed: boolean | undefined = undefined;
+
+  constructor(
+    public ip: string,
+    public port: number | undefined,
+    public chain: ChainNode,
+    public dnat: Rule | undefined,
+    public recordsAffinity: boolean,
+    public nameSource: 'comment' | 'graph',
+    /** The service port kube-proxy hashes into the chain's name, with the DNAT's `--to-destination` text when that is an address. */
+    private readonly service: ServicePort,
+    private readonly hasAddress: boolean,
+  ) {}
+
+  /** Hashed on first use: the model has an endpoint per KUBE-SEP chain, a hover shows one. */
+  get hashConfirmed(): boolean {
+    if (this.confirmed === undefined) {
+      const chainHash = kubeChain(this.chain.chain.name)?.hash;
+      this.confirmed = this.hasAddress && chainHash !== undefined && chainHash === endpointHash(this.service.key, this.service.protocol, this.dnat!.facts.toDestination!);
+    }
+    return this.confirmed;
+  }
+
+  set hashConfirmed(value: boolean) {
+    this.confirmed = value;
+  }
+}
+
+type FilterFate = { rule: Rule; address: string | null; port: number | undefined; fate: Fate; role: CommentRole; chain: string };
+
 class ModelBuilder {
-  readonly services = new Map<string, ServicePort>();
-  readonly serviceByChain = new Map<ChainNode, ServicePort>();
-  readonly endpointByChain = new Map<ChainNode, Endpoint>();
+  readonly services = new Map<string, ServicePortData>();
+  /** The service of each nat chain the model explains, by node id, and the ids of those chains in the order they were explained. */
+  readonly serviceById: Array<ServicePort | undefined>;
+  readonly explained: number[] = [];
+  /** The endpoint of each KUBE-SEP chain, by node id, and the ids of those chains in the order their endpoints were made. */
+  readonly endpointById: Array<Endpoint | undefined>;
+  readonly endpointIds: number[] = [];
   readonly diagnostics: Diagnostic[] = [];
   readonly walker: FlowWalker | undefined;
   /** Filter-table rules that reject or drop a service's traffic, by service id. */
-  private readonly filterFates = new Map<string, Array<{ rule: Rule; address: string | null; port: number | undefined; fate: Fate; role: CommentRole; chain: string }>>();
+  private readonly filterFates = new Map<string, FilterFate[]>();
+  /** The first-created service that has each chain hash. */
+  private readonly serviceByHash = new Map<string, ServicePortData>();
+  /** kube-proxy's probability for endpoint i of n, by n. */
+  private readonly expectedProbabilities = new Map<number, Array<number | undefined>>();
 
   constructor(private readonly analysis: Analysis, private readonly nat: TableGraph | undefined, private readonly filter: TableGraph | undefined) {
     this.walker = nat ? new FlowWalker(nat) : undefined;
+    const list = nat ? nat.list : [];
+    this.serviceById = new Array<ServicePort | undefined>(list.length).fill(undefined);
+    this.endpointById = new Array<Endpoint | undefined>(list.length).fill(undefined);
   }
 
-  private service(name: ServicePortName, protocol: string, nameSource: 'comment' | 'inferred'): ServicePort {
+  /** The id of a nat chain. The model is about the nat table of its analysis: any other chain is a mistake. */
+  private idOf(node: ChainNode): number {
+    if (this.nat?.list[node.id] !== node) throw new Error(`'${node.chain.name}' is not a chain of the nat table`);
+    return node.id;
+  }
+
+  private setService(id: number, service: ServicePort): void {
+    if (this.serviceById[id] === undefined) this.explained.push(id);
+    this.serviceById[id] = service;
+  }
+
+  /** kubeChain(name).kind of a chain, read once per nat chain. */
+  private kindOf(node: ChainNode): KubeChainKind | undefined {
+    return this.walker ? this.walker.kindAt(this.idOf(node)) : kubeChainKind(node.chain.name);
+  }
+
+  /** kubeChain(name).hash of a KUBE-SVC/SVL/EXT/FW/XLB/SEP chain. */
+  private hashOf(node: ChainNode): string | undefined {
+    return this.kindOf(node) === undefined ? undefined : node.chain.name.slice(node.chain.name.length - 16);
+  }
+
+  private service(name: ServicePortName, protocol: string, nameSource: 'comment' | 'inferred'): ServicePortData {
     const key = servicePortKey(name);
     const id = `${key}/${protocol}`;
     let service = this.services.get(id);
     if (!service) {
-      service = { id, ...name, protocol, key, nameSource, hash: undefined, hashConfirmed: false, chains: [], endpoints: [], entries: [] };
+      service = new ServicePortData(id, name.namespace, name.name, name.port, protocol, key, nameSource, this.services.size);
       this.services.set(id, service);
     } else if (nameSource === 'comment') {
       service.nameSource = 'comment';
@@ -154,24 +251,25 @@ class ModelBuilder {
     return service;
   }
 
-  private attachChain(service: ServicePort, node: ChainNode | undefined): void {
-    if (!node || this.serviceByChain.has(node)) return;
-    const parsed = kubeChain(node.chain.name);
-    if (!parsed || parsed.kind === 'SEP') return;
-    this.serviceByChain.set(node, service);
+  private attachChain(service: ServicePortData, node: ChainNode | undefined): void {
+    if (!node || this.serviceById[this.idOf(node)]) return;
+    const kind = this.kindOf(node);
+    if (kind === undefined || kind === 'SEP') return;
+    this.setService(node.id, service);
     service.chains.push(node);
     if (service.hash === undefined) {
-      service.hash = parsed.hash;
-      service.hashConfirmed = servicePortHash(service.key, service.protocol) === parsed.hash;
+      const hash = this.hashOf(node)!;
+      service.hash = hash;
+      const known = this.serviceByHash.get(hash);
+      if (!known || known.ordinal > service.ordinal) this.serviceByHash.set(hash, service);
     }
   }
 
   /** The service port a chain jumped to from KUBE-SERVICES belongs to, when its rule has no comment: by hash, else by the chain's name. */
-  private inferService(target: ChainNode, protocol: string): ServicePort {
-    const parsed = kubeChain(target.chain.name);
-    for (const service of this.services.values()) {
-      if (parsed && service.hash === parsed.hash) return service;
-    }
+  private inferService(target: ChainNode, protocol: string): ServicePortData {
+    const hash = this.hashOf(target);
+    const known = hash === undefined ? undefined : this.serviceByHash.get(hash);
+    if (known) return known;
     // Rules of the chain itself or its endpoints may still carry the name.
     for (const rule of target.chain.rules) {
       const comment = kubeCommentOf(rule);
@@ -180,8 +278,8 @@ class ModelBuilder {
     return this.service({ namespace: '', name: target.chain.name, port: '' }, protocol, 'inferred');
   }
 
-  collectEntries(): Array<{ service: ServicePort; entry: ServiceEntry }> {
-    const found: Array<{ service: ServicePort; entry: ServiceEntry }> = [];
+  collectEntries(): Array<{ service: ServicePortData; entry: ServiceEntry }> {
+    const found: Array<{ service: ServicePortData; entry: ServiceEntry }> = [];
     const nat = this.nat;
     if (!nat) return found;
     const services = nat.nodes.get('KUBE-SERVICES');
@@ -190,11 +288,11 @@ class ModelBuilder {
       if (!target || target.chain.name === MASQ_CHAIN || target.chain.name === 'KUBE-NODEPORTS') continue;
       const protocol = protocolOf(rule);
       const comment = kubeCommentOf(rule);
-      const kind = comment ? ENTRY_ROLES[comment.role] : kindFromChain(target.chain.name);
+      const kind = comment ? ENTRY_ROLES[comment.role] : kindFromChain(this.kindOf(target));
       if (!kind) continue;
       const service = comment ? this.service(comment.service, protocol, 'comment') : this.inferService(target, protocol);
       this.attachChain(service, target);
-      found.push({ service, entry: this.entry(kind, hostAddress(rule.facts.destination), portOf(rule), rule, target) });
+      found.push({ service, entry: newEntry(kind, hostAddress(rule.facts.destination), portOf(rule), rule, target) });
     }
     const nodePorts = nat.nodes.get('KUBE-NODEPORTS');
     const seen = new Set<string>();
@@ -210,13 +308,9 @@ class ModelBuilder {
       const key = `${service.id}:${port}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      found.push({ service, entry: this.entry('nodePort', null, port, rule, target) });
+      found.push({ service, entry: newEntry('nodePort', null, port, rule, target) });
     }
     return found;
-  }
-
-  private entry(kind: EntryKind, address: string | null, port: number | undefined, rule: Rule, chain: ChainNode | undefined): ServiceEntry {
-    return { kind, address, port, rule, chain, sourceRanges: [], split: { endpoints: [], fates: new Map() }, conditions: [], sessionAffinitySeconds: undefined };
   }
 
   /** Rules of the filter table that reject (no endpoints) or drop (no local endpoints, firewall) a service's traffic. */
@@ -225,73 +319,91 @@ class ModelBuilder {
     if (!filter) return;
     for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-PROXY-FIREWALL', 'KUBE-NODEPORTS']) {
       for (const rule of filter.nodes.get(chainName)?.chain.rules ?? []) {
-        const comment = kubeCommentOf(rule);
         const target = rule.target?.name;
-        if (!comment || (target !== 'REJECT' && target !== 'DROP')) continue;
+        if (target !== 'REJECT' && target !== 'DROP') continue;
+        const comment = kubeCommentOf(rule);
+        if (!comment) continue;
         if (comment.role !== 'no-endpoints' && comment.role !== 'no-local-endpoints' && comment.role !== 'firewall-not-accepted') continue;
         const service = this.service(comment.service, protocolOf(rule), 'comment');
-        const list = this.filterFates.get(service.id) ?? [];
         const dstType = rule.facts.dstType;
-        list.push({ rule, address: dstType === 'LOCAL' ? null : hostAddress(rule.facts.destination), port: portOf(rule), fate: target, role: comment.role, chain: chainName });
-        this.filterFates.set(service.id, list);
+        const fate: FilterFate = { rule, address: dstType === 'LOCAL' ? null : hostAddress(rule.facts.destination), port: portOf(rule), fate: target, role: comment.role, chain: chainName };
+        const list = this.filterFates.get(service.id);
+        if (list) list.push(fate);
+        else this.filterFates.set(service.id, [fate]);
       }
     }
   }
 
-  private filterFate(service: ServicePort, entry: { address: string | null; port: number | undefined }) {
-    return this.filterFates.get(service.id)?.find((f) => f.address === entry.address && (f.port === undefined || entry.port === undefined || f.port === entry.port));
+  private filterFate(service: ServicePort, entry: { address: string | null; port: number | undefined }): FilterFate | undefined {
+    const fates = this.filterFates.get(service.id);
+    if (!fates) return undefined;
+    for (const f of fates) if (f.address === entry.address && (f.port === undefined || entry.port === undefined || f.port === entry.port)) return f;
+    return undefined;
   }
 
   collectEndpoints(): void {
     const nat = this.nat;
-    if (!nat) return;
+    const walker = this.walker;
+    if (!nat || !walker) return;
     for (const service of this.services.values()) {
       // KUBE-SVC first so that endpoint order follows the cluster chain; SVL/XLB mark local ones.
-      const ordered = [...service.chains].sort((a, b) => chainOrder(a) - chainOrder(b));
-      for (const chain of ordered) {
-        const kind = kubeChain(chain.chain.name)?.kind;
-        if (kind !== 'SVC' && kind !== 'SVL' && kind !== 'XLB') continue;
-        for (const jump of chain.outgoing) {
-          if (kubeChain(jump.to.chain.name)?.kind !== 'SEP') continue;
-          const endpoint = this.endpoint(service, jump.to);
-          if (kind !== 'SVC') endpoint.local = true;
+      const chains = service.chains;
+      for (const kind of ENDPOINT_PARENTS) {
+        for (let c = 0; c < chains.length; c++) {
+          const id = this.idOf(chains[c]!);
+          if (walker.kindAt(id) !== kind) continue;
+          const end = walker.firstJumpOf(id + 1);
+          for (let j = walker.firstJumpOf(id); j < end; j++) {
+            const to = walker.jumpTargetAt(j);
+            if (walker.kindAt(to) !== 'SEP') continue;
+            const endpoint = this.endpoint(service, to);
+            if (kind !== 'SVC') endpoint.local = true;
+          }
         }
       }
     }
     // SEP chains nothing explained (an orphan, or a SVC chain without a KUBE-SERVICES rule) still name their service.
-    for (const node of nat.nodes.values()) {
-      if (kubeChain(node.chain.name)?.kind !== 'SEP' || this.endpointByChain.has(node)) continue;
-      const comment = node.chain.rules.map(kubeCommentOf).find((c) => c !== undefined);
+    for (let id = 0; id < nat.list.length; id++) {
+      if (walker.kindAt(id) !== 'SEP' || this.endpointById[id] !== undefined || !walker.hasCommentsAt(id)) continue;
+      const rules = walker.nodeAt(id).chain.rules;
+      let comment: KubeComment | undefined;
+      for (const rule of rules) {
+        comment = kubeCommentOf(rule);
+        if (comment) break;
+      }
       if (!comment) continue;
-      const dnat = node.chain.rules.find((r) => r.target?.name === 'DNAT');
-      this.endpoint(this.service(comment.service, dnat ? protocolOf(dnat) : 'TCP', 'comment'), node);
+      const dnat = rules.find((r) => r.target?.name === 'DNAT');
+      this.endpoint(this.service(comment.service, dnat ? protocolOf(dnat) : 'TCP', 'comment'), id);
     }
   }
 
-  private endpoint(service: ServicePort, node: ChainNode): Endpoint {
-    const existing = this.endpointByChain.get(node);
+  /** The endpoint of the KUBE-SEP chain of node id. */
+  private endpoint(service: ServicePort, id: number): Endpoint {
+    const existing = this.endpointById[id];
     if (existing) return existing;
-    const dnat = node.chain.rules.find((r) => r.target?.name === 'DNAT');
-    const text = dnat?.facts.toDestination;
-    const parsed = text === undefined ? undefined : parseEndpointAddress(text);
-    const named = node.chain.rules.some((r) => kubeCommentOf(r)?.service && servicePortKey(kubeCommentOf(r)!.service) === service.key);
-    const endpoint: Endpoint = {
-      ip: parsed?.ip ?? '',
-      port: parsed?.port,
-      chain: node,
-      dnat,
-      local: false,
-      recordsAffinity: node.chain.rules.some((r) => r.facts.recent?.set === true),
-      nameSource: named ? 'comment' : 'graph',
-      hashConfirmed: parsed !== undefined && kubeChain(node.chain.name)?.hash === endpointHash(service.key, service.protocol, text!),
-    };
-    this.endpointByChain.set(node, endpoint);
-    this.serviceByChain.set(node, service);
+    const walker = this.walker!;
+    const node = walker.nodeAt(id);
+    let named = false;
+    if (walker.hasCommentsAt(id)) {
+      for (const rule of node.chain.rules) {
+        if (rule.comment === undefined) continue;
+        const comment = parseKubeComment(rule.comment);
+        if (comment && servicePortKey(comment.service) === service.key) {
+          named = true;
+          break;
+        }
+      }
+    }
+    const ip = walker.dnatIpAt(id);
+    const endpoint = new EndpointData(ip ?? '', walker.dnatPortAt(id), node, walker.dnatRuleAt(id), walker.recordsAffinityAt(id), named ? 'comment' : 'graph', service, ip !== undefined);
+    this.endpointById[id] = endpoint;
+    this.endpointIds.push(id);
+    this.setService(id, service);
     service.endpoints.push(endpoint);
     return endpoint;
   }
 
-  computeSplits(entries: Array<{ service: ServicePort; entry: ServiceEntry }>): void {
+  computeSplits(entries: Array<{ service: ServicePortData; entry: ServiceEntry }>): void {
     for (const { service, entry } of entries) {
       service.entries.push(entry);
       if (entry.chain && !entry.chain.declared) {
@@ -302,7 +414,7 @@ class ModelBuilder {
       if (!flow) continue;
       const fallthrough = this.filterFate(service, entry)?.fate ?? 'fallthrough';
       entry.sessionAffinitySeconds = flow.affinitySeconds;
-      const isFirewall = kubeChain(entry.chain!.chain.name)?.kind === 'FW';
+      const isFirewall = this.kindOf(entry.chain!) === 'FW';
       const sourceBranches = isFirewall ? flow.branches.filter((b) => /^from \S+$/.test(b.condition)) : [];
       if (sourceBranches.length > 0) {
         // A load balancer with source ranges: the split is for the allowed sources; the rest is a condition.
@@ -319,12 +431,13 @@ class ModelBuilder {
         entry.conditions.push(this.conditional(branch.condition, branch.rule, branch.flow, fallthrough));
       }
     }
-    for (const service of this.services.values()) {
-      for (const fate of this.filterFates.get(service.id) ?? []) {
+    for (const [id, fates] of this.filterFates) {
+      const service = this.services.get(id)!;
+      for (const fate of fates) {
         // A filter rule for an address no nat rule load-balances: the service has no (local) endpoints there.
         if (service.entries.some((e) => e.address === fate.address && e.port === fate.port)) continue;
         const kind: EntryKind = fate.chain === 'KUBE-SERVICES' ? 'clusterIP' : fate.address === null ? 'nodePort' : 'externalIP';
-        const entry = this.entry(kind, fate.address, fate.port, fate.rule, undefined);
+        const entry = newEntry(kind, fate.address, fate.port, fate.rule, undefined);
         entry.split = { endpoints: [], fates: new Map([[fate.fate, 1]]) };
         service.entries.push(entry);
       }
@@ -332,24 +445,23 @@ class ModelBuilder {
   }
 
   private conditional(condition: string, rule: Rule, flow: Flow, fallthrough: Fate): ConditionalSplit {
-    return { condition, rule, ...this.splitOf(flow, fallthrough) };
+    const split = this.splitOf(flow, fallthrough);
+    return { condition, rule, endpoints: split.endpoints, fates: split.fates };
   }
 
   private splitOf(flow: Flow, fallthrough: Fate, includeDestinations = true): TrafficSplit {
     const endpoints: EndpointShare[] = [];
+    const count = flow.destinationCount;
     if (includeDestinations) {
-      for (const { destination, share } of flow.destinations.values()) {
-        const endpoint = this.endpointByChain.get(destination.chain);
-        if (endpoint) endpoints.push({ endpoint, share });
+      for (let i = 0; i < count; i++) {
+        const endpoint = this.endpointById[destinationChainId(flow, i)];
+        if (endpoint) endpoints.push({ endpoint, share: flow.shareAt(i) });
       }
     }
     const fates = new Map<Fate, number>();
-    const addFate = (fate: Fate, share: number) => {
-      if (share > 0) fates.set(fate, (fates.get(fate) ?? 0) + share);
-    };
-    for (const [kind, share] of flow.outcomes) addFate(outcomeFate(kind), share);
-    if (!includeDestinations) for (const { share } of flow.destinations.values()) addFate('ACCEPT', share);
-    addFate(fallthrough, flow.returned);
+    for (let i = 0; i < flow.outcomeCount; i++) addFate(fates, outcomeFate(flow.outcomeAt(i)), flow.outcomeShareAt(i));
+    if (!includeDestinations) for (let i = 0; i < count; i++) addFate(fates, 'ACCEPT', flow.shareAt(i));
+    addFate(fates, fallthrough, flow.returned);
     return { endpoints, fates };
   }
 
@@ -357,29 +469,36 @@ class ModelBuilder {
     const nat = this.nat;
     if (!nat) return;
     const full = this.analysis.ruleset.form === 'save';
-    for (const [node, endpoint] of this.endpointByChain) {
+    const walker = this.walker!;
+    for (const id of this.endpointIds) {
+      const endpoint = this.endpointById[id]!;
+      if (endpoint.dnat) continue;
+      const node = endpoint.chain;
       const declaration = node.chain.declaration;
-      if (!endpoint.dnat && declaration) {
+      if (declaration) {
         this.diagnostics.push({
           span: declaration, severity: 'warning', code: 'sep-without-dnat',
           message: `Endpoint chain '${node.chain.name}' has no DNAT rule, so traffic sent here is not forwarded to a pod. kube-proxy writes '-j DNAT --to-destination IP:PORT' in every KUBE-SEP chain.`,
         });
       }
     }
-    for (const node of nat.nodes.values()) {
-      const parsed = kubeChain(node.chain.name);
-      if (parsed?.kind === 'SEP' && full && node.incoming.length === 0 && node.chain.declaration && node.chain.rules.length > 0) {
-        this.diagnostics.push({
-          span: node.chain.declaration, severity: 'warning', code: 'orphan-endpoint',
-          message: `Nothing jumps to endpoint chain '${node.chain.name}': no service sends traffic to ${this.endpointByChain.get(node)?.ip || 'it'}. A leftover of an old sync?`,
-        });
+    for (let id = 0; id < nat.list.length; id++) {
+      const kind = walker.kindAt(id);
+      if (kind === 'SEP' && full) {
+        const node = nat.list[id]!;
+        if (node.incoming.length === 0 && node.chain.declaration && node.chain.rules.length > 0) {
+          this.diagnostics.push({
+            span: node.chain.declaration, severity: 'warning', code: 'orphan-endpoint',
+            message: `Nothing jumps to endpoint chain '${node.chain.name}': no service sends traffic to ${this.endpointById[id]?.ip || 'it'}. A leftover of an old sync?`,
+          });
+        }
       }
-      if (parsed?.kind === 'SVC' || parsed?.kind === 'SVL') this.checkSkew(node);
+      if (kind === 'SVC' || kind === 'SVL') this.checkSkew(id);
     }
     for (const service of this.services.values()) {
       for (const entry of service.entries) {
         if (entry.chain || entry.split.endpoints.length > 0) continue;
-        const fate = [...entry.split.fates.keys()][0] ?? 'REJECT';
+        const fate = entry.split.fates.keys().next().value ?? 'REJECT';
         const where = entry.address === null ? `node port ${entry.port ?? ''}` : `${entry.address}${entry.port !== undefined ? `:${entry.port}` : ''}`;
         this.diagnostics.push({
           span: { line: entry.rule.line, start: entry.rule.start, end: entry.rule.end }, severity: 'information', code: 'no-endpoints',
@@ -390,26 +509,43 @@ class ModelBuilder {
   }
 
   /** kube-proxy gives endpoint i of n the probability 1/(n-i); anything else skews the split. */
-  private checkSkew(node: ChainNode): void {
-    const rules = node.chain.rules.filter((r) => r.target && kubeChain(r.target.name)?.kind === 'SEP' && !r.facts.recent);
-    const n = rules.length;
-    rules.forEach((rule, i) => {
-      const statistic = rule.facts.statistic;
-      if (statistic?.every !== undefined) return;
-      const text = statistic?.probability;
-      const expected = i === n - 1 ? undefined : kubeProxyProbability(i, n);
-      const span = text !== undefined ? { line: rule.line, start: statistic!.valueEnd - text.length, end: statistic!.valueEnd } : { line: rule.line, start: rule.start, end: rule.end };
+  private checkSkew(id: number): void {
+    const walker = this.walker!;
+    const node = walker.nodeAt(id);
+    const jumps = walker.endpointJumpsAt(id);
+    const n = jumps.length;
+    for (let i = 0; i < n; i++) {
+      const { rule, statistic: form, kernel } = jumps[i]!;
       // The parser reports a probability the kernel would refuse.
-      if (text !== undefined && kernelProbability(text) === undefined) return;
-      const actual = text === undefined ? (statistic ? undefined : 1) : kernelProbability(text)!;
+      if (form === 'every' || (form === 'probability' && Number.isNaN(kernel))) continue;
+      const expected = i === n - 1 ? undefined : this.expectedProbability(i, n);
+      const actual = form === 'probability' ? kernel : form === 'none' ? 1 : undefined;
       const wanted = expected ?? 1;
       if (actual !== undefined && Math.abs(actual - wanted) > 1e-9) {
+        const statistic = rule.facts.statistic;
+        const text = statistic?.probability;
+        const span = text !== undefined ? { line: rule.line, start: statistic!.valueEnd - text.length, end: statistic!.valueEnd } : { line: rule.line, start: rule.start, end: rule.end };
         this.diagnostics.push({
           span, severity: 'warning', code: 'skewed-probability',
           message: `Skewed split: with ${n} endpoints kube-proxy gives rule ${i + 1} of '${node.chain.name}' the probability ${expected === undefined ? '1 (no statistic match)' : (1 / (n - i)).toFixed(10)}, here it is ${actual.toFixed(11)}, so its endpoint gets ${formatShare(this.shareOf(node, rule))} instead of ${formatShare(1 / n)}.`,
         });
       }
-    });
+    }
+  }
+
+  /** kubeProxyProbability(i, n), computed once per (i, n). */
+  private expectedProbability(i: number, n: number): number {
+    let row = this.expectedProbabilities.get(n);
+    if (!row) {
+      row = [];
+      this.expectedProbabilities.set(n, row);
+    }
+    let p = row[i];
+    if (p === undefined) {
+      p = kubeProxyProbability(i, n);
+      row[i] = p;
+    }
+    return p;
   }
 
   private shareOf(node: ChainNode, rule: Rule): number {
@@ -419,22 +555,37 @@ class ModelBuilder {
   }
 }
 
+function addFate(fates: Map<Fate, number>, fate: Fate, share: number): void {
+  if (share > 0) fates.set(fate, (fates.get(fate) ?? 0) + share);
+}
+
+function newEntry(kind: EntryKind, address: string | null, port: number | undefined, rule: Rule, chain: ChainNode | undefined): ServiceEntry {
+  return { kind, address, port, rule, chain, sourceRanges: [], split: { endpoints: [], fates: new Map() }, conditions: [], sessionAffinitySeconds: undefined };
+}
+
+/** Chains whose jumps to KUBE-SEP chains make endpoints, in the order they are read: the cluster chain first. */
+const ENDPOINT_PARENTS: readonly KubeChainKind[] = ['SVC', 'SVL', 'XLB'];
+
 function outcomeFate(kind: OutcomeKind): Fate {
   return kind === 'too-deep' ? 'loop' : kind;
 }
 
-function chainOrder(node: ChainNode): number {
-  return ['SVC', 'SVL', 'XLB', 'EXT', 'FW'].indexOf(kubeChain(node.chain.name)?.kind ?? '');
-}
-
 /** The entry kind a chain name implies when KUBE-SERVICES has no comment to say it. */
-function kindFromChain(name: string): EntryKind | undefined {
-  const kind = kubeChain(name)?.kind;
+function kindFromChain(kind: KubeChainKind | undefined): EntryKind | undefined {
   return kind === 'SVC' || kind === 'SVL' ? 'clusterIP' : kind === 'FW' ? 'loadBalancerIP' : kind === 'EXT' || kind === 'XLB' ? 'externalIP' : undefined;
 }
 
+const ENTRY_KIND_ORDER: Readonly<Record<EntryKind, number>> = { clusterIP: 0, nodePort: 1, externalIP: 2, loadBalancerIP: 3 };
+
+/** The comparison String.prototype.localeCompare makes, without building it again per call. */
+const collator = new Intl.Collator();
+
 function entryOrder(a: ServiceEntry, b: ServiceEntry): number {
-  return ENTRY_KINDS.indexOf(a.kind) - ENTRY_KINDS.indexOf(b.kind) || (a.address ?? '').localeCompare(b.address ?? '') || (a.port ?? 0) - (b.port ?? 0);
+  return ENTRY_KIND_ORDER[a.kind] - ENTRY_KIND_ORDER[b.kind] || collator.compare(a.address ?? '', b.address ?? '') || (a.port ?? 0) - (b.port ?? 0);
+}
+
+function serviceOrder(a: ServicePort, b: ServicePort): number {
+  return collator.compare(a.namespace, b.namespace) || collator.compare(a.name, b.name) || collator.compare(a.port, b.port) || collator.compare(a.protocol, b.protocol);
 }
 
 /** Services, their entries and endpoints with effective shares, from the nat and filter tables of a dump. */
@@ -447,34 +598,61 @@ export function buildServiceModel(analysis: Analysis): ServiceModel {
   builder.collectEndpoints();
   builder.computeSplits(entries);
   builder.checkProblems();
-  const services = [...builder.services.values()]
-    .filter((s) => s.entries.length > 0 || s.endpoints.length > 0)
-    .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name) || a.port.localeCompare(b.port) || a.protocol.localeCompare(b.protocol));
-  const entriesByAddress = new Map<string, Array<{ service: ServicePort; entry: ServiceEntry }>>();
-  const endpointsByIp = new Map<string, Array<{ service: ServicePort; endpoint: Endpoint }>>();
-  for (const service of services) {
-    service.entries.sort(entryOrder);
-    for (const entry of service.entries) {
-      if (entry.address === null) continue;
-      const list = entriesByAddress.get(entry.address) ?? [];
-      list.push({ service, entry });
-      entriesByAddress.set(entry.address, list);
-    }
-    for (const endpoint of service.endpoints) {
-      if (!endpoint.ip) continue;
-      const list = endpointsByIp.get(endpoint.ip) ?? [];
-      list.push({ service, endpoint });
-      endpointsByIp.set(endpoint.ip, list);
-    }
-  }
+  const services: ServicePort[] = [];
+  for (const s of builder.services.values()) if (s.entries.length > 0 || s.endpoints.length > 0) services.push(s);
+  services.sort(serviceOrder);
+  for (const service of services) if (service.entries.length > 1) service.entries.sort(entryOrder);
   const walker = builder.walker;
+  // The maps are made on first use: a services view needs none of them, a hover one.
+  let serviceByChain: Map<ChainNode, ServicePort> | undefined;
+  let endpointByChain: Map<ChainNode, Endpoint> | undefined;
+  let entriesByAddress: Map<string, Array<{ service: ServicePort; entry: ServiceEntry }>> | undefined;
+  let endpointsByIp: Map<string, Array<{ service: ServicePort; endpoint: Endpoint }>> | undefined;
   return {
     services,
-    serviceByChain: builder.serviceByChain,
-    endpointByChain: builder.endpointByChain,
-    entriesByAddress,
-    endpointsByIp,
+    get serviceByChain() {
+      if (!serviceByChain) {
+        serviceByChain = new Map();
+        for (const id of builder.explained) serviceByChain.set(nat!.list[id]!, builder.serviceById[id]!);
+      }
+      return serviceByChain;
+    },
+    get endpointByChain() {
+      if (!endpointByChain) {
+        endpointByChain = new Map();
+        for (const id of builder.endpointIds) endpointByChain.set(nat!.list[id]!, builder.endpointById[id]!);
+      }
+      return endpointByChain;
+    },
+    get entriesByAddress() {
+      if (!entriesByAddress) {
+        entriesByAddress = new Map();
+        for (const service of services) {
+          for (const entry of service.entries) {
+            if (entry.address === null) continue;
+            const list = entriesByAddress.get(entry.address);
+            if (list) list.push({ service, entry });
+            else entriesByAddress.set(entry.address, [{ service, entry }]);
+          }
+        }
+      }
+      return entriesByAddress;
+    },
+    get endpointsByIp() {
+      if (!endpointsByIp) {
+        endpointsByIp = new Map();
+        for (const service of services) {
+          for (const endpoint of service.endpoints) {
+            if (!endpoint.ip) continue;
+            const list = endpointsByIp.get(endpoint.ip);
+            if (list) list.push({ service, endpoint });
+            else endpointsByIp.set(endpoint.ip, [{ service, endpoint }]);
+          }
+        }
+      }
+      return endpointsByIp;
+    },
     diagnostics: builder.diagnostics.sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start),
-    flowOf: (node) => (walker && node.table === nat?.table ? walker.flowOf(node) : undefined),
+    flowOf: (node) => (walker && nat && nat.list[node.id] === node ? walker.flowOf(node) : undefined),
   };
 }
