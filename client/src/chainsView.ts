@@ -103,16 +103,18 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
 
   async getChildren(node?: ChainsNode): Promise<ChainsNode[]> {
     if (!node) {
-      const document = this.tracker.document;
-      const [result, services] = document ? await Promise.all([this.tracker.chainsResult(), this.tracker.servicesIndex()]) : [undefined, undefined];
+      const dump = this.tracker.dump;
+      const reading = this.tracker.readingMessage();
+      if (dump && reading) this.treeView.message = reading;
+      const [result, services] = dump ? await Promise.all([this.tracker.chainsResult(), this.tracker.servicesIndex()]) : [undefined, undefined];
       this.services = services;
       // The same answer keeps the same nodes: their expanded children stay, and VS Code keeps its handles.
       if (result !== this.result || !this.roots) {
         this.result = result;
         this.roots = (result?.tables ?? []).map((table) => ({ kind: 'table', id: `t:${table.name}`, parent: undefined, table, byName: new Map(table.chains.map((c) => [c.name, c])) }));
       }
-      this.treeView.description = document ? vscode.workspace.asRelativePath(document.uri, false) : undefined;
-      this.treeView.message = document && !result ? 'The language server did not list the chains of this dump (see the "Netfilter Explorer" output); Refresh Views asks again.' : undefined;
+      this.treeView.description = dump ? vscode.workspace.asRelativePath(dump.uri, false) : undefined;
+      this.treeView.message = dump && !result ? (this.tracker.readingMessage() ?? 'The language server did not list the chains of this dump (see the "Netfilter Explorer" output); Refresh Views asks again.') : undefined;
       return this.roots;
     }
     node.children ??= this.childrenOf(node);

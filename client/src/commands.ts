@@ -2,7 +2,9 @@ import * as vscode from 'vscode';
 import type { ChainItem, ServiceItem } from '../../server/src/protocol';
 import overallSample from '../../samples/k8s-overall-modern.iptables-save';
 import seedSample from '../../samples/seed-kube-dns.iptables-save';
-import { type DumpTracker, isDump, LANGUAGE_ID, revealRange, toRange } from './dumps';
+import { type Dump, type DumpTracker, isDump, LANGUAGE_ID, revealRange, toRange } from './dumps';
+import { LargeDump } from './largeDumps';
+import { LARGE_FILE_BYTES } from './recognize';
 import { endpointTableMarkdown, plural, type ServiceHit, type ServiceIndex, servicesAtLine } from './model';
 import type { ServicesNode, ServicesView } from './servicesView';
 
@@ -33,6 +35,7 @@ export class Commands {
     const r = vscode.commands.registerCommand;
     return [
       r('netfilterExplorer.openDump', () => this.openDump()),
+      r('netfilterExplorer.openLargeDump', () => this.openLargeDump()),
       r('netfilterExplorer.openSample', (id?: string) => this.openSample(id)),
       r('netfilterExplorer.goToChain', (arg?: string | { table?: string; chain: string }) => this.goToChain(arg)),
       r('netfilterExplorer.goToService', (title?: string) => this.goToService(title)),
@@ -42,33 +45,53 @@ export class Commands {
       r('netfilterExplorer.services.clearFilter', () => this.services.setFilter('')),
       r('netfilterExplorer.refresh', () => this.tracker.refresh()),
       r('netfilterExplorer.revealRange', (uri: vscode.Uri, range: { start: { line: number; character: number }; end: { line: number; character: number } }) =>
-        revealRange(uri, protocolRange(range), { preserveFocus: true }),
+        revealRange(uri, protocolRange(range), { preserveFocus: true, large: this.tracker.large.get(uri) !== undefined }),
       ),
     ];
   }
 
-  /** The dump to work on: the active editor's, else the one the views show. */
-  private dump(): vscode.TextDocument | undefined {
-    const active = vscode.window.activeTextEditor?.document;
-    const document = isDump(active) ? active : this.tracker.document;
-    if (!document) void vscode.window.showInformationMessage('Netfilter Explorer: open an iptables-save dump first.', 'Open a Dump…').then((c) => c && this.openDump());
-    return document;
+  /** The dump to work on: the active tab's or editor's, else the one the views show. */
+  private dump(): Dump | undefined {
+    const dump = this.tracker.activeDump() ?? this.tracker.dump;
+    if (!dump) void vscode.window.showInformationMessage('Netfilter Explorer: open an iptables-save dump first.', 'Open a Dump…').then((c) => c && this.openDump());
+    return dump;
   }
 
-  async openDump(): Promise<vscode.TextEditor | undefined> {
-    const uris = await vscode.window.showOpenDialog({
+  private pickFile(title: string, openLabel: string): Thenable<vscode.Uri[] | undefined> {
+    return vscode.window.showOpenDialog({
       canSelectMany: false,
-      openLabel: 'Open Dump',
-      title: 'Open an iptables-save dump',
+      openLabel,
+      title,
       filters: { 'iptables-save dumps': ['rules', 'iptables', 'iptables-save', 'txt', 'save'], 'All files': ['*'] },
       ...(vscode.workspace.workspaceFolders?.[0] ? { defaultUri: vscode.workspace.workspaceFolders[0].uri } : {}),
     });
-    const uri = uris?.[0];
-    if (!uri) return undefined;
-    let document = await vscode.workspace.openTextDocument(uri);
-    // Chosen as a dump: read it as one even when its name does not say so.
-    if (document.languageId !== LANGUAGE_ID) document = await vscode.languages.setTextDocumentLanguage(document, LANGUAGE_ID);
-    return vscode.window.showTextDocument(document, { preview: false });
+  }
+
+  async openDump(): Promise<void> {
+    const uri = (await this.pickFile('Open an iptables-save dump', 'Open Dump'))?.[0];
+    if (uri) await this.openAsDump(uri);
+  }
+
+  /** Open Large Dump…: the same dialog; a file over 50 MB is read from disk by the language server whatever its name or contents. */
+  async openLargeDump(): Promise<void> {
+    const uri = (await this.pickFile('Open an iptables-save dump over 50 MB', 'Open Large Dump'))?.[0];
+    if (uri) await this.openAsDump(uri);
+  }
+
+  /** Opens a file chosen as a dump: as a document of the dump language, or over 50 MB, read by the server from disk. */
+  private async openAsDump(uri: vscode.Uri): Promise<void> {
+    try {
+      if (uri.scheme === 'file' && (await vscode.workspace.fs.stat(uri)).size > LARGE_FILE_BYTES) {
+        await this.tracker.large.openFile(uri);
+        return;
+      }
+      let document = await vscode.workspace.openTextDocument(uri);
+      // Chosen as a dump: read it as one even when its name does not say so.
+      if (document.languageId !== LANGUAGE_ID) document = await vscode.languages.setTextDocumentLanguage(document, LANGUAGE_ID);
+      await vscode.window.showTextDocument(document, { preview: false });
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Netfilter Explorer: cannot open ${uri.fsPath}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   async openSample(id?: string): Promise<vscode.TextEditor | undefined> {
@@ -86,9 +109,9 @@ export class Commands {
   }
 
   async goToChain(arg?: string | { table?: string; chain: string }): Promise<void> {
-    const document = this.dump();
-    if (!document) return;
-    const result = await this.tracker.chainsResult(document);
+    const dump = this.dump();
+    if (!dump) return;
+    const result = await this.tracker.chainsResult(dump);
     if (!result) {
       void vscode.window.showWarningMessage('Netfilter Explorer: the language server did not list the chains of this dump.');
       return;
@@ -111,16 +134,16 @@ export class Commands {
         target: c,
       }));
       const chosen = await vscode.window.showQuickPick(items, {
-        title: `Go to Chain (${plural(items.length, 'chain')} in ${vscode.workspace.asRelativePath(document.uri, false)})`,
+        title: `Go to Chain (${plural(items.length, 'chain')} in ${vscode.workspace.asRelativePath(dump.uri, false)})`,
         placeHolder: 'Chain name, table or service',
         matchOnDescription: true,
       });
       pick = chosen?.target;
     }
-    if (pick) await revealRange(document.uri, protocolRange(pick.chain.range), { selectWhole: false });
+    if (pick) await revealRange(dump, protocolRange(pick.chain.range), { selectWhole: false });
   }
 
-  private async pickService(document: vscode.TextDocument, index: ServiceIndex, title: string): Promise<ServiceItem | undefined> {
+  private async pickService(dump: Dump, index: ServiceIndex, title: string): Promise<ServiceItem | undefined> {
     type Item = vscode.QuickPickItem & { service: ServiceItem };
     const items: Item[] = index.namespaces.flatMap((g) =>
       g.services.map((service) => ({
@@ -131,7 +154,7 @@ export class Commands {
       })),
     );
     const chosen = await vscode.window.showQuickPick(items, {
-      title: `${title} (${plural(items.length, 'service')} in ${vscode.workspace.asRelativePath(document.uri, false)})`,
+      title: `${title} (${plural(items.length, 'service')} in ${vscode.workspace.asRelativePath(dump.uri, false)})`,
       placeHolder: 'Namespace, name, port or address',
       matchOnDescription: true,
       matchOnDetail: false,
@@ -139,8 +162,8 @@ export class Commands {
     return chosen?.service;
   }
 
-  private async servicesOf(document: vscode.TextDocument): Promise<ServiceIndex | undefined> {
-    const index = await this.tracker.servicesIndex(document);
+  private async servicesOf(dump: Dump): Promise<ServiceIndex | undefined> {
+    const index = await this.tracker.servicesIndex(dump);
     if (!index) {
       void vscode.window.showWarningMessage('Netfilter Explorer: the language server did not list the services of this dump.');
       return undefined;
@@ -153,24 +176,24 @@ export class Commands {
   }
 
   async goToService(title?: string): Promise<void> {
-    const document = this.dump();
-    if (!document) return;
-    const index = await this.servicesOf(document);
+    const dump = this.dump();
+    if (!dump) return;
+    const index = await this.servicesOf(dump);
     if (!index) return;
-    const service = title !== undefined ? index.result.services.find((s) => s.title === title || s.id === title) : await this.pickService(document, index, 'Go to Service');
+    const service = title !== undefined ? index.result.services.find((s) => s.title === title || s.id === title) : await this.pickService(dump, index, 'Go to Service');
     if (title !== undefined && !service) {
       void vscode.window.showWarningMessage(`Netfilter Explorer: no service ${title}.`);
       return;
     }
     const range = service && serviceRange(service);
-    if (range) await revealRange(document.uri, range, { selectWhole: false });
+    if (range) await revealRange(dump, range, { selectWhole: false });
   }
 
   /** The services the cursor of the active editor is in, best first. */
   private async hitsAtCursor(): Promise<{ hits: ServiceHit[]; index: ServiceIndex; line: number } | undefined> {
     const editor = vscode.window.activeTextEditor;
     if (!editor || !isDump(editor.document)) return undefined;
-    const index = await this.tracker.servicesIndex(editor.document);
+    const index = await this.tracker.servicesIndex(this.tracker.dumpOf(editor.document));
     if (!index) return undefined;
     const line = editor.selection.active.line;
     const chain = await chainAtLine(editor.document, line);
@@ -179,6 +202,10 @@ export class Commands {
 
   async revealInServices(): Promise<void> {
     const editor = vscode.window.activeTextEditor;
+    if (this.tracker.activeDump() instanceof LargeDump) {
+      void vscode.window.showInformationMessage('Netfilter Explorer: Reveal in Services View needs the cursor, which VS Code does not tell extensions in files over 50 MB. Use Go to Service… or the Services view.');
+      return;
+    }
     if (!editor || !isDump(editor.document)) {
       void vscode.window.showInformationMessage('Netfilter Explorer: put the cursor in an iptables-save dump to reveal its service.');
       return;
@@ -189,7 +216,7 @@ export class Commands {
       void vscode.window.showInformationMessage(`Netfilter Explorer: line ${(found?.line ?? editor.selection.active.line) + 1} belongs to no Kubernetes service.`);
       return;
     }
-    if (this.tracker.document !== editor.document) this.log.warn('Reveal in Services: the views do not show the active editor');
+    if (this.tracker.dump?.document !== editor.document) this.log.warn('Reveal in Services: the views do not show the active editor');
     await this.services.reveal(hit);
   }
 
@@ -199,10 +226,10 @@ export class Commands {
       const found = await this.hitsAtCursor();
       service = found?.hits[0]?.service;
       if (!service) {
-        const document = this.dump();
-        const index = document && (await this.servicesOf(document));
-        if (!document || !index) return;
-        service = await this.pickService(document, index, 'Copy the endpoint table of');
+        const dump = this.dump();
+        const index = dump && (await this.servicesOf(dump));
+        if (!dump || !index) return;
+        service = await this.pickService(dump, index, 'Copy the endpoint table of');
       }
     }
     if (!service) return;

@@ -7,6 +7,7 @@ import {
   type RuleItem,
   ServicesRequest,
 } from '../../server/src/protocol';
+import { activeTabUri, hasTab, LargeDump, type LargeDumps } from './largeDumps';
 import { ServiceIndex } from './model';
 
 export const LANGUAGE_ID = 'iptables-save';
@@ -14,12 +15,31 @@ export const DEFAULT_REFRESH_DELAY_MS = 300;
 /** Answers slower than this are logged with their time (output channel "Netfilter Explorer"). */
 const SLOW_REQUEST_MS = 500;
 
-/** Why the views should look again: another document, an edit (debounced), new pods, or Refresh. */
+/** Why the views should look again: another dump, an edit (debounced) or a new read from disk, new pods, or Refresh. */
 export type DumpChange = 'document' | 'edit' | 'pods' | 'refresh';
 
 export function isDump(document: vscode.TextDocument | undefined): document is vscode.TextDocument {
   return document?.languageId === LANGUAGE_ID;
 }
+
+/** A dump open in the editor, as VS Code hands it to extensions. */
+export class DocumentDump {
+  constructor(readonly document: vscode.TextDocument) {}
+
+  get uri(): vscode.Uri {
+    return this.document.uri;
+  }
+
+  get version(): number {
+    return this.document.version;
+  }
+}
+
+/**
+ * A dump the views can show: a URI and a version, with the TextDocument when VS Code hands one
+ * over; a dump over 50 MB (LargeDump) has none, the language server reads it from disk.
+ */
+export type Dump = DocumentDump | LargeDump;
 
 /** A protocol range as VS Code's. */
 export function toRange(range: { start: { line: number; character: number }; end: { line: number; character: number } }): vscode.Range {
@@ -66,12 +86,14 @@ class Cached<T> {
 }
 
 /**
- * The dump the views show: the active editor's document when it is a dump; the last such
- * document while it stays open otherwise. Fetches the server's answers for it once per version
- * (lazily: chains only when asked), and announces changes after edits settle (debounced).
+ * The dump the views show: the active tab's when it is a dump (a document, or a file over 50 MB
+ * the server reads from disk); the last such dump while it stays open otherwise. Fetches the
+ * server's answers for it once per version (lazily: chains only when asked), and announces
+ * changes after edits settle (debounced).
  */
 export class DumpTracker implements vscode.Disposable {
-  private current: vscode.TextDocument | undefined;
+  private current: Dump | undefined;
+  private readonly documentDumps = new WeakMap<vscode.TextDocument, DocumentDump>();
   /** Bumped when the server's answers change without an edit: pods (services only) or Refresh (all). */
   private servicesGeneration = 0;
   private chainsGeneration = 0;
@@ -83,33 +105,71 @@ export class DumpTracker implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<DumpChange>();
   private readonly disposables: vscode.Disposable[] = [this.emitter];
 
-  /** The document changed, was edited (after the delay), or some of its answers changed. */
+  /** The dump changed, was edited (after the delay) or read again, or some of its answers changed. */
   readonly onDidChange = this.emitter.event;
 
-  constructor(private readonly client: LanguageClient, private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    private readonly client: LanguageClient,
+    private readonly log: vscode.LogOutputChannel,
+    readonly large: LargeDumps,
+  ) {
     this.disposables.push(
       vscode.window.onDidChangeActiveTextEditor(() => this.follow()),
+      vscode.window.tabGroups.onDidChangeTabs(() => this.follow()),
+      vscode.window.tabGroups.onDidChangeTabGroups(() => this.follow()),
       vscode.workspace.onDidOpenTextDocument(() => this.follow()),
       vscode.workspace.onDidCloseTextDocument((d) => {
-        if (d === this.current) this.follow(true);
+        if (d === this.current?.document) this.follow(true);
       }),
       vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.document === this.current && e.contentChanges.length > 0) this.scheduleRefresh();
+        if (e.document === this.current?.document && e.contentChanges.length > 0) this.scheduleRefresh();
+      }),
+      large.onDidChange(({ dump, what }) => {
+        if (what === 'closed') {
+          if (dump === this.current) this.follow(true);
+        } else if (what === 'reread' && dump === this.current) {
+          clearTimeout(this.timer);
+          this.emitter.fire('edit');
+        } else {
+          this.follow();
+        }
       }),
     );
     this.follow();
   }
 
-  get document(): vscode.TextDocument | undefined {
+  /** The dump the views and the status bar show. */
+  get dump(): Dump | undefined {
     return this.current;
   }
 
-  private follow(currentClosed = false): void {
+  /** The dump of an open document (the same object for the same document). */
+  dumpOf(document: vscode.TextDocument): DocumentDump {
+    let dump = this.documentDumps.get(document);
+    if (!dump) this.documentDumps.set(document, (dump = new DocumentDump(document)));
+    return dump;
+  }
+
+  /** The dump shown in the active tab or editor, if any. */
+  activeDump(): Dump | undefined {
+    const tab = activeTabUri();
+    const large = tab && this.large.get(tab);
+    if (large) return large;
     const active = vscode.window.activeTextEditor?.document;
-    let next: vscode.TextDocument | undefined;
-    if (isDump(active)) next = active;
-    else if (this.current && !currentClosed && !this.current.isClosed && isDump(this.current)) next = this.current;
-    else next = vscode.window.visibleTextEditors.map((e) => e.document).find(isDump);
+    return isDump(active) ? this.dumpOf(active) : undefined;
+  }
+
+  private isOpen(dump: Dump): boolean {
+    return dump instanceof LargeDump ? this.large.get(dump.uri) === dump : !dump.document.isClosed && isDump(dump.document);
+  }
+
+  private follow(currentClosed = false): void {
+    let next = this.activeDump();
+    if (!next && this.current && !currentClosed && this.isOpen(this.current)) next = this.current;
+    if (!next) {
+      const visible = vscode.window.visibleTextEditors.map((e) => e.document).find(isDump);
+      next = visible ? this.dumpOf(visible) : this.large.all().find((d) => hasTab(d.uri));
+    }
     if (next === this.current) return;
     this.current = next;
     this.resetCaches();
@@ -138,8 +198,8 @@ export class DumpTracker implements vscode.Disposable {
     this.emitter.fire(what === 'all' ? 'refresh' : 'pods');
   }
 
-  private key(document: vscode.TextDocument, generation = this.servicesGeneration): string {
-    return `${document.uri.toString()}@${document.version}#${generation}`;
+  private key(dump: Dump, generation = this.servicesGeneration): string {
+    return `${dump.uri.toString()}@${dump.version}#${generation}`;
   }
 
   private async request<R>(what: string, run: () => Promise<R | null>): Promise<R | undefined> {
@@ -155,16 +215,24 @@ export class DumpTracker implements vscode.Disposable {
     }
   }
 
-  /** The services of the document (the tracked dump by default), grouped for the view. */
-  servicesIndex(document: vscode.TextDocument | undefined = this.current): Promise<ServiceIndex | undefined> {
-    if (!document) return Promise.resolve(undefined);
+  /** Asks the server about `dump`: a dump read from disk once the server has read it. */
+  private ask<R>(dump: Dump, what: string, send: (uri: string) => Promise<R | null>): Promise<R | undefined> {
+    return this.request(what, async () => {
+      if (dump instanceof LargeDump && (await dump.ready) === undefined) return null;
+      return send(this.client.code2ProtocolConverter.asUri(dump.uri));
+    });
+  }
+
+  /** The services of the dump (the tracked one by default), grouped for the view. */
+  servicesIndex(dump: Dump | undefined = this.current): Promise<ServiceIndex | undefined> {
+    if (!dump) return Promise.resolve(undefined);
     const fetch = () =>
-      this.request('services', async () => {
-        const result = await this.client.sendRequest(ServicesRequest, { textDocument: { uri: this.client.code2ProtocolConverter.asUri(document.uri) } });
+      this.ask(dump, 'services', async (uri) => {
+        const result = await this.client.sendRequest(ServicesRequest, { textDocument: { uri } });
         return result ? new ServiceIndex(result) : null;
       });
-    if (document !== this.current) return fetch();
-    return this.services.get(this.key(document), fetch);
+    if (dump !== this.current) return fetch();
+    return this.services.get(this.key(dump), fetch);
   }
 
   /** The last services that arrived for the tracked dump, without waiting; `current` is false while a newer version is on its way. */
@@ -172,18 +240,18 @@ export class DumpTracker implements vscode.Disposable {
     return this.current ? this.services.last(this.key(this.current)) : undefined;
   }
 
-  chainsResult(document: vscode.TextDocument | undefined = this.current): Promise<ChainsResult | undefined> {
-    if (!document) return Promise.resolve(undefined);
-    const fetch = () => this.request('chains', () => this.client.sendRequest(ChainsRequest, { textDocument: { uri: this.client.code2ProtocolConverter.asUri(document.uri) } }));
-    if (document !== this.current) return fetch();
-    return this.chains.get(this.key(document, this.chainsGeneration), fetch);
+  chainsResult(dump: Dump | undefined = this.current): Promise<ChainsResult | undefined> {
+    if (!dump) return Promise.resolve(undefined);
+    const fetch = () => this.ask(dump, 'chains', (uri) => this.client.sendRequest(ChainsRequest, { textDocument: { uri } }));
+    if (dump !== this.current) return fetch();
+    return this.chains.get(this.key(dump, this.chainsGeneration), fetch);
   }
 
   /** The rules of one chain, fetched when it is expanded; shared by every place the chain is expanded. */
   chainRules(table: string, chain: string): Promise<RuleItem[] | undefined> {
-    const document = this.current;
-    if (!document) return Promise.resolve(undefined);
-    const key = this.key(document, this.chainsGeneration);
+    const dump = this.current;
+    if (!dump) return Promise.resolve(undefined);
+    const key = this.key(dump, this.chainsGeneration);
     if (key !== this.rulesKey) {
       this.rules = new Map();
       this.rulesKey = key;
@@ -191,10 +259,19 @@ export class DumpTracker implements vscode.Disposable {
     const id = `${table}\u0000${chain}`;
     let promise = this.rules.get(id);
     if (!promise) {
-      promise = this.request(`rules of ${table}/${chain}`, () => this.client.sendRequest(ChainRulesRequest, { textDocument: { uri: this.client.code2ProtocolConverter.asUri(document.uri) }, table, chain }));
+      promise = this.ask(dump, `rules of ${table}/${chain}`, (uri) => this.client.sendRequest(ChainRulesRequest, { textDocument: { uri }, table, chain }));
       this.rules.set(id, promise);
     }
     return promise;
+  }
+
+  /** What the views say instead of the dump's contents while it is read from disk, or when that failed. */
+  readingMessage(): string | undefined {
+    const dump = this.current;
+    if (!(dump instanceof LargeDump)) return undefined;
+    if (dump.reading) return `Reading ${dump.name} (${dump.megabytes}) from disk: VS Code does not hand files over 50 MB to extensions, so the language server reads it…`;
+    if (dump.error) return `The language server could not read ${dump.name}: ${dump.error}`;
+    return undefined;
   }
 
   dispose(): void {
@@ -203,10 +280,19 @@ export class DumpTracker implements vscode.Disposable {
   }
 }
 
-/** Shows `range` of the document in an editor and selects it. */
-export async function revealRange(uri: vscode.Uri, range: vscode.Range, options: { preserveFocus?: boolean; selectWhole?: boolean } = {}): Promise<vscode.TextEditor> {
-  const editor = await vscode.window.showTextDocument(uri, { preserveFocus: options.preserveFocus ?? false, preview: false });
-  editor.selection = options.selectWhole === false ? new vscode.Selection(range.start, range.start) : new vscode.Selection(range.start, range.end);
+/**
+ * Shows `range` of a dump in an editor and selects it (or puts the cursor at its start). A dump
+ * over 50 MB has no TextDocument to show: it is opened by its URI, with the selection.
+ */
+export async function revealRange(target: vscode.Uri | Dump, range: vscode.Range, options: { preserveFocus?: boolean; selectWhole?: boolean; large?: boolean } = {}): Promise<void> {
+  const uri = target instanceof vscode.Uri ? target : target.uri;
+  const selection = options.selectWhole === false ? new vscode.Range(range.start, range.start) : range;
+  if (options.large || target instanceof LargeDump) {
+    await vscode.commands.executeCommand('vscode.open', uri, { selection, preview: false, preserveFocus: options.preserveFocus ?? false } satisfies vscode.TextDocumentShowOptions);
+    return;
+  }
+  const show = { preserveFocus: options.preserveFocus ?? false, preview: false };
+  const editor = target instanceof DocumentDump ? await vscode.window.showTextDocument(target.document, show) : await vscode.window.showTextDocument(uri, show);
+  editor.selection = new vscode.Selection(selection.start, selection.end);
   editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-  return editor;
 }

@@ -10,12 +10,15 @@ import {
   type LanguageClientOptions,
   type Message,
   type ServerOptions,
+  State,
   TransportKind,
 } from 'vscode-languageclient/node';
 import { ChainsView } from './chainsView';
 import { Commands } from './commands';
-import { DumpTracker } from './dumps';
+import { type Dump, DumpTracker, LANGUAGE_ID } from './dumps';
+import { LargeDumps } from './largeDumps';
 import { PodInventorySource } from './pods';
+import type { LanguageContribution } from './recognize';
 import { ServicesView } from './servicesView';
 import { DumpStatus } from './statusBar';
 
@@ -23,8 +26,8 @@ import { DumpStatus } from './statusBar';
 export interface NetfilterExplorerApi {
   servicesView: vscode.TreeDataProvider<unknown>;
   chainsView: vscode.TreeDataProvider<unknown>;
-  /** The document the views and the status bar show. */
-  readonly dump: vscode.TextDocument | undefined;
+  /** The dump the views and the status bar show: its URI, version and (under 50 MB) its document. */
+  readonly dump: Dump | undefined;
 }
 
 let client: LanguageClient | undefined;
@@ -101,20 +104,34 @@ export async function activate(context: vscode.ExtensionContext): Promise<Netfil
   );
 
   await client.start();
-  const tracker = new DumpTracker(client, outputChannel);
+  const language = ((context.extension.packageJSON as { contributes?: { languages?: Array<LanguageContribution & { id: string }> } }).contributes?.languages ?? []).find((l) => l.id === LANGUAGE_ID) ?? {};
+  const large = new LargeDumps(client, outputChannel, language);
+  const tracker = new DumpTracker(client, outputChannel, large);
   const servicesView = new ServicesView(tracker);
   const chainsView = new ChainsView(tracker);
   const commands = new Commands(tracker, servicesView, outputChannel);
-  context.subscriptions.push(tracker, servicesView, chainsView, new DumpStatus(tracker), ...commands.register());
+  context.subscriptions.push(large, tracker, servicesView, chainsView, new DumpStatus(tracker), ...commands.register());
 
   const pods = new PodInventorySource(client, outputChannel);
   context.subscriptions.push(pods, pods.onDidSend(() => tracker.refresh('pods')));
+
+  // A restarted server knows only the documents the client opens again: give it the pods and
+  // the dumps over 50 MB again, and have the views ask anew.
+  context.subscriptions.push(
+    client.onDidChangeState(({ oldState, newState }) => {
+      if (newState !== State.Running || oldState === State.Running) return;
+      outputChannel.info('The language server is running again: sending it the pod inventory and the dumps read from disk.');
+      void pods.resend();
+      large.reopenAll();
+      tracker.refresh();
+    }),
+  );
   await pods.loadFromSetting();
   return {
     servicesView,
     chainsView,
     get dump() {
-      return tracker.document;
+      return tracker.dump;
     },
   };
 }

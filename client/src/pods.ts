@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { PodInventoryNotification } from '../../server/src/protocol';
+import { type PodInventoryParams, PodInventoryNotification } from '../../server/src/protocol';
 
 /** Inventories larger than this are not read: 10,000 pods as JSON is about 100 MB. */
 const MAX_INVENTORY_BYTES = 256 * 1024 * 1024;
@@ -18,6 +18,8 @@ export class PodInventorySource implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [this.sent];
   /** The server got a new inventory (or none): its answers about endpoints changed. */
   readonly onDidSend = this.sent.event;
+  /** What the server got last, to give a restarted server. */
+  private last: PodInventoryParams | undefined;
 
   constructor(private readonly client: LanguageClient, private readonly log: vscode.LogOutputChannel) {
     this.disposables.push(
@@ -41,8 +43,7 @@ export class PodInventorySource implements vscode.Disposable {
     this.watcher = undefined;
     const uri = this.inventoryUri();
     if (!uri) {
-      await this.client.sendNotification(PodInventoryNotification, { source: null });
-      this.sent.fire();
+      await this.send({ source: null });
       return;
     }
     const pattern = new vscode.RelativePattern(vscode.Uri.joinPath(uri, '..'), uri.path.split('/').pop()!);
@@ -60,8 +61,7 @@ export class PodInventorySource implements vscode.Disposable {
         return;
       }
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-      await this.client.sendNotification(PodInventoryNotification, { source: vscode.workspace.asRelativePath(uri), text });
-      this.sent.fire();
+      await this.send({ source: vscode.workspace.asRelativePath(uri), text });
       this.log.info(`Pod inventory sent from ${uri.fsPath}`);
     } catch (error) {
       this.log.warn(`Pod inventory ${uri.fsPath}: ${String(error)}`);
@@ -94,9 +94,22 @@ export class PodInventorySource implements vscode.Disposable {
         });
       }),
     );
-    if (text !== undefined) {
-      await this.client.sendNotification(PodInventoryNotification, { source: 'kubectl', text });
-      this.sent.fire();
+    if (text !== undefined) await this.send({ source: 'kubectl', text });
+  }
+
+  private async send(params: PodInventoryParams): Promise<void> {
+    await this.client.sendNotification(PodInventoryNotification, params);
+    this.last = params;
+    this.sent.fire();
+  }
+
+  /** Gives a restarted server the inventory the last one had. */
+  async resend(): Promise<void> {
+    if (!this.last || this.last.source === null) return;
+    try {
+      await this.send(this.last);
+    } catch (error) {
+      this.log.warn(`Sending the pod inventory again failed: ${String(error)}`);
     }
   }
 

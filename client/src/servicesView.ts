@@ -151,10 +151,10 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
   }
 
   private updateHeader(): void {
-    const document = this.tracker.document;
-    this.treeView.description = document ? vscode.workspace.asRelativePath(document.uri, false) : undefined;
-    if (document && !this.index) {
-      this.treeView.message = 'The language server did not list the services of this dump (see the "Netfilter Explorer" output); Refresh Views asks again.';
+    const dump = this.tracker.dump;
+    this.treeView.description = dump ? vscode.workspace.asRelativePath(dump.uri, false) : undefined;
+    if (dump && !this.index) {
+      this.treeView.message = this.tracker.readingMessage() ?? 'The language server did not list the services of this dump (see the "Netfilter Explorer" output); Refresh Views asks again.';
       return;
     }
     if (!this.index || this.query === '') {
@@ -169,8 +169,14 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
 
   /** The namespace nodes for the current services and filter, built once per change. */
   private async rootNodes(): Promise<NamespaceNode[]> {
-    const document = this.tracker.document;
-    const index = document ? await this.tracker.servicesIndex() : undefined;
+    const dump = this.tracker.dump;
+    // A dump over 50 MB takes a while to read: say so meanwhile.
+    const reading = this.tracker.readingMessage();
+    if (dump && reading && !this.tracker.lastServices()) {
+      this.treeView.description = vscode.workspace.asRelativePath(dump.uri, false);
+      this.treeView.message = reading;
+    }
+    const index = dump ? await this.tracker.servicesIndex() : undefined;
     if (index !== this.index) {
       this.index = index;
       this.roots = undefined;

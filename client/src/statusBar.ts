@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { type DumpTracker, isDump } from './dumps';
+import type { DumpTracker } from './dumps';
+import { activeTabUri, LargeDump } from './largeDumps';
 import { plural } from './model';
 import { SERVICES_VIEW_ID } from './servicesView';
 
@@ -16,7 +17,7 @@ export function problemCounts(uri: vscode.Uri): { errors: number; warnings: numb
   return { errors, warnings, infos, total: errors + warnings + infos };
 }
 
-/** `1 service · 2 endpoints · 0 problems` for the dump in the active editor; a click opens the Services view. */
+/** `1 service · 2 endpoints · 0 problems` for the dump in the active editor (a dump over 50 MB too); a click opens the Services view. */
 export class DumpStatus implements vscode.Disposable {
   static readonly ID = 'netfilterExplorer.summary';
   private readonly item = vscode.window.createStatusBarItem(DumpStatus.ID, vscode.StatusBarAlignment.Left, 10);
@@ -29,9 +30,11 @@ export class DumpStatus implements vscode.Disposable {
     this.disposables.push(
       tracker.onDidChange(() => void this.update()),
       vscode.window.onDidChangeActiveTextEditor(() => void this.update()),
+      vscode.window.tabGroups.onDidChangeTabs(() => void this.update()),
+      vscode.window.tabGroups.onDidChangeTabGroups(() => void this.update()),
       vscode.languages.onDidChangeDiagnostics((e) => {
-        const doc = this.tracker.document;
-        if (doc && e.uris.some((u) => u.toString() === doc.uri.toString())) void this.update();
+        const dump = this.tracker.dump;
+        if (dump && e.uris.some((u) => u.toString() === dump.uri.toString())) void this.update();
       }),
     );
     void this.update();
@@ -39,30 +42,35 @@ export class DumpStatus implements vscode.Disposable {
 
   async update(): Promise<void> {
     const run = ++this.updating;
-    const document = this.tracker.document;
-    const active = vscode.window.activeTextEditor?.document;
-    if (!document || (active && isDump(active) && active !== document) || (active && !isDump(active))) {
+    const dump = this.tracker.dump;
+    // Shown while the dump is what the active tab or editor shows (or no text is active at all).
+    const active = activeTabUri() ?? vscode.window.activeTextEditor?.document.uri;
+    if (!dump || (active && active.toString() !== dump.uri.toString())) {
       this.item.hide();
       return;
     }
+    const large = dump instanceof LargeDump ? dump : undefined;
     const last = this.tracker.lastServices();
     if (!last) {
       this.item.text = '$(loading~spin) Netfilter Explorer';
-      this.item.tooltip = 'Reading the services of the dump…';
+      this.item.tooltip = large ? `Reading ${large.name} (${large.megabytes}) from disk…` : 'Reading the services of the dump…';
       this.item.show();
     }
     const index = await this.tracker.servicesIndex();
     if (run !== this.updating) return; // a newer update is on its way
-    const problems = problemCounts(document.uri);
+    const problems = problemCounts(dump.uri);
     if (!index) {
       this.item.text = `$(server-process) ${plural(problems.total, 'problem')}`;
-      this.item.tooltip = 'Netfilter Explorer: the language server did not list the services of this dump.';
+      this.item.tooltip = large?.error ? `Netfilter Explorer: the language server could not read ${large.name}: ${large.error}` : 'Netfilter Explorer: the language server did not list the services of this dump.';
       this.item.show();
       return;
     }
     this.item.text = `$(server-process) ${plural(index.total, 'service')} · ${plural(index.endpointTotal, 'endpoint')} · ${plural(problems.total, 'problem')}`;
     const tooltip = new vscode.MarkdownString();
-    tooltip.appendMarkdown(`**${vscode.workspace.asRelativePath(document.uri, false)}**\n\n`);
+    tooltip.appendMarkdown(`**${vscode.workspace.asRelativePath(dump.uri, false)}**\n\n`);
+    if (large?.result) {
+      tooltip.appendMarkdown(`${large.megabytes}, ${large.result.lines.toLocaleString('en-US')} lines, read from disk by the language server: VS Code does not hand files over 50 MB to extensions, so the editor has no hovers or other language features for it; the views, Go to Chain and Go to Service work.\n\n`);
+    }
     tooltip.appendMarkdown(`${plural(index.total, 'service port')} in ${plural(index.namespaces.length, 'namespace')} · ${plural(index.endpointTotal, 'endpoint')}\n\n`);
     tooltip.appendMarkdown(`Problems: ${problems.errors} errors, ${problems.warnings} warnings, ${problems.infos} infos\n\n`);
     tooltip.appendMarkdown(index.result.podSource ? `Pod names from ${index.result.podSource}\n\n` : 'No pod inventory (setting `netfilterExplorer.podInventory`)\n\n');
