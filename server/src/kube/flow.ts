@@ -1,5 +1,5 @@
 import type { ChainNode, TableGraph } from '../core/graph';
-import type { Rule, RuleOption } from '../core/ruleset';
+import type { Rule, RuleFacts, RuleOption } from '../core/ruleset';
 import { ruleSpec } from '../core/ruleSpec';
 import { kernelProbability } from '../core/statistic';
 import { kubeChainKind, type KubeChainKind } from './hashes';
@@ -54,21 +54,24 @@ export interface Flow {
   readonly badProbabilities: readonly Rule[];
 }
 
-const NO_DESTINATIONS: DnatFlow[] = [];
 const NO_NUMBERS: number[] = [];
 const NO_OUTCOMES: OutcomeKind[] = [];
 const NO_BRANCHES: Branch[] = [];
 const NO_RULES: Rule[] = [];
+const NO_OUTCOME_MAP: ReadonlyMap<OutcomeKind, number> = new Map();
 /** Above this many destinations a flow under construction finds them by a map instead of a scan. */
 const INDEX_FROM = 12;
 
 /**
  * Destinations and outcomes as parallel arrays: a service with ten endpoints costs a few
- * arrays, not a map entry and an object per endpoint per chain. The Map views callers know
- * are made on first use.
+ * arrays of numbers, not a map entry and an object per endpoint per chain. A destination is a
+ * DNAT rule, by its number among the table's DNAT rules; the Destination objects and the Map
+ * views callers know are made on first use.
  */
 class FlowData implements Flow {
-  dests: DnatFlow[] = NO_DESTINATIONS;
+  /** Node ids of the chains holding the DNAT rules (the key: one entry per chain), the rules' DNAT numbers, and the shares. */
+  chainIds: number[] = NO_NUMBERS;
+  dnats: number[] = NO_NUMBERS;
   shares: number[] = NO_NUMBERS;
   kinds: OutcomeKind[] = NO_OUTCOMES;
   kindShares: number[] = NO_NUMBERS;
@@ -76,16 +79,18 @@ class FlowData implements Flow {
   branches: Branch[] = NO_BRANCHES;
   affinitySeconds: number | undefined = undefined;
   badProbabilities: Rule[] = NO_RULES;
-  /** While the flow is built: the position of each destination's chain, once it has many. Then the Map views, once asked for. */
-  private index: Map<ChainNode, number> | undefined = undefined;
+  /** While the flow is built: the position of each chain id, once it has many. Then the Map views, once asked for. */
+  private index: Map<number, number> | undefined = undefined;
   private views: { destinations?: Map<ChainNode, DestinationShare>; outcomes?: Map<OutcomeKind, number> } | undefined = undefined;
 
+  constructor(private readonly table: CompiledRules) {}
+
   get destinationCount(): number {
-    return this.dests.length;
+    return this.dnats.length;
   }
 
   destinationAt(index: number): Destination {
-    return this.dests[index]!;
+    return this.table.destination(this.dnats[index]!);
   }
 
   shareAt(index: number): number {
@@ -108,13 +113,17 @@ class FlowData implements Flow {
     this.views ??= {};
     if (!this.views.destinations) {
       const map = new Map<ChainNode, DestinationShare>();
-      for (let i = 0; i < this.dests.length; i++) map.set(this.dests[i]!.chain, { destination: this.dests[i]!, share: this.shares[i]! });
+      for (let i = 0; i < this.dnats.length; i++) {
+        const destination = this.destinationAt(i);
+        map.set(destination.chain, { destination, share: this.shares[i]! });
+      }
       this.views.destinations = map;
     }
     return this.views.destinations;
   }
 
   get outcomes(): ReadonlyMap<OutcomeKind, number> {
+    if (this.kinds.length === 0) return NO_OUTCOME_MAP;
     this.views ??= {};
     if (!this.views.outcomes) {
       const map = new Map<OutcomeKind, number>();
@@ -124,31 +133,33 @@ class FlowData implements Flow {
     return this.views.outcomes;
   }
 
-  /** Adds `share` of the traffic to a destination (the chain holding its DNAT rule). */
-  addDestination(destination: DnatFlow, share: number): void {
-    const at = this.positionOf(destination.chain);
+  /** Adds `share` of the traffic to DNAT rule `dnat` of chain `chainId`; a chain already reached keeps its first rule. */
+  addDestination(chainId: number, dnat: number, share: number): void {
+    const at = this.positionOf(chainId);
     if (at >= 0) {
       this.shares[at] += share;
       return;
     }
-    if (this.dests === NO_DESTINATIONS) {
-      this.dests = [destination];
+    if (this.dnats === NO_NUMBERS) {
+      this.chainIds = [chainId];
+      this.dnats = [dnat];
       this.shares = [share];
       return;
     }
-    if (this.index) this.index.set(destination.chain, this.dests.length);
-    this.dests.push(destination);
+    if (this.index) this.index.set(chainId, this.dnats.length);
+    this.chainIds.push(chainId);
+    this.dnats.push(dnat);
     this.shares.push(share);
-    if (!this.index && this.dests.length > INDEX_FROM) {
+    if (!this.index && this.dnats.length > INDEX_FROM) {
       this.index = new Map();
-      for (let i = 0; i < this.dests.length; i++) this.index.set(this.dests[i]!.chain, i);
+      for (let i = 0; i < this.chainIds.length; i++) this.index.set(this.chainIds[i]!, i);
     }
   }
 
-  private positionOf(chain: ChainNode): number {
-    if (this.index) return this.index.get(chain) ?? -1;
-    const dests = this.dests;
-    for (let i = 0; i < dests.length; i++) if (dests[i]!.chain === chain) return i;
+  private positionOf(chainId: number): number {
+    if (this.index) return this.index.get(chainId) ?? -1;
+    const chainIds = this.chainIds;
+    for (let i = 0; i < chainIds.length; i++) if (chainIds[i] === chainId) return i;
     return -1;
   }
 
@@ -181,21 +192,33 @@ class FlowData implements Flow {
   }
 }
 
-const NO_OUTCOME_MAP: ReadonlyMap<OutcomeKind, number> = new Map();
-
 /**
  * What a DNAT rule does with the packets it gets: all of them go to one address. It is its own
- * destination, so a KUBE-SEP chain, whose flow this is, costs one small object.
+ * destination; the walk itself keeps such a flow as the rule's number, and this object is made
+ * when a caller asks for it. Its fields are read from the compiled table.
  */
 class DnatFlow implements Flow, Destination {
   constructor(
-    readonly ip: string,
-    readonly port: number | undefined,
-    readonly chain: ChainNode,
-    readonly rule: Rule,
-    /** chain.id, kept here so that a split need not visit the chain. */
-    readonly chainId: number,
+    private readonly table: CompiledRules,
+    /** The rule's number among the table's DNAT rules. */
+    readonly dnat: number,
   ) {}
+
+  get ip(): string {
+    return this.table.ipOf(this.dnat);
+  }
+
+  get port(): number | undefined {
+    return this.table.portOf(this.dnat);
+  }
+
+  get chain(): ChainNode {
+    return this.table.list[this.table.dnatChains[this.dnat]!]!;
+  }
+
+  get rule(): Rule {
+    return this.table.ruleAt(this.table.dnatChains[this.dnat]!, this.table.dnatRules[this.dnat]!);
+  }
 
   get destinationCount(): number {
     return 1;
@@ -248,28 +271,38 @@ class DnatFlow implements Flow, Destination {
   }
 }
 
-type WalkFlow = FlowData | DnatFlow;
-
 /** The node id of the chain holding destination `index` of a flow the walker made. */
 export function destinationChainId(flow: Flow, index: number): number {
-  return (flow.destinationAt(index) as DnatFlow).chainId;
+  if (flow instanceof FlowData) return flow.chainIds[index]!;
+  if (flow instanceof DnatFlow && index === 0) return (flow.chain as ChainNode).id;
+  throw new RangeError(`destination ${index} of a flow the walker did not make`);
 }
+
+/**
+ * A flow as the walk passes it around: a FlowData, or the number of a DNAT rule (a KUBE-SEP's
+ * flow) so that the 100,000 endpoint chains of a large cluster cost no object.
+ */
+type WalkFlow = FlowData | number;
 
 /** Nothing reached: no destination, no outcome, no branch. */
 function isEmpty(flow: WalkFlow): boolean {
-  return flow instanceof FlowData && flow.dests.length === 0 && flow.kinds.length === 0;
+  return typeof flow !== 'number' && flow.dnats.length === 0 && flow.kinds.length === 0;
+}
+
+function returnedOf(flow: WalkFlow): number {
+  return typeof flow === 'number' ? 0 : flow.returned;
 }
 
 /** Adds `share` of what happens in `from` to `into`, in the order `from` has it. */
-function add(into: FlowData, from: WalkFlow, share: number): void {
+function add(into: FlowData, from: WalkFlow, table: CompiledRules, share: number): void {
   if (share === 0) return;
-  if (from instanceof DnatFlow) {
-    into.addDestination(from, share);
+  if (typeof from === 'number') {
+    into.addDestination(table.dnatChains[from]!, from, share);
     return;
   }
-  const dests = from.dests;
+  const dnats = from.dnats;
   const shares = from.shares;
-  for (let i = 0; i < dests.length; i++) into.addDestination(dests[i]!, shares[i]! * share);
+  for (let i = 0; i < dnats.length; i++) into.addDestination(from.chainIds[i]!, dnats[i]!, shares[i]! * share);
   const kinds = from.kinds;
   const kindShares = from.kindShares;
   for (let i = 0; i < kinds.length; i++) into.addOutcome(kinds[i]!, kindShares[i]! * share);
@@ -371,8 +404,7 @@ export class ProbabilityCache {
 }
 
 /** `--mode random --probability p` as the kernel uses it, `--mode nth --every n` as 1/n, or 1 without a statistic match. */
-function selectionProbability(rule: Rule, probabilities: ProbabilityCache): number | undefined {
-  const statistic = rule.facts.statistic;
+function selectionProbability(statistic: RuleFacts['statistic'], probabilities: ProbabilityCache): number | undefined {
   if (!statistic) return 1;
   if (statistic.every !== undefined) {
     const every = Number(statistic.every);
@@ -383,16 +415,23 @@ function selectionProbability(rule: Rule, probabilities: ProbabilityCache): numb
   return p === undefined ? undefined : statistic.negated ? 1 - p : p;
 }
 
-function affinitySeconds(rule: Rule): number | undefined {
-  const recent = rule.facts.recent;
+function affinitySeconds(recent: RuleFacts['recent']): number | undefined {
   return recent?.check && recent.seconds !== undefined && Number.isFinite(recent.seconds) ? recent.seconds : undefined;
 }
 
-/** Returned by the IPv4 reader for text that is not shaped like `a.b.c.d[:port]`. */
-const NOT_V4 = null;
+/** scanV4Endpoint: the text is not shaped like `a.b.c.d[:port]`. */
+const NOT_V4 = -2;
+/** scanV4Endpoint: shaped like an IPv4 address, but with an octet above 255: no address (a '.' rules out IPv6 too). */
+const BAD_V4 = -1;
+/** The port scanV4Endpoint read last; NaN without one. */
+let scannedPort = NaN;
 
-/** `a.b.c.d` or `a.b.c.d:port` with 1-3 digit parts and a 1-5 digit port, read without a regular expression. */
-function parseV4Endpoint(text: string): { ip: string; port: number | undefined } | undefined | typeof NOT_V4 {
+/**
+ * `a.b.c.d` or `a.b.c.d:port` with 1-3 digit parts and a 1-5 digit port, read without a
+ * regular expression or an allocation: the length of the address part (the port in
+ * scannedPort), or NOT_V4 / BAD_V4.
+ */
+function scanV4Endpoint(text: string): number {
   const length = text.length;
   let i = 0;
   let valid = true;
@@ -414,7 +453,7 @@ function parseV4Endpoint(text: string): { ip: string; port: number | undefined }
     if (value > 255) valid = false;
   }
   const ipEnd = i;
-  let port: number | undefined;
+  scannedPort = NaN;
   if (i < length) {
     if (text.charCodeAt(i) !== 58 /* : */) return NOT_V4;
     i++;
@@ -427,18 +466,17 @@ function parseV4Endpoint(text: string): { ip: string; port: number | undefined }
       i++;
     }
     if (i - from === 0 || i - from > 5) return NOT_V4;
-    port = value;
+    scannedPort = value;
   }
-  // The shape of an IPv4 address with an octet above 255: no address (a '.' rules out IPv6 too).
-  if (!valid) return undefined;
-  return { ip: ipEnd === length ? text : text.slice(0, ipEnd), port };
+  return valid ? ipEnd : BAD_V4;
 }
 
 export function parseEndpointAddress(text: string): { ip: string; port: number | undefined } | undefined {
   const first = text.charCodeAt(0);
   if (first >= 48 && first <= 57) {
-    const v4 = parseV4Endpoint(text);
-    if (v4 !== NOT_V4) return v4;
+    const end = scanV4Endpoint(text);
+    if (end === BAD_V4) return undefined;
+    if (end !== NOT_V4) return { ip: end === text.length ? text : text.slice(0, end), port: scannedPort === scannedPort ? scannedPort : undefined };
   }
   const bracketed = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(text);
   if (bracketed) return { ip: bracketed[1]!, port: bracketed[2] === undefined ? undefined : Number(bracketed[2]) };
@@ -455,15 +493,22 @@ const EVERY = 1;
 const PROBABILITY = 2;
 const BARE = 3;
 
-const CONDITIONAL = 1;
-const GOTO = 2;
-const RECENT = 4;
+// Flags of a rule, above its op (4 bits) in its code (CompiledRules.data); the statistic form above them.
+const CONDITIONAL = 1 << 4;
+const GOTO = 1 << 5;
+const RECENT = 1 << 6;
+/** `-m recent --rcheck --seconds N`: N is in CompiledRules.affinitySeconds. */
+const AFFINITY = 1 << 7;
+/** `! --probability`: the kernel's value of the text is in CompiledRules.negatedKernels. */
+const NEGATED = 1 << 8;
+const FORM_SHIFT = 9;
 
 const NODE_RECORDS_AFFINITY = 1;
 const NODE_HAS_COMMENT = 2;
 
 /** The kinds of KUBE- chain names by code; 0 is none. */
 const KUBE_KINDS: ReadonlyArray<KubeChainKind | undefined> = [undefined, 'SVC', 'SVL', 'EXT', 'FW', 'XLB', 'SEP'];
+const SEP_KIND = KUBE_KINDS.indexOf('SEP');
 
 /** What the names of a table's chains say, read once in the table's order. */
 class CompiledNodes {
@@ -492,115 +537,218 @@ class CompiledNodes {
  * large dump lie far apart in memory.
  */
 class CompiledRules {
-  /** Rules of node id i: first[i] to first[i + 1] - 1. */
-  readonly first: Int32Array;
-  readonly rules: Rule[];
-  readonly ops: Uint8Array;
-  /** Node id for Op.Chain. */
-  readonly targets: Int32Array;
-  /** The probability of selecting the rule as the kernel uses it; NaN when it is not a number in [0, 1]. */
-  readonly probabilities: Float64Array;
-  /** `-m recent --rcheck --seconds N`; NaN without. */
-  readonly seconds: Float64Array;
-  readonly flags: Uint8Array;
-  readonly statisticForms: Uint8Array;
-  /** The kernel's value of --probability as written (no `!`); NaN when it is no number in [0, 1]. */
-  readonly kernelProbabilities: Float64Array;
-  /** The address a DNAT rule sends packets to; undefined when its --to-destination is no IP[:port]. */
-  readonly dnatIps: Array<string | undefined>;
-  /** Its port; NaN without. */
+  readonly list: ChainNode[];
+  /**
+   * Two numbers per node id i, at 2i: the index of its first rule (its rules are firstOf(i) to
+   * firstOf(i + 1) - 1) and the walk's state of the chain (FlowWalker), side by side.
+   */
+  readonly nodeSlots: Int32Array;
+  /**
+   * Three numbers per rule r, at 3r: its code (op, flags and statistic form), the node id of an
+   * Op.Chain or the DNAT number of an Op.Dnat (-1 for a DNAT to no address), and the probability
+   * of selecting the rule as the kernel uses it (NaN when it is not a number in [0, 1]). Side
+   * by side, so that a rule is one visit to memory.
+   */
+  readonly data: Float64Array;
+  readonly affinitySeconds = new Map<number, number>();
+  readonly negatedKernels = new Map<number, number>();
+  /** How many DNAT rules with an address the table has: their DNAT numbers are 0 to dnatCount - 1. */
+  dnatCount = 0;
+  /** By DNAT number: the node id of its chain, its rule's index in the table, and its port (NaN without). */
+  readonly dnatChains: Int32Array;
+  readonly dnatRules: Int32Array;
   readonly dnatPorts: Float64Array;
-  /** Per node: the rule index of its first DNAT rule, or -1. */
+  /** By DNAT number: the address is the first dnatIpEnds[k] characters of dnatIpTexts[k] (the --to-destination text as written, for IPv4). */
+  private readonly dnatIpTexts: string[] = [];
+  private readonly dnatIpEnds: Int32Array;
+  /** The addresses cut from those texts, once asked for. */
+  private dnatIps: Array<string | undefined> | undefined;
+  /** Per node: the table index of its first DNAT rule, or -1. */
   readonly firstDnat: Int32Array;
   readonly nodeFlags: Uint8Array;
   /** The node ids the jumps of node id i go to (node.outgoing): firstJump[i] to firstJump[i + 1] - 1 in jumpTargets. */
   readonly firstJump: Int32Array;
   readonly jumpTargets: Int32Array;
+  /** node.incoming.length by node id. */
+  readonly incoming: Int32Array;
+  /** The Destination objects callers asked for, by DNAT number. */
+  private readonly destinations: Array<DnatFlow | undefined> = [];
 
   constructor(graph: TableGraph, nodes: CompiledNodes, probabilities: ProbabilityCache) {
     const list = graph.list;
+    this.list = list;
     let count = 0;
     let jumps = 0;
-    for (const node of list) {
+    for (let id = 0; id < list.length; id++) {
+      const node = list[id]!;
       count += node.chain.rules.length;
       jumps += node.outgoing.length;
     }
-    this.firstJump = new Int32Array(list.length + 1);
-    this.jumpTargets = new Int32Array(jumps);
-    this.first = new Int32Array(list.length + 1);
-    this.rules = new Array<Rule>(count);
-    this.ops = new Uint8Array(count);
-    this.targets = new Int32Array(count);
-    this.probabilities = new Float64Array(count);
-    this.seconds = new Float64Array(count);
-    this.flags = new Uint8Array(count);
-    this.statisticForms = new Uint8Array(count);
-    this.kernelProbabilities = new Float64Array(count);
-    this.dnatIps = new Array<string | undefined>(count).fill(undefined);
-    this.dnatPorts = new Float64Array(count);
+    this.nodeSlots = new Int32Array(2 * (list.length + 1));
+    this.data = new Float64Array(count * 3);
     this.firstDnat = new Int32Array(list.length).fill(-1);
     this.nodeFlags = new Uint8Array(list.length);
+    this.firstJump = new Int32Array(list.length + 1);
+    this.jumpTargets = new Int32Array(jumps);
+    this.incoming = new Int32Array(list.length);
+    this.dnatChains = new Int32Array(count);
+    this.dnatRules = new Int32Array(count);
+    this.dnatPorts = new Float64Array(count);
+    this.dnatIpEnds = new Int32Array(count);
+    const data = this.data;
     let r = 0;
     let jump = 0;
     for (let id = 0; id < list.length; id++) {
       const node = list[id]!;
-      this.first[id] = r;
+      this.nodeSlots[2 * id] = r;
       const rules = node.chain.rules;
       const outgoing = node.outgoing;
+      const firstJump = jump;
       this.firstJump[id] = jump;
-      for (let j = 0; j < outgoing.length; j++) this.jumpTargets[jump++] = outgoing[j]!.to.id;
+      for (let j = 0; j < outgoing.length; j++) {
+        const to = outgoing[j]!.to.id;
+        this.jumpTargets[jump++] = to;
+        this.incoming[to]++;
+      }
       let j = 0;
       let nodeFlags = 0;
       for (let k = 0; k < rules.length; k++, r++) {
         const rule = rules[k]!;
-        this.rules[r] = rule;
+        data[3 * r + 2] = NaN;
         // The graph has a jump for each rule that names a chain, in the table's order.
         let jumpTo = -1;
-        if (j < outgoing.length && outgoing[j]!.rule === rule) jumpTo = this.jumpTargets[this.firstJump[id]! + j++]!;
+        if (j < outgoing.length && outgoing[j]!.rule === rule) jumpTo = this.jumpTargets[firstJump + j++]!;
         const facts = rule.facts;
-        if (facts.recent?.set === true) nodeFlags |= NODE_RECORDS_AFFINITY;
+        const recent = facts.recent;
+        if (recent?.set === true) nodeFlags |= NODE_RECORDS_AFFINITY;
         if (rule.comment !== undefined) nodeFlags |= NODE_HAS_COMMENT;
         const target = rule.target;
         if (!target) continue;
         // A jump names a chain: what its name means was read with the chain's.
         let op: Op = jumpTo !== -1 ? nodes.ops[jumpTo]! : opOfName(target.name);
+        let aux = -1;
         if (op === Op.Chain) {
           const next = jumpTo !== -1 ? jumpTo : graph.nodes.get(target.name)?.id;
-          if (next !== undefined) this.targets[r] = next;
+          if (next !== undefined) aux = next;
           else op = Op.Continue;
         } else if (op === Op.Dnat) {
           const text = facts.toDestination;
-          const parsed = text === undefined ? undefined : parseEndpointAddress(text);
-          if (parsed) {
-            this.dnatIps[r] = parsed.ip;
-            this.dnatPorts[r] = parsed.port === undefined ? NaN : parsed.port;
+          if (text !== undefined && this.readAddress(text)) {
+            aux = this.dnatCount++;
+            this.dnatChains[aux] = id;
+            this.dnatRules[aux] = r;
           }
           if (this.firstDnat[id] === -1) this.firstDnat[id] = r;
         }
-        this.ops[r] = op;
-        const p = selectionProbability(rule, probabilities);
-        this.probabilities[r] = p === undefined ? NaN : p;
-        const recentSeconds = affinitySeconds(rule);
-        this.seconds[r] = recentSeconds === undefined ? NaN : recentSeconds;
-        this.flags[r] = (facts.conditional ? CONDITIONAL : 0) | (target.kind === 'goto' ? GOTO : 0) | (facts.recent ? RECENT : 0);
+        let code: number = op | (facts.conditional ? CONDITIONAL : 0) | (target.kind === 'goto' ? GOTO : 0) | (recent ? RECENT : 0);
+        const seconds = affinitySeconds(recent);
+        if (seconds !== undefined) {
+          code |= AFFINITY;
+          this.affinitySeconds.set(r, seconds);
+        }
         const statistic = facts.statistic;
+        const p = selectionProbability(statistic, probabilities);
+        if (p !== undefined) data[3 * r + 2] = p;
         if (statistic) {
           if (statistic.every !== undefined) {
-            this.statisticForms[r] = EVERY;
+            code |= EVERY << FORM_SHIFT;
           } else if (statistic.probability !== undefined) {
-            this.statisticForms[r] = PROBABILITY;
-            this.kernelProbabilities[r] = probabilities.kernel(statistic.probability) ?? NaN;
+            code |= PROBABILITY << FORM_SHIFT;
+            if (statistic.negated) {
+              code |= NEGATED;
+              this.negatedKernels.set(r, probabilities.kernel(statistic.probability) ?? NaN);
+            }
           } else {
-            this.statisticForms[r] = BARE;
+            code |= BARE << FORM_SHIFT;
           }
         }
+        data[3 * r] = code;
+        data[3 * r + 1] = aux;
       }
       this.nodeFlags[id] = nodeFlags;
     }
-    this.first[list.length] = r;
+    this.nodeSlots[2 * list.length] = r;
     this.firstJump[list.length] = jump;
   }
+
+  /** Records the address and port of a --to-destination under the next DNAT number; false when it is no IP[:port]. */
+  private readAddress(text: string): boolean {
+    const k = this.dnatCount;
+    const first = text.charCodeAt(0);
+    const end = first >= 48 && first <= 57 ? scanV4Endpoint(text) : NOT_V4;
+    if (end === BAD_V4) return false;
+    if (end !== NOT_V4) {
+      this.dnatIpTexts.push(text);
+      this.dnatIpEnds[k] = end;
+      this.dnatPorts[k] = scannedPort;
+      return true;
+    }
+    const parsed = parseEndpointAddress(text);
+    if (!parsed) return false;
+    this.dnatIpTexts.push(parsed.ip);
+    this.dnatIpEnds[k] = parsed.ip.length;
+    this.dnatPorts[k] = parsed.port === undefined ? NaN : parsed.port;
+    return true;
+  }
+
+  /** The address of DNAT number k. */
+  ipOf(k: number): string {
+    const ips = (this.dnatIps ??= new Array<string | undefined>(this.dnatCount).fill(undefined));
+    let ip = ips[k];
+    if (ip === undefined) {
+      const text = this.dnatIpTexts[k]!;
+      const end = this.dnatIpEnds[k]!;
+      ip = end === text.length ? text : text.slice(0, end);
+      ips[k] = ip;
+    }
+    return ip;
+  }
+
+  /** The port of DNAT number k. */
+  portOf(k: number): number | undefined {
+    const port = this.dnatPorts[k]!;
+    return port === port ? port : undefined;
+  }
+
+  /** Rule r of the table, which belongs to node id. */
+  ruleAt(id: number, r: number): Rule {
+    return this.list[id]!.chain.rules[r - this.firstOf(id)]!;
+  }
+
+  opAt(r: number): Op {
+    return this.data[3 * r]! & 15;
+  }
+
+  /** The node id of an Op.Chain, the DNAT number of an Op.Dnat (-1 for no address). */
+  auxAt(r: number): number {
+    return this.data[3 * r + 1]!;
+  }
+
+  statisticFormAt(r: number): StatisticForm {
+    return STATISTIC_FORMS[this.data[3 * r]! >> FORM_SHIFT]!;
+  }
+
+  /** The kernel's value of rule r's --probability text (without `!`); NaN when it is no number in [0, 1]. */
+  kernelProbabilityAt(r: number): number {
+    return (this.data[3 * r]! & NEGATED) !== 0 ? this.negatedKernels.get(r)! : this.data[3 * r + 2]!;
+  }
+
+  /** The index of the first rule of node id. */
+  firstOf(id: number): number {
+    return this.nodeSlots[2 * id]!;
+  }
+
+  /** The Destination (and flow) of DNAT number `dnat`: one object per rule, made on first use. */
+  destination(dnat: number): DnatFlow {
+    return (this.destinations[dnat] ??= new DnatFlow(this, dnat));
+  }
 }
+
+/** What the walk knows of a chain, in CompiledRules.nodeSlots: not walked yet, being walked, walked (the flow in FlowWalker.flows), or a DNAT rule's flow (STATE_DNAT + its number). */
+const STATE_NEW = 0;
+const STATE_ACTIVE = 1;
+const STATE_FLOW = 2;
+const STATE_DNAT = 3;
 
 /**
  * Follows the packets entering chains of the nat table and says where they end: which DNAT
@@ -609,17 +757,14 @@ class CompiledRules {
  * Results are cached per chain (they scale linearly with the share entering).
  */
 export class FlowWalker {
-  /** Flows by node id. */
-  private readonly cache: Array<WalkFlow | undefined>;
-  private readonly active: Uint8Array;
   readonly probabilities = new ProbabilityCache();
   private compiledNodes: CompiledNodes | undefined;
   private compiledRules: CompiledRules | undefined;
+  private readonly flows: Array<FlowData | undefined>;
 
   constructor(private readonly graph: TableGraph) {
     const size = graph.list.length;
-    this.cache = new Array<WalkFlow | undefined>(size).fill(undefined);
-    this.active = new Uint8Array(size);
+    this.flows = new Array<FlowData | undefined>(size).fill(undefined);
   }
 
   /** The chains' names, read on first use. */
@@ -657,23 +802,53 @@ export class FlowWalker {
     return KUBE_KINDS[this.nodes.kinds[id]!];
   }
 
+  /** Whether a chain has a DNAT rule. */
+  hasDnatAt(id: number): boolean {
+    return this.compiled.firstDnat[id] !== -1;
+  }
+
   /** The first DNAT rule of a chain. */
   dnatRuleAt(id: number): Rule | undefined {
-    const at = this.compiled.firstDnat[id]!;
-    return at === -1 ? undefined : this.compiled.rules[at];
+    const r = this.compiled.firstDnat[id]!;
+    return r === -1 ? undefined : this.compiled.ruleAt(id, r);
   }
 
   /** Where the first DNAT rule of a chain sends packets; undefined without one or when its --to-destination is no IP[:port]. */
   dnatIpAt(id: number): string | undefined {
-    const at = this.compiled.firstDnat[id]!;
-    return at === -1 ? undefined : this.compiled.dnatIps[at];
+    const table = this.compiled;
+    const r = table.firstDnat[id]!;
+    const dnat = r === -1 ? -1 : table.auxAt(r);
+    return dnat === -1 ? undefined : table.ipOf(dnat);
   }
 
   /** The port of dnatIpAt(id). */
   dnatPortAt(id: number): number | undefined {
-    const at = this.compiled.firstDnat[id]!;
-    const port = at === -1 ? NaN : this.compiled.dnatPorts[at]!;
-    return port === port ? port : undefined;
+    const table = this.compiled;
+    const r = table.firstDnat[id]!;
+    const dnat = r === -1 ? -1 : table.auxAt(r);
+    return dnat === -1 ? undefined : table.portOf(dnat);
+  }
+
+  /** Whether the first DNAT rule of a chain sends packets to an IP[:port]. */
+  hasDnatAddressAt(id: number): boolean {
+    const table = this.compiled;
+    const r = table.firstDnat[id]!;
+    return r !== -1 && table.auxAt(r) !== -1;
+  }
+
+  /** The index in the compiled table of a chain's first rule (node.chain.rules[k] is rule firstRuleOf(id) + k). */
+  firstRuleOf(id: number): number {
+    return this.compiled.firstOf(id);
+  }
+
+  /** The id of the chain that rule r (of node id) names as its target, as graph.nodes.get(rule.target.name) finds it; -1 for none. */
+  targetNodeIdAt(id: number, r: number): number {
+    const table = this.compiled;
+    const op = table.opAt(r);
+    if (op === Op.Chain) return table.auxAt(r);
+    if (op === Op.None || op === Op.Continue) return -1;
+    // A name the walk knows (ACCEPT, DNAT, RETURN, KUBE-MARK-DROP…) can still be a chain's.
+    return this.graph.nodes.get(table.ruleAt(id, r).target!.name)?.id ?? -1;
   }
 
   /** A rule of the chain records clients for session affinity (`-m recent --set`). */
@@ -686,6 +861,11 @@ export class FlowWalker {
     return (this.compiled.nodeFlags[id]! & NODE_HAS_COMMENT) !== 0;
   }
 
+  /** node.incoming.length. */
+  incomingCountAt(id: number): number {
+    return this.compiled.incoming[id]!;
+  }
+
   /** The jumps of a chain (node.outgoing) are jumpTargetAt(j) for firstJumpOf(id) <= j < firstJumpOf(id + 1). */
   firstJumpOf(id: number): number {
     return this.compiled.firstJump[id]!;
@@ -696,94 +876,129 @@ export class FlowWalker {
   }
 
   /**
-   * The rules of a chain that jump to KUBE-SEP chains without a recent match, with what their
-   * statistic match says: `kernel` is the kernel's --probability, NaN when it is no number in [0, 1].
+   * The rules of a chain that jump to KUBE-SEP chains without a recent match, by index in the
+   * compiled table, into `into`; how many.
    */
-  endpointJumpsAt(id: number): Array<{ rule: Rule; statistic: StatisticForm; kernel: number }> {
+  endpointJumpsAt(id: number, into: number[]): number {
     const table = this.compiled;
+    const data = table.data;
     const kinds = this.nodes.kinds;
-    const sep = KUBE_KINDS.indexOf('SEP');
-    const jumps: Array<{ rule: Rule; statistic: StatisticForm; kernel: number }> = [];
-    const end = table.first[id + 1]!;
-    for (let r = table.first[id]!; r < end; r++) {
-      if (table.ops[r] !== Op.Chain || kinds[table.targets[r]!] !== sep || (table.flags[r]! & RECENT) !== 0) continue;
-      jumps.push({ rule: table.rules[r]!, statistic: STATISTIC_FORMS[table.statisticForms[r]!]!, kernel: table.kernelProbabilities[r]! });
+    let n = 0;
+    const end = table.firstOf(id + 1);
+    for (let r = table.firstOf(id); r < end; r++) {
+      const code = data[3 * r]!;
+      if ((code & 15) !== Op.Chain || kinds[data[3 * r + 1]!] !== SEP_KIND || (code & RECENT) !== 0) continue;
+      into[n++] = r;
     }
-    return jumps;
+    return n;
+  }
+
+  /** Rule r of the compiled table, of node id. */
+  ruleAt(id: number, r: number): Rule {
+    return this.compiled.ruleAt(id, r);
+  }
+
+  /** What the statistic match of rule r says. */
+  statisticFormAt(r: number): StatisticForm {
+    return this.compiled.statisticFormAt(r);
+  }
+
+  /** The kernel's value of rule r's --probability (without `!`); NaN when it is no number in [0, 1]. */
+  kernelProbabilityAt(r: number): number {
+    return this.compiled.kernelProbabilityAt(r);
   }
 
   flowOf(node: ChainNode, depth = 0): Flow {
     this.checkOwned(node);
-    return this.walk(node.id, depth);
+    return this.publicFlow(this.walk(node.id, depth));
+  }
+
+  private publicFlow(flow: WalkFlow): Flow {
+    return typeof flow === 'number' ? this.compiled.destination(flow) : flow;
   }
 
   private walk(id: number, depth: number): WalkFlow {
-    const cached = this.cache[id];
-    if (cached) return cached;
-    if (this.active[id] === 1) return this.terminal('loop');
-    if (depth > MAX_DEPTH) return this.terminal('too-deep');
-    this.active[id] = 1;
     const table = this.compiled;
-    const { ops, probabilities, seconds: secondsOf, flags } = table;
-    const flow = new FlowData();
+    // The state of the chain, next to where its rules start (see CompiledRules.nodeSlots).
+    const slots = table.nodeSlots;
+    const state = slots[2 * id + 1]!;
+    if (state !== STATE_NEW) {
+      if (state >= STATE_DNAT) return state - STATE_DNAT;
+      if (state === STATE_FLOW) return this.flows[id]!;
+      return this.terminal('loop');
+    }
+    if (depth > MAX_DEPTH) return this.terminal('too-deep');
+    slots[2 * id + 1] = STATE_ACTIVE;
+    const data = table.data;
+    // Made when something is added: most chains (a KUBE-SEP) share the flow of one rule.
+    let flow: FlowData | undefined;
     let remaining = 1;
     // A chain entered by -g returns to the chain that jumped here, not to this one.
     let returnedByGoto = 0;
     // A chain whose one effective rule takes all its traffic (a KUBE-SEP's DNAT) shares that rule's flow.
     let only: WalkFlow | undefined;
-    const end = table.first[id + 1]!;
-    for (let r = table.first[id]!; r < end; r++) {
+    const end = slots[2 * id + 2]!;
+    for (let r = slots[2 * id]!; r < end; r++) {
       if (remaining <= 0) break;
-      const op = ops[r]!;
+      const code = data[3 * r]!;
+      const op: Op = code & 15;
       if (op === Op.None) continue;
-      const p = probabilities[r]!;
+      const p = data[3 * r + 2]!;
       if (p !== p) {
-        flow.addBadProbability(table.rules[r]!);
+        (flow ??= new FlowData(table)).addBadProbability(table.ruleAt(id, r));
         continue;
       }
-      const result = this.targetFlow(table, id, r, op, depth);
+      const result = this.targetFlow(op, data[3 * r + 1]!, depth);
       if (result === undefined) continue;
-      const seconds = secondsOf[r]!;
-      if (seconds === seconds) {
+      if ((code & AFFINITY) !== 0) {
         // New clients fail the recent check; returning ones keep their endpoint.
+        const seconds = table.affinitySeconds.get(r)!;
+        flow ??= new FlowData(table);
         flow.affinitySeconds = seconds;
-        flow.addBranch({ condition: `a client seen in the last ${seconds} s (session affinity)`, rule: table.rules[r]!, flow: result });
+        flow.addBranch({ condition: `a client seen in the last ${seconds} s (session affinity)`, rule: table.ruleAt(id, r), flow: this.publicFlow(result) });
         continue;
       }
-      const condition = (flags[r]! & CONDITIONAL) !== 0 ? ruleCondition(table.rules[r]!) : undefined;
+      const condition = (code & CONDITIONAL) !== 0 ? ruleCondition(table.ruleAt(id, r)) : undefined;
       if (condition !== undefined) {
-        if (result.returned === 1 && isEmpty(result)) continue;
-        flow.addBranch({ condition, rule: table.rules[r]!, flow: result });
+        if (returnedOf(result) === 1 && isEmpty(result)) continue;
+        (flow ??= new FlowData(table)).addBranch({ condition, rule: table.ruleAt(id, r), flow: this.publicFlow(result) });
         continue;
       }
       const share = remaining * p;
-      const goto = (flags[r]! & GOTO) !== 0;
-      if (share === 1 && !only && !goto && isEmpty(flow)) {
+      const goto = (code & GOTO) !== 0;
+      if (share === 1 && only === undefined && !goto && (flow === undefined || isEmpty(flow))) {
         only = result;
-        remaining = result.returned;
+        remaining = returnedOf(result);
         continue;
       }
-      if (only) {
-        add(flow, only, 1);
+      flow ??= new FlowData(table);
+      if (only !== undefined) {
+        add(flow, only, table, 1);
         only = undefined;
       }
-      add(flow, result, share);
+      add(flow, result, table, share);
       if (goto) {
-        returnedByGoto += share * result.returned;
+        returnedByGoto += share * returnedOf(result);
         remaining -= share;
       } else {
-        remaining -= share * (1 - result.returned);
+        remaining -= share * (1 - returnedOf(result));
       }
     }
-    this.active[id] = 0;
-    if (only && flow.branches.length === 0 && flow.badProbabilities.length === 0 && flow.affinitySeconds === undefined && remaining === only.returned) {
-      this.cache[id] = only;
+    if (only !== undefined && (flow === undefined || (flow.branches.length === 0 && flow.badProbabilities.length === 0 && flow.affinitySeconds === undefined)) && remaining === returnedOf(only)) {
+      if (typeof only === 'number') {
+        slots[2 * id + 1] = STATE_DNAT + only;
+      } else {
+        slots[2 * id + 1] = STATE_FLOW;
+        this.flows[id] = only;
+      }
       return only;
     }
-    if (only) add(flow, only, 1);
+    flow ??= new FlowData(table);
+    if (only !== undefined) add(flow, only, table, 1);
     flow.returned = remaining + returnedByGoto;
     flow.seal();
-    this.cache[id] = flow;
+    slots[2 * id + 1] = STATE_FLOW;
+    this.flows[id] = flow;
     return flow;
   }
 
@@ -793,28 +1008,29 @@ export class FlowWalker {
   private terminal(kind: OutcomeKind): FlowData {
     let flow = this.terminals.get(kind);
     if (!flow) {
-      flow = new FlowData();
+      flow = new FlowData(this.compiled);
       flow.addOutcome(kind, 1);
       this.terminals.set(kind, flow);
     }
     return flow;
   }
 
-  private readonly returning: FlowData = (() => {
-    const flow = new FlowData();
-    flow.returned = 1;
-    return flow;
-  })();
+  private returningFlow: FlowData | undefined;
 
-  /** What the target of rule r (of node id) does with the packets it gets; undefined for targets that let them go on (MARK, LOG). */
-  private targetFlow(table: CompiledRules, id: number, r: number, op: Op, depth: number): WalkFlow | undefined {
+  /** What a RETURN does: every packet goes back. Shared, never changed. */
+  private get returning(): FlowData {
+    if (!this.returningFlow) {
+      this.returningFlow = new FlowData(this.compiled);
+      this.returningFlow.returned = 1;
+    }
+    return this.returningFlow;
+  }
+
+  /** What the target of a rule (its op and aux code) does with the packets it gets; undefined for targets that let them go on (MARK, LOG). */
+  private targetFlow(op: Op, aux: number, depth: number): WalkFlow | undefined {
     switch (op) {
-      case Op.Dnat: {
-        const ip = table.dnatIps[r];
-        if (ip === undefined) return this.terminal('ACCEPT');
-        const port = table.dnatPorts[r]!;
-        return new DnatFlow(ip, port === port ? port : undefined, this.graph.list[id]!, table.rules[r]!, id);
-      }
+      case Op.Dnat:
+        return aux === -1 ? this.terminal('ACCEPT') : aux;
       case Op.Accept:
       case Op.Other:
         return this.terminal('ACCEPT');
@@ -826,8 +1042,8 @@ export class FlowWalker {
       case Op.Return:
         return this.returning;
       case Op.Chain: {
-        const flow = this.walk(table.targets[r]!, depth + 1);
-        if (flow.returned === 1 && isEmpty(flow) && flow.branches.length === 0) return undefined;
+        const flow = this.walk(aux, depth + 1);
+        if (returnedOf(flow) === 1 && isEmpty(flow) && (flow as FlowData).branches.length === 0) return undefined;
         return flow;
       }
       default:

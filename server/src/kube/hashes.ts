@@ -45,21 +45,18 @@ export function kubeChainKind(name: string): KubeChainKind | undefined {
   const length = name.length;
   if ((length !== 24 && length !== 25) || name.charCodeAt(0) !== 75 /* K */ || !name.startsWith('KUBE-') || name.charCodeAt(length - 17) !== 45 /* - */) return undefined;
   for (let i = length - 16; i < length; i++) if (!isHashChar(name.charCodeAt(i))) return undefined;
-  if (length === 24) return name.charCodeAt(5) === 70 /* F */ && name.charCodeAt(6) === 87 /* W */ ? 'FW' : undefined;
-  switch (name.slice(5, 8)) {
-    case 'SVC':
-      return 'SVC';
-    case 'SVL':
-      return 'SVL';
-    case 'EXT':
-      return 'EXT';
-    case 'XLB':
-      return 'XLB';
-    case 'SEP':
-      return 'SEP';
-    default:
-      return undefined;
+  const a = name.charCodeAt(5);
+  const b = name.charCodeAt(6);
+  if (length === 24) return a === 70 /* F */ && b === 87 /* W */ ? 'FW' : undefined;
+  const c = name.charCodeAt(7);
+  // SVC SVL SEP EXT XLB
+  if (a === 83 /* S */) {
+    if (b === 86 /* V */) return c === 67 /* C */ ? 'SVC' : c === 76 /* L */ ? 'SVL' : undefined;
+    return b === 69 /* E */ && c === 80 /* P */ ? 'SEP' : undefined;
   }
+  if (a === 69 /* E */) return b === 88 /* X */ && c === 84 /* T */ ? 'EXT' : undefined;
+  if (a === 88 /* X */) return b === 76 /* L */ && c === 66 /* B */ ? 'XLB' : undefined;
+  return undefined;
 }
 
 /** `KUBE-SVC-ERIFXISQEP7F7OF4` -> { kind: 'SVC', hash: 'ERIFXISQEP7F7OF4' } */

@@ -2,7 +2,7 @@ import type { Analysis } from '../core/analysis';
 import type { ChainNode, TableGraph } from '../core/graph';
 import type { Diagnostic, Rule } from '../core/ruleset';
 import { destinationChainId, FlowWalker, type Flow, type OutcomeKind } from './flow';
-import { endpointHash, kubeChain, kubeChainKind, type KubeChainKind, servicePortHash } from './hashes';
+import { endpointHash, kubeChain, type KubeChainKind, servicePortHash } from './hashes';
 import { type CommentRole, type KubeComment, parseKubeComment, servicePortKey, type ServicePortName } from './names';
 import { formatShare, kubeProxyProbability } from '../core/statistic';
 
@@ -110,17 +110,14 @@ const MASQ_CHAIN = 'KUBE-MARK-MASQ';
 /** `10.96.0.10/32` -> `10.96.0.10`; a wider prefix stays as written. */
 function hostAddress(text: string | undefined): string | null {
   if (text === undefined) return null;
-  return text.replace(/\/(32|128)$/, '');
+  if (text.endsWith('/32')) return text.slice(0, -3);
+  return text.endsWith('/128') ? text.slice(0, -4) : text;
 }
 
 function portOf(rule: Rule): number | undefined {
   const text = rule.facts.dport;
   const n = text === undefined ? NaN : Number(text);
   return Number.isInteger(n) ? n : undefined;
-}
-
-function protocolOf(rule: Rule): string {
-  return (rule.facts.protocol ?? 'tcp').toUpperCase();
 }
 
 /** The comment of a rule as kube-proxy wrote it, if it is one of kube-proxy's. */
@@ -161,27 +158,66 @@ class ServicePortData implements ServicePort {
   }
 }
 
+/**
+ * The endpoint of a KUBE-SEP chain. A large dump has one per pod and service, so it keeps the
+ * chain's id and reads its address, chain and DNAT rule from the walker's tables when asked.
+ */
 class EndpointData implements Endpoint {
   local = false;
+  private named: boolean | undefined = undefined;
   private confirmed: boolean | undefined = undefined;
 
   constructor(
-    public ip: string,
-    public port: number | undefined,
-    public chain: ChainNode,
-    public dnat: Rule | undefined,
-    public recordsAffinity: boolean,
-    public nameSource: 'comment' | 'graph',
-    /** The service port kube-proxy hashes into the chain's name, with the DNAT's `--to-destination` text when that is an address. */
+    private readonly walker: FlowWalker,
+    private readonly id: number,
+    /** The service port kube-proxy hashes into the chain's name. */
     private readonly service: ServicePort,
-    private readonly hasAddress: boolean,
   ) {}
+
+  get ip(): string {
+    return this.walker.dnatIpAt(this.id) ?? '';
+  }
+
+  get port(): number | undefined {
+    return this.walker.dnatPortAt(this.id);
+  }
+
+  get chain(): ChainNode {
+    return this.walker.nodeAt(this.id);
+  }
+
+  get dnat(): Rule | undefined {
+    return this.walker.dnatRuleAt(this.id);
+  }
+
+  get recordsAffinity(): boolean {
+    return this.walker.recordsAffinityAt(this.id);
+  }
+
+  /** 'comment' when a rule of the chain names the service in kube-proxy's words. */
+  get nameSource(): 'comment' | 'graph' {
+    if (this.named === undefined) {
+      this.named = false;
+      if (this.walker.hasCommentsAt(this.id)) {
+        for (const rule of this.chain.chain.rules) {
+          if (rule.comment === undefined) continue;
+          const comment = parseKubeComment(rule.comment);
+          if (comment && servicePortKey(comment.service) === this.service.key) {
+            this.named = true;
+            break;
+          }
+        }
+      }
+    }
+    return this.named ? 'comment' : 'graph';
+  }
 
   /** Hashed on first use: the model has an endpoint per KUBE-SEP chain, a hover shows one. */
   get hashConfirmed(): boolean {
     if (this.confirmed === undefined) {
+      const text = this.walker.hasDnatAddressAt(this.id) ? this.dnat!.facts.toDestination : undefined;
       const chainHash = kubeChain(this.chain.chain.name)?.hash;
-      this.confirmed = this.hasAddress && chainHash !== undefined && chainHash === endpointHash(this.service.key, this.service.protocol, this.dnat!.facts.toDestination!);
+      this.confirmed = text !== undefined && chainHash !== undefined && chainHash === endpointHash(this.service.key, this.service.protocol, text);
     }
     return this.confirmed;
   }
@@ -195,26 +231,37 @@ type FilterFate = { rule: Rule; address: string | null; port: number | undefined
 
 class ModelBuilder {
   readonly services = new Map<string, ServicePortData>();
-  /** The service of each nat chain the model explains, by node id, and the ids of those chains in the order they were explained. */
+  /** The service of each nat chain the model explains, by node id; the ids of those chains in the order they were explained. */
   readonly serviceById: Array<ServicePort | undefined>;
-  readonly explained: number[] = [];
-  /** The endpoint of each KUBE-SEP chain, by node id, and the ids of those chains in the order their endpoints were made. */
-  readonly endpointById: Array<Endpoint | undefined>;
-  readonly endpointIds: number[] = [];
+  readonly explained: Int32Array;
+  explainedCount = 0;
+  /** The endpoint of each KUBE-SEP chain, by node id; the ids of those chains in the order their endpoints were made. */
+  readonly endpointById: Array<EndpointData | undefined>;
+  readonly endpointIds: Int32Array;
+  endpointCount = 0;
   readonly diagnostics: Diagnostic[] = [];
   readonly walker: FlowWalker | undefined;
   /** Filter-table rules that reject or drop a service's traffic, by service id. */
   private readonly filterFates = new Map<string, FilterFate[]>();
-  /** The first-created service that has each chain hash. */
+  /** Services in the order their chain hash was set, and an index of the first-created service per hash over the first `hashesIndexed` of them. */
+  private readonly hashed: ServicePortData[] = [];
   private readonly serviceByHash = new Map<string, ServicePortData>();
+  private hashesIndexed = 0;
+  /** `TCP` for `tcp`: one string per protocol. */
+  private readonly protocols = new Map<string, string>();
+  /** Rule indexes for checkSkew, reused. */
+  private readonly skewScratch: number[] = [];
   /** kube-proxy's probability for endpoint i of n, by n. */
   private readonly expectedProbabilities = new Map<number, Array<number | undefined>>();
 
   constructor(private readonly analysis: Analysis, private readonly nat: TableGraph | undefined, private readonly filter: TableGraph | undefined) {
     this.walker = nat ? new FlowWalker(nat) : undefined;
-    const list = nat ? nat.list : [];
-    this.serviceById = new Array<ServicePort | undefined>(list.length).fill(undefined);
-    this.endpointById = new Array<Endpoint | undefined>(list.length).fill(undefined);
+    const size = nat ? nat.list.length : 0;
+    this.serviceById = new Array<ServicePort | undefined>(size).fill(undefined);
+    this.endpointById = new Array<EndpointData | undefined>(size).fill(undefined);
+    // A chain is explained once, an endpoint made once per chain.
+    this.explained = new Int32Array(size);
+    this.endpointIds = new Int32Array(size);
   }
 
   /** The id of a nat chain. The model is about the nat table of its analysis: any other chain is a mistake. */
@@ -224,18 +271,25 @@ class ModelBuilder {
   }
 
   private setService(id: number, service: ServicePort): void {
-    if (this.serviceById[id] === undefined) this.explained.push(id);
+    if (this.serviceById[id] === undefined) this.explained[this.explainedCount++] = id;
     this.serviceById[id] = service;
   }
 
-  /** kubeChain(name).kind of a chain, read once per nat chain. */
-  private kindOf(node: ChainNode): KubeChainKind | undefined {
-    return this.walker ? this.walker.kindAt(this.idOf(node)) : kubeChainKind(node.chain.name);
+  /** kubeChain(name).hash of a KUBE-SVC/SVL/EXT/FW/XLB/SEP chain of the nat table. */
+  private hashAt(id: number): string | undefined {
+    if (this.walker!.kindAt(id) === undefined) return undefined;
+    const name = this.walker!.nodeAt(id).chain.name;
+    return name.slice(name.length - 16);
   }
 
-  /** kubeChain(name).hash of a KUBE-SVC/SVL/EXT/FW/XLB/SEP chain. */
-  private hashOf(node: ChainNode): string | undefined {
-    return this.kindOf(node) === undefined ? undefined : node.chain.name.slice(node.chain.name.length - 16);
+  private protocolOf(rule: Rule): string {
+    const text = rule.facts.protocol ?? 'tcp';
+    let upper = this.protocols.get(text);
+    if (upper === undefined) {
+      upper = text.toUpperCase();
+      this.protocols.set(text, upper);
+    }
+    return upper;
   }
 
   private service(name: ServicePortName, protocol: string, nameSource: 'comment' | 'inferred'): ServicePortData {
@@ -251,28 +305,38 @@ class ModelBuilder {
     return service;
   }
 
-  private attachChain(service: ServicePortData, node: ChainNode | undefined): void {
-    if (!node || this.serviceById[this.idOf(node)]) return;
-    const kind = this.kindOf(node);
+  private attachChain(service: ServicePortData, id: number): void {
+    if (this.serviceById[id]) return;
+    const kind = this.walker!.kindAt(id);
     if (kind === undefined || kind === 'SEP') return;
-    this.setService(node.id, service);
-    service.chains.push(node);
+    this.setService(id, service);
+    service.chains.push(this.walker!.nodeAt(id));
     if (service.hash === undefined) {
-      const hash = this.hashOf(node)!;
-      service.hash = hash;
-      const known = this.serviceByHash.get(hash);
-      if (!known || known.ordinal > service.ordinal) this.serviceByHash.set(hash, service);
+      service.hash = this.hashAt(id);
+      this.hashed.push(service);
     }
   }
 
+  /** The first-created service whose chain hash is `hash`, among those that have one now. */
+  private serviceWithHash(hash: string): ServicePortData | undefined {
+    for (; this.hashesIndexed < this.hashed.length; this.hashesIndexed++) {
+      const service = this.hashed[this.hashesIndexed]!;
+      const known = this.serviceByHash.get(service.hash!);
+      if (!known || known.ordinal > service.ordinal) this.serviceByHash.set(service.hash!, service);
+    }
+    return this.serviceByHash.get(hash);
+  }
+
   /** The service port a chain jumped to from KUBE-SERVICES belongs to, when its rule has no comment: by hash, else by the chain's name. */
-  private inferService(target: ChainNode, protocol: string): ServicePortData {
-    const hash = this.hashOf(target);
-    const known = hash === undefined ? undefined : this.serviceByHash.get(hash);
+  private inferService(id: number, protocol: string): ServicePortData {
+    const hash = this.hashAt(id);
+    const known = hash === undefined ? undefined : this.serviceWithHash(hash);
     if (known) return known;
     // Rules of the chain itself or its endpoints may still carry the name.
-    for (const rule of target.chain.rules) {
-      const comment = kubeCommentOf(rule);
+    const target = this.walker!.nodeAt(id);
+    const rules = target.chain.rules;
+    for (let k = 0; k < rules.length; k++) {
+      const comment = kubeCommentOf(rules[k]!);
       if (comment) return this.service(comment.service, protocol, 'comment');
     }
     return this.service({ namespace: '', name: target.chain.name, port: '' }, protocol, 'inferred');
@@ -281,34 +345,48 @@ class ModelBuilder {
   collectEntries(): Array<{ service: ServicePortData; entry: ServiceEntry }> {
     const found: Array<{ service: ServicePortData; entry: ServiceEntry }> = [];
     const nat = this.nat;
-    if (!nat) return found;
-    const services = nat.nodes.get('KUBE-SERVICES');
-    for (const rule of services?.chain.rules ?? []) {
-      const target = rule.target ? nat.nodes.get(rule.target.name) : undefined;
-      if (!target || target.chain.name === MASQ_CHAIN || target.chain.name === 'KUBE-NODEPORTS') continue;
-      const protocol = protocolOf(rule);
-      const comment = kubeCommentOf(rule);
-      const kind = comment ? ENTRY_ROLES[comment.role] : kindFromChain(this.kindOf(target));
-      if (!kind) continue;
-      const service = comment ? this.service(comment.service, protocol, 'comment') : this.inferService(target, protocol);
-      this.attachChain(service, target);
-      found.push({ service, entry: newEntry(kind, hostAddress(rule.facts.destination), portOf(rule), rule, target) });
-    }
+    const walker = this.walker;
+    if (!nat || !walker) return found;
+    const masq = nat.nodes.get(MASQ_CHAIN)?.id ?? -1;
     const nodePorts = nat.nodes.get('KUBE-NODEPORTS');
-    const seen = new Set<string>();
-    for (const rule of nodePorts?.chain.rules ?? []) {
-      const target = rule.target ? nat.nodes.get(rule.target.name) : undefined;
-      if (!target || target.chain.name === MASQ_CHAIN) continue;
-      const protocol = protocolOf(rule);
-      const comment = kubeCommentOf(rule);
-      const service = comment ? this.service(comment.service, protocol, 'comment') : this.inferService(target, protocol);
-      this.attachChain(service, target);
-      const port = portOf(rule);
-      // kube-proxy writes a second rule for node ports reached on 127.0.0.0/8; it is the same entry.
-      const key = `${service.id}:${port}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      found.push({ service, entry: newEntry('nodePort', null, port, rule, target) });
+    const services = nat.nodes.get('KUBE-SERVICES');
+    if (services) {
+      const id = this.idOf(services);
+      const rules = services.chain.rules;
+      const first = walker.firstRuleOf(id);
+      for (let k = 0; k < rules.length; k++) {
+        const rule = rules[k]!;
+        const target = walker.targetNodeIdAt(id, first + k);
+        if (target === -1 || target === masq || target === nodePorts?.id) continue;
+        const protocol = this.protocolOf(rule);
+        const comment = kubeCommentOf(rule);
+        const kind = comment ? ENTRY_ROLES[comment.role] : kindFromChain(walker.kindAt(target));
+        if (!kind) continue;
+        const service = comment ? this.service(comment.service, protocol, 'comment') : this.inferService(target, protocol);
+        this.attachChain(service, target);
+        found.push({ service, entry: newEntry(kind, hostAddress(rule.facts.destination), portOf(rule), rule, walker.nodeAt(target)) });
+      }
+    }
+    if (nodePorts) {
+      const id = this.idOf(nodePorts);
+      const rules = nodePorts.chain.rules;
+      const first = walker.firstRuleOf(id);
+      const seen = new Set<string>();
+      for (let k = 0; k < rules.length; k++) {
+        const rule = rules[k]!;
+        const target = walker.targetNodeIdAt(id, first + k);
+        if (target === -1 || target === masq) continue;
+        const protocol = this.protocolOf(rule);
+        const comment = kubeCommentOf(rule);
+        const service = comment ? this.service(comment.service, protocol, 'comment') : this.inferService(target, protocol);
+        this.attachChain(service, target);
+        const port = portOf(rule);
+        // kube-proxy writes a second rule for node ports reached on 127.0.0.0/8; it is the same entry.
+        const key = `${service.id}:${port}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        found.push({ service, entry: newEntry('nodePort', null, port, rule, walker.nodeAt(target)) });
+      }
     }
     return found;
   }
@@ -318,13 +396,15 @@ class ModelBuilder {
     const filter = this.filter;
     if (!filter) return;
     for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-PROXY-FIREWALL', 'KUBE-NODEPORTS']) {
-      for (const rule of filter.nodes.get(chainName)?.chain.rules ?? []) {
+      const rules = filter.nodes.get(chainName)?.chain.rules ?? [];
+      for (let k = 0; k < rules.length; k++) {
+        const rule = rules[k]!;
         const target = rule.target?.name;
         if (target !== 'REJECT' && target !== 'DROP') continue;
         const comment = kubeCommentOf(rule);
         if (!comment) continue;
         if (comment.role !== 'no-endpoints' && comment.role !== 'no-local-endpoints' && comment.role !== 'firewall-not-accepted') continue;
-        const service = this.service(comment.service, protocolOf(rule), 'comment');
+        const service = this.service(comment.service, this.protocolOf(rule), 'comment');
         const dstType = rule.facts.dstType;
         const fate: FilterFate = { rule, address: dstType === 'LOCAL' ? null : hostAddress(rule.facts.destination), port: portOf(rule), fate: target, role: comment.role, chain: chainName };
         const list = this.filterFates.get(service.id);
@@ -335,6 +415,7 @@ class ModelBuilder {
   }
 
   private filterFate(service: ServicePort, entry: { address: string | null; port: number | undefined }): FilterFate | undefined {
+    if (this.filterFates.size === 0) return undefined;
     const fates = this.filterFates.get(service.id);
     if (!fates) return undefined;
     for (const f of fates) if (f.address === entry.address && (f.port === undefined || entry.port === undefined || f.port === entry.port)) return f;
@@ -348,9 +429,10 @@ class ModelBuilder {
     for (const service of this.services.values()) {
       // KUBE-SVC first so that endpoint order follows the cluster chain; SVL/XLB mark local ones.
       const chains = service.chains;
-      for (const kind of ENDPOINT_PARENTS) {
+      for (let p = 0; p < ENDPOINT_PARENTS.length; p++) {
+        const kind = ENDPOINT_PARENTS[p]!;
         for (let c = 0; c < chains.length; c++) {
-          const id = this.idOf(chains[c]!);
+          const id = chains[c]!.id;
           if (walker.kindAt(id) !== kind) continue;
           const end = walker.firstJumpOf(id + 1);
           for (let j = walker.firstJumpOf(id); j < end; j++) {
@@ -367,44 +449,28 @@ class ModelBuilder {
       if (walker.kindAt(id) !== 'SEP' || this.endpointById[id] !== undefined || !walker.hasCommentsAt(id)) continue;
       const rules = walker.nodeAt(id).chain.rules;
       let comment: KubeComment | undefined;
-      for (const rule of rules) {
-        comment = kubeCommentOf(rule);
-        if (comment) break;
-      }
+      for (let k = 0; k < rules.length && !comment; k++) comment = kubeCommentOf(rules[k]!);
       if (!comment) continue;
       const dnat = rules.find((r) => r.target?.name === 'DNAT');
-      this.endpoint(this.service(comment.service, dnat ? protocolOf(dnat) : 'TCP', 'comment'), id);
+      this.endpoint(this.service(comment.service, dnat ? this.protocolOf(dnat) : 'TCP', 'comment'), id);
     }
   }
 
   /** The endpoint of the KUBE-SEP chain of node id. */
-  private endpoint(service: ServicePort, id: number): Endpoint {
+  private endpoint(service: ServicePort, id: number): EndpointData {
     const existing = this.endpointById[id];
     if (existing) return existing;
-    const walker = this.walker!;
-    const node = walker.nodeAt(id);
-    let named = false;
-    if (walker.hasCommentsAt(id)) {
-      for (const rule of node.chain.rules) {
-        if (rule.comment === undefined) continue;
-        const comment = parseKubeComment(rule.comment);
-        if (comment && servicePortKey(comment.service) === service.key) {
-          named = true;
-          break;
-        }
-      }
-    }
-    const ip = walker.dnatIpAt(id);
-    const endpoint = new EndpointData(ip ?? '', walker.dnatPortAt(id), node, walker.dnatRuleAt(id), walker.recordsAffinityAt(id), named ? 'comment' : 'graph', service, ip !== undefined);
+    const endpoint = new EndpointData(this.walker!, id, service);
     this.endpointById[id] = endpoint;
-    this.endpointIds.push(id);
+    this.endpointIds[this.endpointCount++] = id;
     this.setService(id, service);
     service.endpoints.push(endpoint);
     return endpoint;
   }
 
   computeSplits(entries: Array<{ service: ServicePortData; entry: ServiceEntry }>): void {
-    for (const { service, entry } of entries) {
+    for (let e = 0; e < entries.length; e++) {
+      const { service, entry } = entries[e]!;
       service.entries.push(entry);
       if (entry.chain && !entry.chain.declared) {
         entry.split = { endpoints: [], fates: new Map([['unknown', 1]]) };
@@ -414,7 +480,7 @@ class ModelBuilder {
       if (!flow) continue;
       const fallthrough = this.filterFate(service, entry)?.fate ?? 'fallthrough';
       entry.sessionAffinitySeconds = flow.affinitySeconds;
-      const isFirewall = this.kindOf(entry.chain!) === 'FW';
+      const isFirewall = this.walker!.kindAt(this.idOf(entry.chain!)) === 'FW';
       const sourceBranches = isFirewall ? flow.branches.filter((b) => /^from \S+$/.test(b.condition)) : [];
       if (sourceBranches.length > 0) {
         // A load balancer with source ranges: the split is for the allowed sources; the rest is a condition.
@@ -470,10 +536,10 @@ class ModelBuilder {
     if (!nat) return;
     const full = this.analysis.ruleset.form === 'save';
     const walker = this.walker!;
-    for (const id of this.endpointIds) {
-      const endpoint = this.endpointById[id]!;
-      if (endpoint.dnat) continue;
-      const node = endpoint.chain;
+    for (let e = 0; e < this.endpointCount; e++) {
+      const id = this.endpointIds[e]!;
+      if (walker.hasDnatAt(id)) continue;
+      const node = walker.nodeAt(id);
       const declaration = node.chain.declaration;
       if (declaration) {
         this.diagnostics.push({
@@ -484,9 +550,9 @@ class ModelBuilder {
     }
     for (let id = 0; id < nat.list.length; id++) {
       const kind = walker.kindAt(id);
-      if (kind === 'SEP' && full) {
+      if (kind === 'SEP' && full && walker.incomingCountAt(id) === 0) {
         const node = nat.list[id]!;
-        if (node.incoming.length === 0 && node.chain.declaration && node.chain.rules.length > 0) {
+        if (node.chain.declaration && node.chain.rules.length > 0) {
           this.diagnostics.push({
             span: node.chain.declaration, severity: 'warning', code: 'orphan-endpoint',
             message: `Nothing jumps to endpoint chain '${node.chain.name}': no service sends traffic to ${this.endpointById[id]?.ip || 'it'}. A leftover of an old sync?`,
@@ -496,7 +562,9 @@ class ModelBuilder {
       if (kind === 'SVC' || kind === 'SVL') this.checkSkew(id);
     }
     for (const service of this.services.values()) {
-      for (const entry of service.entries) {
+      const entries = service.entries;
+      for (let e = 0; e < entries.length; e++) {
+        const entry = entries[e]!;
         if (entry.chain || entry.split.endpoints.length > 0) continue;
         const fate = entry.split.fates.keys().next().value ?? 'REJECT';
         const where = entry.address === null ? `node port ${entry.port ?? ''}` : `${entry.address}${entry.port !== undefined ? `:${entry.port}` : ''}`;
@@ -511,17 +579,20 @@ class ModelBuilder {
   /** kube-proxy gives endpoint i of n the probability 1/(n-i); anything else skews the split. */
   private checkSkew(id: number): void {
     const walker = this.walker!;
-    const node = walker.nodeAt(id);
-    const jumps = walker.endpointJumpsAt(id);
-    const n = jumps.length;
+    const jumps = this.skewScratch;
+    const n = walker.endpointJumpsAt(id, jumps);
     for (let i = 0; i < n; i++) {
-      const { rule, statistic: form, kernel } = jumps[i]!;
+      const r = jumps[i]!;
+      const form = walker.statisticFormAt(r);
+      const kernel = walker.kernelProbabilityAt(r);
       // The parser reports a probability the kernel would refuse.
       if (form === 'every' || (form === 'probability' && Number.isNaN(kernel))) continue;
       const expected = i === n - 1 ? undefined : this.expectedProbability(i, n);
       const actual = form === 'probability' ? kernel : form === 'none' ? 1 : undefined;
       const wanted = expected ?? 1;
       if (actual !== undefined && Math.abs(actual - wanted) > 1e-9) {
+        const node = walker.nodeAt(id);
+        const rule = walker.ruleAt(id, r);
         const statistic = rule.facts.statistic;
         const text = statistic?.probability;
         const span = text !== undefined ? { line: rule.line, start: statistic!.valueEnd - text.length, end: statistic!.valueEnd } : { line: rule.line, start: rule.start, end: rule.end };
@@ -601,7 +672,7 @@ export function buildServiceModel(analysis: Analysis): ServiceModel {
   const services: ServicePort[] = [];
   for (const s of builder.services.values()) if (s.entries.length > 0 || s.endpoints.length > 0) services.push(s);
   services.sort(serviceOrder);
-  for (const service of services) if (service.entries.length > 1) service.entries.sort(entryOrder);
+  for (let s = 0; s < services.length; s++) if (services[s]!.entries.length > 1) services[s]!.entries.sort(entryOrder);
   const walker = builder.walker;
   // The maps are made on first use: a services view needs none of them, a hover one.
   let serviceByChain: Map<ChainNode, ServicePort> | undefined;
@@ -613,14 +684,20 @@ export function buildServiceModel(analysis: Analysis): ServiceModel {
     get serviceByChain() {
       if (!serviceByChain) {
         serviceByChain = new Map();
-        for (const id of builder.explained) serviceByChain.set(nat!.list[id]!, builder.serviceById[id]!);
+        for (let e = 0; e < builder.explainedCount; e++) {
+          const id = builder.explained[e]!;
+          serviceByChain.set(nat!.list[id]!, builder.serviceById[id]!);
+        }
       }
       return serviceByChain;
     },
     get endpointByChain() {
       if (!endpointByChain) {
         endpointByChain = new Map();
-        for (const id of builder.endpointIds) endpointByChain.set(nat!.list[id]!, builder.endpointById[id]!);
+        for (let e = 0; e < builder.endpointCount; e++) {
+          const id = builder.endpointIds[e]!;
+          endpointByChain.set(nat!.list[id]!, builder.endpointById[id]!);
+        }
       }
       return endpointByChain;
     },
