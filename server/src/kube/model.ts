@@ -227,6 +227,63 @@ class EndpointData implements Endpoint {
   }
 }
 
+/**
+ * A service entry. What its traffic does (split, conditions, source ranges, affinity) is worked
+ * out for all entries together on first use: the diagnostics need none of it, a view all of it.
+ */
+class EntryData implements ServiceEntry {
+  private splitValue: TrafficSplit | undefined = undefined;
+  private conditionsValue: ConditionalSplit[] = [];
+  private sourceRangesValue: string[] = [];
+  private affinityValue: number | undefined = undefined;
+
+  constructor(
+    readonly kind: EntryKind,
+    readonly address: string | null,
+    readonly port: number | undefined,
+    readonly rule: Rule,
+    readonly chain: ChainNode | undefined,
+    /** Works out the shares of the entries that have them to work out; undefined when this one's are known. */
+    private readonly shares: { ensureShares(): void } | undefined,
+  ) {}
+
+  get split(): TrafficSplit {
+    this.shares?.ensureShares();
+    return (this.splitValue ??= { endpoints: [], fates: new Map() });
+  }
+
+  set split(split: TrafficSplit) {
+    this.splitValue = split;
+  }
+
+  get conditions(): ConditionalSplit[] {
+    this.shares?.ensureShares();
+    return this.conditionsValue;
+  }
+
+  set conditions(conditions: ConditionalSplit[]) {
+    this.conditionsValue = conditions;
+  }
+
+  get sourceRanges(): string[] {
+    this.shares?.ensureShares();
+    return this.sourceRangesValue;
+  }
+
+  set sourceRanges(ranges: string[]) {
+    this.sourceRangesValue = ranges;
+  }
+
+  get sessionAffinitySeconds(): number | undefined {
+    this.shares?.ensureShares();
+    return this.affinityValue;
+  }
+
+  set sessionAffinitySeconds(seconds: number | undefined) {
+    this.affinityValue = seconds;
+  }
+}
+
 type FilterFate = { rule: Rule; address: string | null; port: number | undefined; fate: Fate; role: CommentRole; chain: string };
 
 class ModelBuilder {
@@ -364,7 +421,7 @@ class ModelBuilder {
         if (!kind) continue;
         const service = comment ? this.service(comment.service, protocol, 'comment') : this.inferService(target, protocol);
         this.attachChain(service, target);
-        found.push({ service, entry: newEntry(kind, hostAddress(rule.facts.destination), portOf(rule), rule, walker.nodeAt(target)) });
+        found.push({ service, entry: new EntryData(kind, hostAddress(rule.facts.destination), portOf(rule), rule, walker.nodeAt(target), this) });
       }
     }
     if (nodePorts) {
@@ -385,7 +442,7 @@ class ModelBuilder {
         const key = `${service.id}:${port}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        found.push({ service, entry: newEntry('nodePort', null, port, rule, walker.nodeAt(target)) });
+        found.push({ service, entry: new EntryData('nodePort', null, port, rule, walker.nodeAt(target), this) });
       }
     }
     return found;
@@ -468,14 +525,42 @@ class ModelBuilder {
     return endpoint;
   }
 
-  computeSplits(entries: Array<{ service: ServicePortData; entry: ServiceEntry }>): void {
+  /** Gives each service its entries, with those of filter rules for addresses no nat rule load-balances. */
+  placeEntries(entries: Array<{ service: ServicePortData; entry: ServiceEntry }>): void {
     for (let e = 0; e < entries.length; e++) {
       const { service, entry } = entries[e]!;
       service.entries.push(entry);
-      if (entry.chain && !entry.chain.declared) {
-        entry.split = { endpoints: [], fates: new Map([['unknown', 1]]) };
-        continue;
+      if (entry.chain && !entry.chain.declared) entry.split = { endpoints: [], fates: new Map([['unknown', 1]]) };
+    }
+    this.pendingEntries = entries;
+    for (const [id, fates] of this.filterFates) {
+      const service = this.services.get(id)!;
+      for (const fate of fates) {
+        // A filter rule for an address no nat rule load-balances: the service has no (local) endpoints there.
+        if (service.entries.some((e) => e.address === fate.address && e.port === fate.port)) continue;
+        const kind: EntryKind = fate.chain === 'KUBE-SERVICES' ? 'clusterIP' : fate.address === null ? 'nodePort' : 'externalIP';
+        const entry = new EntryData(kind, fate.address, fate.port, fate.rule, undefined, undefined);
+        entry.split = { endpoints: [], fates: new Map([[fate.fate, 1]]) };
+        service.entries.push(entry);
       }
+    }
+  }
+
+  /** The entries whose shares ensureShares() works out, in the order of their rules. */
+  private pendingEntries: Array<{ service: ServicePortData; entry: ServiceEntry }> = [];
+  private sharesDone = false;
+
+  /**
+   * Works out what the traffic of every entry does, once, in the order of the entries' rules:
+   * flows are cached per chain, and in a dump with loops the first walk decides where one is cut.
+   */
+  ensureShares(): void {
+    if (this.sharesDone) return;
+    this.sharesDone = true;
+    const entries = this.pendingEntries;
+    for (let e = 0; e < entries.length; e++) {
+      const { service, entry } = entries[e]!;
+      if (entry.chain && !entry.chain.declared) continue;
       const flow = entry.chain && this.walker ? this.walker.flowOf(entry.chain) : undefined;
       if (!flow) continue;
       const fallthrough = this.filterFate(service, entry)?.fate ?? 'fallthrough';
@@ -497,17 +582,13 @@ class ModelBuilder {
         entry.conditions.push(this.conditional(branch.condition, branch.rule, branch.flow, fallthrough));
       }
     }
-    for (const [id, fates] of this.filterFates) {
-      const service = this.services.get(id)!;
-      for (const fate of fates) {
-        // A filter rule for an address no nat rule load-balances: the service has no (local) endpoints there.
-        if (service.entries.some((e) => e.address === fate.address && e.port === fate.port)) continue;
-        const kind: EntryKind = fate.chain === 'KUBE-SERVICES' ? 'clusterIP' : fate.address === null ? 'nodePort' : 'externalIP';
-        const entry = newEntry(kind, fate.address, fate.port, fate.rule, undefined);
-        entry.split = { endpoints: [], fates: new Map([[fate.fate, 1]]) };
-        service.entries.push(entry);
-      }
-    }
+    this.pendingEntries = [];
+  }
+
+  /** The flow of a nat chain, once the entries' shares are worked out (they walk first). */
+  flowOf(node: ChainNode): Flow {
+    this.ensureShares();
+    return this.walker!.flowOf(node);
   }
 
   private conditional(condition: string, rule: Rule, flow: Flow, fallthrough: Fate): ConditionalSplit {
@@ -621,7 +702,7 @@ class ModelBuilder {
 
   private shareOf(node: ChainNode, rule: Rule): number {
     const target = rule.target ? this.nat?.nodes.get(rule.target.name) : undefined;
-    const flow = this.walker?.flowOf(node);
+    const flow = this.walker ? this.flowOf(node) : undefined;
     return (target && flow?.destinations.get(target)?.share) ?? 0;
   }
 }
@@ -630,9 +711,6 @@ function addFate(fates: Map<Fate, number>, fate: Fate, share: number): void {
   if (share > 0) fates.set(fate, (fates.get(fate) ?? 0) + share);
 }
 
-function newEntry(kind: EntryKind, address: string | null, port: number | undefined, rule: Rule, chain: ChainNode | undefined): ServiceEntry {
-  return { kind, address, port, rule, chain, sourceRanges: [], split: { endpoints: [], fates: new Map() }, conditions: [], sessionAffinitySeconds: undefined };
-}
 
 /** Chains whose jumps to KUBE-SEP chains make endpoints, in the order they are read: the cluster chain first. */
 const ENDPOINT_PARENTS: readonly KubeChainKind[] = ['SVC', 'SVL', 'XLB'];
@@ -667,7 +745,7 @@ export function buildServiceModel(analysis: Analysis): ServiceModel {
   builder.collectFilterFates();
   const entries = builder.collectEntries();
   builder.collectEndpoints();
-  builder.computeSplits(entries);
+  builder.placeEntries(entries);
   builder.checkProblems();
   const services: ServicePort[] = [];
   for (const s of builder.services.values()) if (s.entries.length > 0 || s.endpoints.length > 0) services.push(s);
@@ -730,6 +808,6 @@ export function buildServiceModel(analysis: Analysis): ServiceModel {
       return endpointsByIp;
     },
     diagnostics: builder.diagnostics.sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start),
-    flowOf: (node) => (walker && nat && nat.list[node.id] === node ? walker.flowOf(node) : undefined),
+    flowOf: (node) => (walker && nat && nat.list[node.id] === node ? builder.flowOf(node) : undefined),
   };
 }
