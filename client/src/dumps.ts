@@ -218,7 +218,8 @@ export class DumpTracker implements vscode.Disposable {
   /** Asks the server about `dump`: a dump read from disk once the server has read it. */
   private ask<R>(dump: Dump, what: string, send: (uri: string) => Promise<R | null>): Promise<R | undefined> {
     return this.request(what, async () => {
-      if (dump instanceof LargeDump && (await dump.ready) === undefined) return null;
+      // Not read (yet), or closed while it was read: nothing to ask.
+      if (dump instanceof LargeDump && ((await dump.ready) === undefined || this.large.get(dump.uri) !== dump)) return null;
       return send(this.client.code2ProtocolConverter.asUri(dump.uri));
     });
   }
