@@ -687,7 +687,11 @@ export class Workbench {
       `a hover on "${word}" (line ${line}) showing ${expected.map((e) => JSON.stringify(e)).join(', ')}`,
       async () => {
         const b = await this.wordBox(fileName, line, word);
-        await this.page.mouse.move(b.x - 40, b.y + b.height * 4);
+        // Away from the editor and from the hover (a sticky hover stays open, and keeps its old
+        // answer, while the mouse is over it), until no hover shows; then back onto the word.
+        // (The empty middle of the activity bar: no tooltip there.)
+        await this.page.mouse.move(4, 520, { steps: 2 });
+        await waitFor('the previous hover to close', async () => ((await this.hoverText()) === '' ? true : undefined), 3_000).catch(() => undefined);
         await this.page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 4 });
         const text = await waitFor('hover text', async () => {
           const t = await this.hoverText();
