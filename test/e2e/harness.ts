@@ -190,6 +190,51 @@ export function installTestHost(extensionsDir: string, results: string): string 
 }
 
 // ---------------------------------------------------------------------------------------------
+// Processes (Linux /proc): what `ps -o pid,ppid,lstart,args` shows, without parsing ps.
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** Start time in clock ticks since boot: larger is newer. */
+  start: number;
+  args: string;
+}
+
+export function processes(): ProcessInfo[] {
+  const out: ProcessInfo[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      // Fields after "pid (comm)": state ppid ... starttime is the 22nd field overall.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const args = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      out.push({ pid: Number(name), ppid: Number(fields[1]), start: Number(fields[19]), args });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+/** The processes below `root` (not `root` itself). */
+export function descendants(root: number): ProcessInfo[] {
+  const all = processes();
+  const below = new Set([root]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const p of all) {
+      if (!below.has(p.pid) && below.has(p.ppid)) {
+        below.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return all.filter((p) => p.pid !== root && below.has(p.pid));
+}
+
+// ---------------------------------------------------------------------------------------------
 // code-server
 
 export interface CodeServerOptions {
@@ -371,6 +416,38 @@ export class CodeServer {
     };
     walk(path.join(this.userDataDir, 'logs'));
     return out.join('\n');
+  }
+
+  /** The Netfilter Explorer language servers this code-server runs (one per window whose
+   *  extension host activated the extension), oldest first. */
+  languageServers(): ProcessInfo[] {
+    const pid = this.child?.pid;
+    if (pid === undefined) return [];
+    const server = path.join(this.extensionsDir, extensionFolderName, 'dist', 'server.js');
+    return descendants(pid)
+      .filter((p) => p.args.includes(server))
+      .sort((a, b) => a.start - b.start || a.pid - b.pid);
+  }
+
+  /** The text of the extension's output channel ("Netfilter Explorer") in the newest window. */
+  extensionOutput(): string {
+    const files: { file: string; mtime: number }[] = [];
+    const walk = (dir: string): void => {
+      let ents: fs.Dirent[];
+      try {
+        ents = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of ents) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (/Netfilter Explorer\.log$/.test(e.name)) files.push({ file: p, mtime: fs.statSync(p).birthtimeMs || fs.statSync(p).mtimeMs });
+      }
+    };
+    walk(path.join(this.userDataDir, 'logs'));
+    const newest = files.sort((a, b) => b.mtime - a.mtime)[0];
+    return newest ? fs.readFileSync(newest.file, 'utf8') : '';
   }
 
   /** Kills the whole process group (code-server, its extension host, language servers). */
@@ -564,6 +641,24 @@ export class Workbench {
       .first();
     await item.waitFor({ state: 'visible' });
     await this.page.keyboard.press('Enter');
+  }
+
+  /** Opens a large file with Quick Open (or waits for one being opened). code-server asks before
+   *  it shows a file over 10 MB (workbench.editorLargeFileConfirmation): "Open Anyway", as a
+   *  person would. */
+  async openLargeFile(fileName: string, timeoutMs = 60_000, quickOpen = true): Promise<Locator> {
+    if (quickOpen) await this.quickOpen(fileName);
+    const ed = this.editor(fileName);
+    const openAnyway = this.page.locator('.editor-instance').getByRole('button', { name: 'Open Anyway' });
+    await waitFor(`${fileName} to show in an editor (or to ask before it opens a large file)`, async () => {
+      if (await openAnyway.isVisible().catch(() => false)) {
+        log(`${fileName}: code-server asks before it opens a large file; "Open Anyway"`);
+        await openAnyway.click().catch(() => undefined);
+        return undefined;
+      }
+      return (await ed.locator('.view-lines .view-line').first().isVisible().catch(() => false)) ? true : undefined;
+    }, timeoutMs, 200);
+    return ed;
   }
 
   /** Focuses the active editor (Ctrl+1: "View: Focus First Editor Group"). */

@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { generateDump } from '../../bench/generate';
 import { bigDump } from './bigDump';
 import { log, normalizeText, waitFor, type Workbench } from './harness';
 
@@ -189,12 +190,12 @@ async function showViews(wb: Workbench): Promise<void> {
   await wb.resizeSideBar(560);
 }
 
-async function waitForSummary(wb: Workbench, expected: RegExp): Promise<string> {
+async function waitForSummary(wb: Workbench, expected: RegExp, timeoutMs = 30_000): Promise<string> {
   let last: string | undefined;
   return waitFor(`the Netfilter Explorer status bar item to match ${expected}`, async () => {
     last = (await wb.statusBarItem(SUMMARY_ITEM))?.text;
     return last !== undefined && expected.test(last) ? last : undefined;
-  }, 30_000).catch((e: Error) => {
+  }, timeoutMs).catch((e: Error) => {
     throw new Error(`${e.message}; it shows ${JSON.stringify(last)}`);
   });
 }
@@ -551,6 +552,172 @@ export const largeDump: Scenario = {
   },
 };
 
+/** Runs `run` and prints how long it took, collecting the line into `timings`. */
+function timer(timings: string[]): <T>(what: string, run: () => Promise<T> | T) => Promise<T> {
+  return async (what, run) => {
+    const t0 = Date.now();
+    const value = await run();
+    timings.push(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    log(timings.at(-1)!);
+    return value;
+  };
+}
+
+/** A dump over 50 MB, which VS Code does not hand to extensions: the language server reads it
+ *  from disk, and the views, the status bar and Go to Chain work on it all the same. */
+export const dumpOver50MB: Scenario = {
+  name: 'dump-over-50-mb',
+  ownFolder: true,
+  async run(wb) {
+    const timings: string[] = [];
+    const timed = timer(timings);
+    const file = 'node-16000-services.iptables-save';
+    const full = path.join(wb.folder, file);
+    const dump = await timed('generate 16,000 services × 10 endpoints (bench/generate.ts)', () => {
+      const d = generateDump(16_000, 10);
+      fs.writeFileSync(full, d.text);
+      return d;
+    });
+    const bytes = fs.statSync(full).size;
+    log(`${file}: ${(bytes / 1e6).toFixed(1)} MB, ${dump.lines.toLocaleString('en-US')} lines`);
+    assert.ok(bytes > 50 * 1024 * 1024, 'the dump must be over the 50 MB VS Code hands to extensions');
+    // The chain to go to: the service chain of the last service, declared deep in the file.
+    const lines = dump.text.split('\n');
+    const portal = lines.find((l) => l.startsWith('-A KUBE-SERVICES ') && l.includes('/app-15999:http cluster IP'))!;
+    const svcChain = /-j (KUBE-SVC-\w+)$/.exec(portal)![1]!;
+    const svcLine = lines.findIndex((l) => l.startsWith(`:${svcChain} `)) + 1;
+
+    await showViews(wb);
+    await timed('open in the editor (Quick Open, "Open Anyway")', () => wb.openLargeFile(file));
+    const summary = await timed('status bar counts 16,000 services', () => waitForSummary(wb, /^\S* ?16,000 services · [\d,]+ endpoints · [1-9][\d,]* problems?$/, 120_000));
+    log(`status bar: ${JSON.stringify(summary)}`);
+    await timed('Services view lists team-1', () => wb.waitForTreeRow('Services', 'team-1', (r) => r.label === 'team-1' && r.level === 1, 30_000));
+    await wb.expandTreeRow('Services', 'team-1', 1);
+    const app1 = await wb.waitForTreeRow('Services', 'app-1:http under team-1', (r) => r.label === 'app-1:http' && r.level === 2);
+    log(`Services view: team-1 / app-1:http — ${app1.description}`);
+    // A click on the service shows its chain (KUBE-SVC or KUBE-EXT of the same hash) in the editor.
+    const hash = /-j KUBE-SVC-(\w+)$/.exec(lines.find((l) => l.startsWith('-A KUBE-SERVICES ') && l.includes('"team-1/app-1:http cluster IP"'))!)![1]!;
+    const app1Lines = lines.flatMap((l, i) => (l.startsWith(`:KUBE-SVC-${hash} `) || l.startsWith(`:KUBE-EXT-${hash} `) ? [i + 1] : []));
+    const landed = await timed('click on app-1:http: the editor shows its chain', async () => {
+      await wb.treeRow('Services', 'app-1:http', 2).click();
+      return waitFor(`the cursor on line ${app1Lines.join(' or ')}`, async () => {
+        const c = await wb.cursor();
+        return c && app1Lines.includes(c.line) ? c : undefined;
+      }, 20_000);
+    });
+    log(`click on app-1:http: cursor on line ${landed.line} (${lines[landed.line - 1]})`);
+
+    await timed(`Go to Chain ${svcChain} (line ${svcLine})`, async () => {
+      await wb.runCommand('Netfilter Explorer: Go to Chain…');
+      await wb.pickQuickInput(svcChain.slice(-8), svcChain);
+      await wb.waitForCursorLine(svcLine, 30_000);
+    });
+    log(`screenshot: ${await wb.screenshot(this.name)}`);
+
+    // Closing its tab has the server forget it: its 800 problems leave the Problems count, and
+    // the views offer to open a dump again.
+    // The server dies: the restarted one is given the dump again (read from disk once more).
+    const server = await waitFor('the language server process of this window', () => wb.server.languageServers().at(-1));
+    await timed('SIGKILL the language server: the dump is read again', async () => {
+      process.kill(server.pid, 'SIGKILL');
+      await waitFor('a second read of the dump', () => (wb.server.extensionOutput().match(/\] Read \S*node-16000-services\.iptables-save: /g)?.length === 2 ? true : undefined), 60_000);
+      await waitForSummary(wb, /^\S* ?16,000 services · [\d,]+ endpoints · [1-9][\d,]* problems?$/, 30_000);
+    });
+    const problems = await wb.statusBarItem('status.problems');
+    log(`status bar problems item: ${JSON.stringify(problems?.ariaLabel || problems?.text)}`);
+    assert.match(`${problems?.ariaLabel} ${problems?.text}`, /\d{3}/, 'the problems of the dump (diagnostics of a file no extension has) are counted');
+    await timed('close the tab: the server forgets the dump', async () => {
+      await wb.focusEditor();
+      await wb.page.keyboard.press('Control+W');
+      await wb.viewPane('Services').locator('.welcome-view-content').waitFor({ state: 'visible' });
+      await waitFor('the Problems count to drop the problems of the dump', async () => {
+        const item = await wb.statusBarItem('status.problems');
+        return item && !/\d{3}/.test(`${item.ariaLabel} ${item.text}`) ? item : undefined;
+      }, 20_000);
+    });
+    assert.equal(await wb.statusBarItem(SUMMARY_ITEM), undefined, 'no summary once the dump is closed');
+    assert.match(wb.server.extensionOutput(), /Closed \S*node-16000-services\.iptables-save: the language server forgets it/);
+
+    // Open Large Dump… reads any file over 50 MB as a dump, even one whose name and first line
+    // do not say so (opened from Quick Open, it would not be read).
+    const other = 'node-7-capture.log';
+    fs.writeFileSync(path.join(wb.folder, other), `iptables-save output captured on node-7\n${dump.text}`);
+    await timed(`Open Large Dump… ${other}: the status bar counts its services`, async () => {
+      await wb.runCommand('Netfilter Explorer: Open Large Dump…');
+      const input = wb.page.locator('.quick-input-widget input');
+      const ok = wb.page.locator('.quick-input-widget').getByRole('button', { name: 'Open Large Dump' });
+      // As in activation-welcome-status-bar: the dialog may reset a value typed while it loads.
+      await waitFor(`${other} to be accepted by the file dialog`, async () => {
+        if (!(await input.isVisible().catch(() => false))) return true;
+        await input.fill(path.join(wb.folder, other));
+        await ok.click({ timeout: 2_000 }).catch(() => undefined);
+        return undefined;
+      }, 30_000, 300);
+      await wb.openLargeFile(other, 30_000, false);
+      await waitForSummary(wb, /^\S* ?16,000 services · [\d,]+ endpoints · [1-9][\d,]* problems?$/, 60_000);
+    });
+    await wb.waitForTreeRow('Services', 'team-1 again', (r) => r.label === 'team-1' && r.level === 1);
+    log(`timings: ${timings.join('; ')}`);
+  },
+};
+
+/** The language server dies (SIGKILL): the client restarts it and says so once per session;
+ *  hovers work again, with the pods the restarted server was given again. */
+export const serverRestart: Scenario = {
+  name: 'server-restart',
+  async run(wb) {
+    const timings: string[] = [];
+    const timed = timer(timings);
+    const message = 'The Netfilter Explorer language server stopped unexpectedly and was restarted.';
+    const chain = 'KUBE-SVC-ERIFXISQEP7F7OF4';
+    const declLine = lineOf(wb, SEED, (l) => l.startsWith(`:${chain} `));
+    // The pod comes from pods.json: a restarted server that was not given the pods again would not name it.
+    const expected = [chain, 'user chain in table nat', '2 rules', 'coredns-5d78c9869d-4xk2p'];
+    const toasts = wb.page.locator('.notifications-toasts .notification-toast').filter({ hasText: message });
+
+    await openDump(wb, SEED);
+    await wb.hoverWord(SEED, declLine, chain, expected);
+    // This window's server is the newest: earlier windows' extension hosts may still run theirs.
+    const first = await waitFor('the language server process of this window', () => wb.server.languageServers().at(-1));
+    log(`language server: pid ${first.pid} (extension host pid ${first.ppid}): ${first.args.replace(/^.*?(\S*dist\/server\.js)/, '…$1')}`);
+    const serverOf = (host: number) => wb.server.languageServers().filter((p) => p.ppid === host);
+
+    /** Kills the window's language server and waits for the one that replaces it, and for a hover from it. */
+    const killAndRecover = async (victim: number, round: string): Promise<number> => {
+      // No hover from before the kill (hoverWord moves away too; not Escape, which hides the toasts).
+      await wb.page.mouse.move(4, 520);
+      await waitFor('the hover to close', async () => ((await wb.hoverText()) === '' ? true : undefined), 5_000);
+      process.kill(victim, 'SIGKILL');
+      const next = await timed(`${round}: SIGKILL → a new language server runs`, () =>
+        waitFor(`a language server other than pid ${victim} under extension host ${first.ppid}`, () => serverOf(first.ppid).find((p) => p.pid !== victim), 30_000),
+      );
+      const hover = await timed(`${round}: hover on ${chain} answers again`, () => wb.hoverWord(SEED, declLine, chain, expected, 45_000));
+      log(`${round}: new server pid ${next.pid}; hover ${JSON.stringify(hover.length > 200 ? `${hover.slice(0, 200)}…` : hover)}`);
+      return next.pid;
+    };
+
+    const second = await killAndRecover(first.pid, 'first kill');
+    await timed('first kill: one warning', () => toasts.first().waitFor({ state: 'visible', timeout: 20_000 }));
+    assert.equal(await toasts.count(), 1, 'one warning after the first stop');
+    assert.ok(await toasts.first().getByRole('button', { name: 'Show Output' }).isVisible(), 'the warning offers "Show Output"');
+    log(`notification: ${JSON.stringify(normalizeText(await toasts.first().innerText()).replace(/\s+/g, ' ').trim())}`);
+
+    await killAndRecover(second, 'second kill');
+    // The client decides to tell (or not) before it restarts the server, so by the time the new
+    // server answered a second warning would be there.
+    assert.equal(await toasts.count(), 1, 'no second warning in the same session');
+    log(`screenshot: ${await wb.screenshot(this.name)}`);
+    await wb.runCommand('Notifications: Show Notifications');
+    const center = wb.page.locator('.notifications-center .notification-list-item').filter({ hasText: message });
+    await center.first().waitFor({ state: 'visible' });
+    assert.equal(await center.count(), 1, 'the notification center holds the one warning');
+    const output = wb.server.extensionOutput();
+    assert.equal(output.match(/The language server stopped \(\d+ time\(s\) in 3 minutes\); restarting it\./g)?.length, 2, 'both stops are in the output channel');
+    await waitForSummary(wb, /^\S* ?1 service · 2 endpoints · \d+ problems?$/);
+    log(`timings: ${timings.join('; ')}`);
+  },
+};
+
 /** The @vscode/test-electron suite (test/electron/suite), run inside this VS Code by the test
  *  host extension: proof offline that the suite for machines with internet passes. */
 export const electronSuiteHere: Scenario = {
@@ -583,4 +750,6 @@ export const scenarios: Scenario[] = [
   diagnosticsAndOutline,
   electronSuiteHere,
   largeDump,
+  dumpOver50MB,
+  serverRestart,
 ];
