@@ -3,30 +3,7 @@
 // `endpoints` endpoints, so 10,000 services make 30,000 chains and about 100,000 lines.
 // Chain names are kube-proxy's hashes, so the server confirms every name.
 
-import { createHash } from 'node:crypto';
-
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-function base32(bytes: Buffer): string {
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
-  return out;
-}
-
-/** kube-proxy's chain name suffix: base32(sha256(text)), first 16 characters. */
-function hash(text: string): string {
-  return base32(createHash('sha256').update(text).digest()).slice(0, 16);
-}
+import { endpointHash, servicePortHash } from '../../server/src/kube/hashes';
 
 export interface BigDump {
   text: string;
@@ -54,13 +31,13 @@ export function bigDump(services = 10_000, endpoints = 2): BigDump {
     const name = `svc-${String(i).padStart(5, '0')}`;
     const port = `${namespace}/${name}:http`;
     const clusterIP = `10.96.${Math.floor(i / 250)}.${(i % 250) + 1}`;
-    const svc = `KUBE-SVC-${hash(`${port}tcp`)}`;
+    const svc = `KUBE-SVC-${servicePortHash(port, 'tcp')}`;
     const svcRules: string[] = [];
     chains.set(svc, svcRules);
     portals.push(`-d ${clusterIP}/32 -p tcp -m comment --comment "${port} cluster IP" -m tcp --dport 80 -j ${svc}`);
     for (let e = 0; e < endpoints; e++) {
       const ip = `10.${100 + e}.${Math.floor(i / 250)}.${(i % 250) + 1}`;
-      const sep = `KUBE-SEP-${hash(`${port}tcp${ip}:8080`)}`;
+      const sep = `KUBE-SEP-${endpointHash(port, 'tcp', `${ip}:8080`)}`;
       const left = endpoints - e;
       svcRules.push(left > 1 ? `-m comment --comment "${port}" -m statistic --mode random --probability ${(1 / left).toFixed(11)} -j ${sep}` : `-m comment --comment "${port}" -j ${sep}`);
       chains.set(sep, [`-s ${ip}/32 -m comment --comment "${port}" -j KUBE-MARK-MASQ`, `-p tcp -m comment --comment "${port}" -m tcp -j DNAT --to-destination ${ip}:8080`]);
