@@ -393,9 +393,9 @@ export class CodeServer {
       .map((l) => /activationEvent: '([^']*)'/.exec(l)?.[1] ?? l);
   }
 
-  /** Last lines of the extension-host logs and of our extension's output channels. */
-  extensionLogs(lines = 40): string {
-    const out: string[] = [];
+  /** Log files of code-server's windows whose names match `pattern`. */
+  private logFiles(pattern: RegExp): string[] {
+    const found: string[] = [];
     const walk = (dir: string): void => {
       let ents: fs.Dirent[];
       try {
@@ -406,15 +406,22 @@ export class CodeServer {
       for (const e of ents) {
         const p = path.join(dir, e.name);
         if (e.isDirectory()) walk(p);
-        else if (/exthost\.log$|netfilter/i.test(e.name)) {
-          let text = fs.readFileSync(p, 'utf8').trim();
-          // From the extension host's own log keep what concerns us or went wrong.
-          if (/exthost\.log$/.test(e.name)) text = text.split('\n').filter((l) => /netfilter|\[error\]|\[warning\]/i.test(l)).join('\n');
-          if (text) out.push(`--- ${path.relative(this.userDataDir, p)}\n${text.split('\n').slice(-lines).join('\n')}`);
-        }
+        else if (pattern.test(e.name)) found.push(p);
       }
     };
     walk(path.join(this.userDataDir, 'logs'));
+    return found;
+  }
+
+  /** Last lines of the extension-host logs and of our extension's output channels. */
+  extensionLogs(lines = 40): string {
+    const out: string[] = [];
+    for (const p of this.logFiles(/exthost\.log$|netfilter/i)) {
+      let text = fs.readFileSync(p, 'utf8').trim();
+      // From the extension host's own log keep what concerns us or went wrong.
+      if (/exthost\.log$/.test(path.basename(p))) text = text.split('\n').filter((l) => /netfilter|\[error\]|\[warning\]/i.test(l)).join('\n');
+      if (text) out.push(`--- ${path.relative(this.userDataDir, p)}\n${text.split('\n').slice(-lines).join('\n')}`);
+    }
     return out.join('\n');
   }
 
@@ -431,21 +438,10 @@ export class CodeServer {
 
   /** The text of the extension's output channel ("Netfilter Explorer") in the newest window. */
   extensionOutput(): string {
-    const files: { file: string; mtime: number }[] = [];
-    const walk = (dir: string): void => {
-      let ents: fs.Dirent[];
-      try {
-        ents = fs.readdirSync(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of ents) {
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) walk(p);
-        else if (/Netfilter Explorer\.log$/.test(e.name)) files.push({ file: p, mtime: fs.statSync(p).birthtimeMs || fs.statSync(p).mtimeMs });
-      }
-    };
-    walk(path.join(this.userDataDir, 'logs'));
+    const files = this.logFiles(/Netfilter Explorer\.log$/).map((file) => {
+      const stat = fs.statSync(file);
+      return { file, mtime: stat.birthtimeMs || stat.mtimeMs };
+    });
     const newest = files.sort((a, b) => b.mtime - a.mtime)[0];
     return newest ? fs.readFileSync(newest.file, 'utf8') : '';
   }

@@ -5,7 +5,7 @@
 // gives up and the general reader (parseRuleSpec), which reports problems, reads the line.
 // A test holds both readers to the same answers.
 import type { JumpKind, RuleFacts } from './ruleset';
-import { flagOption, needsValue, optionKeyOf } from './ruleSpec';
+import { flagOption, isRuleOption, narrowsTraffic, needsValue, optionKeyOf } from './ruleSpec';
 
 const SPACE = 32;
 const TAB = 9;
@@ -15,10 +15,6 @@ const BACKSLASH = 92;
 const DASH = 45;
 const BANG = 33;
 
-const NEUTRAL_MODULES = new Set(['comment', 'statistic', 'tcp', 'udp', 'sctp']);
-const NEUTRAL_CORE = new Set(['protocol', 'set-counters', 'ipv4', 'ipv6']);
-const CORE_KEYS = new Set(['source', 'destination', 'protocol', 'in-interface', 'out-interface', 'fragment', 'set-counters', 'ipv4', 'ipv6']);
-const CORE_LONG_OPTIONS = new Set(['--source', '--destination', '--protocol', '--in-interface', '--out-interface', '--fragment', '--set-counters', '--ipv4', '--ipv6', '--src', '--dst', '--proto']);
 
 /** What the fast reader found in a rule's specification. */
 export interface FastRule {
@@ -134,7 +130,7 @@ export class FastRuleReader {
         }
         continue;
       }
-      const core = (CORE_KEYS.has(optionKey) && name.charCodeAt(1) !== DASH) || CORE_LONG_OPTIONS.has(name);
+      const core = isRuleOption(name, optionKey);
       this.key = optionKey;
       this.optModule = core ? '' : module;
       this.optOfTarget = !core && ofTarget;
@@ -257,7 +253,7 @@ export class FastRuleReader {
       else if (key === 'set') recent.set = true;
       else if (key === 'seconds' && has) recent.seconds = Number(this.first());
       else if (key === 'name' && has) recent.name = { text: this.first(), start: this.firstStart, end: this.firstEnd, quoted: this.firstQuoted };
-    } else if (!NEUTRAL_MODULES.has(m) && !(m === '' && NEUTRAL_CORE.has(key))) {
+    } else if (narrowsTraffic(m, key)) {
       facts.conditional = true;
     }
     return true;

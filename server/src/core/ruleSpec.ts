@@ -70,6 +70,16 @@ export function optionKeyOf(name: string): string {
   return key;
 }
 
+/** An option of the rule itself (`-d`, `--protocol`), wherever it stands among the matches. */
+export function isRuleOption(name: string, key: string): boolean {
+  return (CORE_OPTIONS.has(key) && !name.startsWith('--')) || CORE_LONG_OPTIONS.has(name);
+}
+
+/** Whether an option of a module ('' for the rule's own) selects only some of the traffic reaching the rule. */
+export function narrowsTraffic(module: string, key: string): boolean {
+  return !NEUTRAL_MODULES.has(module) && !(module === '' && NEUTRAL_CORE.has(key));
+}
+
 export function needsValue(key: string): boolean {
   return NEEDS_VALUE.has(key);
 }
@@ -142,7 +152,7 @@ export function parseRuleSpec(args: Arg[], from: number, report: Reporter = igno
       current = undefined;
       continue;
     }
-    if ((CORE_OPTIONS.has(key) && !arg.text.startsWith('--')) || CORE_LONG_OPTIONS.has(arg.text)) {
+    if (isRuleOption(arg.text, key)) {
       // kube-proxy writes `-m tcp -p tcp -d 10.0.0.1`: -p and -d still belong to the rule itself.
       matches[0]!.options.push(option);
     } else if (optionsBelongToTarget && target) {
@@ -164,7 +174,6 @@ export function parseRuleSpec(args: Arg[], from: number, report: Reporter = igno
 export function factsOf(spec: RuleSpec): RuleFacts {
   const facts: RuleFacts = { conditional: false };
   for (const match of spec.matches) {
-    const neutralModule = NEUTRAL_MODULES.has(match.module);
     for (const option of match.options) {
       const value = option.values[0];
       switch (option.key) {
@@ -203,7 +212,7 @@ export function factsOf(spec: RuleSpec): RuleFacts {
         else if (option.key === 'name' && value) recent.name = value;
         continue;
       }
-      if (!neutralModule && !(match.module === '' && NEUTRAL_CORE.has(option.key))) facts.conditional = true;
+      if (narrowsTraffic(match.module, option.key)) facts.conditional = true;
     }
   }
   for (const option of spec.targetOptions) {
