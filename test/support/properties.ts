@@ -78,9 +78,8 @@ export function shapeOf(ruleset: Ruleset): unknown {
     chains: [...table.chains.values()].map((c) => [c.name, c.builtin, c.policy ?? '-', c.counters ?? null, c.declaration !== undefined, c.rules.length]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     rules: table.rules.map((r) => {
       // Positions move when a rule is printed again; -c counters become a [p:b] prefix.
-      const { statistic, recent, setCounters, toDestinationArg, ...facts } = r.facts;
-      void setCounters;
-      void toDestinationArg;
+      const { statistic, recent } = r.facts;
+      const facts = [r.source, r.destination, r.destinationNegated, r.protocol, r.dport, r.dstType, r.toDestination, r.conditional];
       return [r.command, r.chainName, r.ruleNumber ?? null, r.counters ?? null, r.target?.name ?? null, r.target?.kind ?? null, r.comment ?? null, facts,
         statistic ? [statistic.probability, statistic.every, statistic.negated] : null,
         recent ? [recent.check, recent.set, recent.seconds, recent.name?.text] : null];

@@ -1,4 +1,4 @@
-import { buildChainGraph, type ChainGraph, type ChainNode, type TableGraph } from './graph';
+import { buildChainGraph, type ChainGraph, type ChainNode, type NodeMap, type TableGraph } from './graph';
 import { parseRuleset, type ParseOptions } from './parser';
 import type { Diagnostic, Rule, Ruleset, Span, Table } from './ruleset';
 
@@ -85,20 +85,20 @@ export function tableGraphAtLine(analysis: Analysis, line: number): TableGraph |
 }
 
 /** Chain names in a rule's comment (`... not accepted by KUBE-FW-NUKIZ6OKUXPJNT4C`) and its `-m recent --name`. */
-function ruleMentions(rule: Rule, nodes: Map<string, ChainNode>): ChainOccurrence[] {
+function ruleMentions(rule: Rule, nodes: NodeMap): ChainOccurrence[] {
   const found: ChainOccurrence[] = [];
-  const name = rule.facts.recent?.name;
+  const name = rule.recent?.name;
   if (name && !name.quoted) {
     const node = nodes.get(name.text);
     if (node) found.push({ span: { line: rule.line, start: name.start, end: name.end }, role: 'mention', node });
   }
-  const arg = rule.commentArg;
-  if (arg && rule.comment !== undefined && rule.comment.includes('KUBE-')) {
-    const raw = rule.source.slice(arg.start, arg.end);
+  if (rule.comment !== undefined && rule.comment.includes('KUBE-')) {
+    const start = rule.commentStart;
+    const raw = rule.text.slice(start, rule.commentEnd);
     MENTION_RE.lastIndex = 0;
     for (let m = MENTION_RE.exec(raw); m; m = MENTION_RE.exec(raw)) {
       const node = nodes.get(m[0]);
-      if (node) found.push({ span: { line: rule.line, start: arg.start + m.index, end: arg.start + m.index + m[0].length }, role: 'mention', node });
+      if (node) found.push({ span: { line: rule.line, start: start + m.index, end: start + m.index + m[0].length }, role: 'mention', node });
     }
   }
   return found;
@@ -138,7 +138,7 @@ function mentionsOf(analysis: Analysis, node: ChainNode): ChainOccurrence[] {
     const mentions = new Map<ChainNode, ChainOccurrence[]>();
     for (const { table, nodes } of analysis.graph.tables) {
       for (const rule of table.rules) {
-        if (!rule.facts.recent?.name && !(rule.comment !== undefined && rule.comment.includes('KUBE-'))) continue;
+        if (!rule.recent?.name && !(rule.comment !== undefined && rule.comment.includes('KUBE-'))) continue;
         for (const occurrence of ruleMentions(rule, nodes)) {
           const list = mentions.get(occurrence.node);
           if (list) list.push(occurrence);

@@ -6,6 +6,7 @@ import {
   type Ruleset,
   type Table,
   isBuiltinTarget,
+  newChain,
 } from './ruleset';
 
 /** One `-j CHAIN` or `-g CHAIN` from a rule to a chain of the same table. */
@@ -31,9 +32,50 @@ export interface ChainNode {
   inCycle: boolean;
 }
 
+/** The nodes of a table by name: its chains by their ids, and names only jumped to. */
+export class NodeMap {
+  /** Names no line declares or uses as a rule's chain, only as a jump target. */
+  private readonly extra = new Map<string, ChainNode>();
+
+  constructor(
+    private readonly table: Table,
+    private readonly list: ChainNode[],
+  ) {}
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  get(name: string): ChainNode | undefined {
+    const chain = this.table.chains.get(name);
+    return chain ? this.list[chain.id] : this.extra.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  values(): IterableIterator<ChainNode> {
+    return this.list.values();
+  }
+
+  keys(): IterableIterator<string> {
+    return this.list.map((node) => node.chain.name).values();
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, ChainNode]> {
+    for (const node of this.list) yield [node.chain.name, node];
+  }
+
+  /** Adds a node for a name the table's chains do not have. */
+  addExtra(node: ChainNode): void {
+    this.extra.set(node.chain.name, node);
+  }
+}
+
 export interface TableGraph {
   table: Table;
-  nodes: Map<string, ChainNode>;
+  nodes: NodeMap;
   /** The same nodes by id. */
   list: ChainNode[];
   /** Loops of chains, each as a path that returns to its first chain. */
@@ -62,25 +104,26 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
   const otherTablesWith = (name: string, table: Table) => ruleset.tables.filter((t) => t !== table && t.chains.has(name)).map((t) => t.name);
 
   for (const table of ruleset.tables) {
-    const nodes = new Map<string, ChainNode>();
     const list: ChainNode[] = [];
+    const nodes = new NodeMap(table, list);
     const addNode = (chain: Chain, declared: boolean): ChainNode => {
       const node: ChainNode = { id: list.length, table, chain, declared, incoming: [], outgoing: [], reachable: false, inCycle: false };
-      nodes.set(chain.name, node);
       list.push(node);
       return node;
     };
+    // Node ids are the chains' ids; names only jumped to get the ids after them.
     for (const chain of table.chains.values()) addNode(chain, chain.builtin || chain.declaration !== undefined);
     for (const rule of table.rules) {
-      const from = nodes.get(rule.chainName)!;
-      const target = rule.target;
-      if (!target || target.name === '') continue;
-      let to = nodes.get(target.name);
+      const name = rule.targetName;
+      if (name === undefined || name === '') continue;
+      const from = list[rule.chain!.id]!;
+      let to = rule.targetChain ? list[rule.targetChain.id] : nodes.get(name);
       if (!to) {
-        if (target.kind === 'jump' && isBuiltinTarget(target.name)) continue;
-        to = addNode({ name: target.name, builtin: false, rules: [] }, false);
+        if (rule.targetKind === 'jump' && isBuiltinTarget(name)) continue;
+        to = addNode(newChain(list.length, name, false), false);
+        nodes.addExtra(to);
       }
-      const jump: Jump = { from, to, rule, kind: target.kind };
+      const jump: Jump = { from, to, rule, kind: rule.targetKind };
       from.outgoing.push(jump);
       to.incoming.push(jump);
     }
@@ -91,17 +134,17 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
         const elsewhere = otherTablesWith(chain.name, table);
         const hint = elsewhere.length > 0 ? ` A chain of that name exists in table '${elsewhere[0]}', but jumps stay inside one table.` : '';
         for (const jump of node.incoming) {
-          const t = jump.rule.target!;
+          const t = jump.rule;
           diagnostics.push(
             full
               ? {
-                  span: { line: jump.rule.line, start: t.start, end: t.end },
+                  span: { line: jump.rule.line, start: t.targetStart, end: t.targetEnd },
                   severity: 'error',
                   code: 'undeclared-target',
                   message: `Jump to '${chain.name}', which table '${table.name}' does not declare: iptables-restore fails on this rule. Declare it with ':${chain.name} - [0:0]' or correct the name.${hint}`,
                 }
               : {
-                  span: { line: jump.rule.line, start: t.start, end: t.end },
+                  span: { line: jump.rule.line, start: t.targetStart, end: t.targetEnd },
                   severity: 'information',
                   code: 'undeclared-target',
                   message: `'${chain.name}' is not declared in this file. In a kube-proxy partial restore that is expected: an earlier sync created it.${hint}`,
@@ -127,8 +170,9 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
       }
     }
 
-    markReachable(list);
-    const cycles = findCycles(list);
+    const adjacency = adjacencyOf(list);
+    markReachable(list, adjacency);
+    const cycles = findCycles(list, adjacency);
     for (const cycle of cycles) {
       const members = new Set(cycle);
       const shown = cycle.length > CYCLE_NAMES_SHOWN + 1 ? [...cycle.slice(0, CYCLE_NAMES_SHOWN), '…', cycle[cycle.length - 1]!] : cycle;
@@ -136,8 +180,8 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
       for (const name of members) {
         for (const jump of nodes.get(name)!.outgoing) {
           if (!members.has(jump.to.chain.name)) continue;
-          const t = jump.rule.target!;
-          diagnostics.push({ span: { line: jump.rule.line, start: t.start, end: t.end }, severity: 'error', code: 'jump-cycle', message });
+          const t = jump.rule;
+          diagnostics.push({ span: { line: jump.rule.line, start: t.targetStart, end: t.targetEnd }, severity: 'error', code: 'jump-cycle', message });
         }
       }
     }
@@ -148,72 +192,96 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
   return { tables, byTable, diagnostics };
 }
 
-function markReachable(list: ChainNode[]): void {
-  const stack: ChainNode[] = [];
+/** The jumps of a table as flat arrays: the targets of node i are targets[offsets[i] .. offsets[i + 1]). */
+interface Adjacency {
+  offsets: Int32Array;
+  targets: Int32Array;
+}
+
+function adjacencyOf(list: ChainNode[]): Adjacency {
+  const n = list.length;
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + list[i]!.outgoing.length;
+  const targets = new Int32Array(offsets[n]!);
+  for (let i = 0, k = 0; i < n; i++) for (const jump of list[i]!.outgoing) targets[k++] = jump.to.id;
+  return { offsets, targets };
+}
+
+function markReachable(list: ChainNode[], { offsets, targets }: Adjacency): void {
+  const reached = new Uint8Array(list.length);
+  const stack: number[] = [];
   for (const node of list) {
     if (node.chain.builtin) {
-      node.reachable = true;
-      stack.push(node);
+      reached[node.id] = 1;
+      stack.push(node.id);
     }
   }
   while (stack.length > 0) {
-    const node = stack.pop()!;
-    for (const jump of node.outgoing) {
-      if (!jump.to.reachable) {
-        jump.to.reachable = true;
-        stack.push(jump.to);
+    const id = stack.pop()!;
+    for (let k = offsets[id]!; k < offsets[id + 1]!; k++) {
+      const next = targets[k]!;
+      if (!reached[next]) {
+        reached[next] = 1;
+        stack.push(next);
       }
     }
   }
+  for (let id = 0; id < list.length; id++) if (reached[id]) list[id]!.reachable = true;
 }
 
-/** Tarjan's strongly connected components, iterative so a chain 100,000 jumps deep cannot overflow the stack. */
-function findCycles(list: ChainNode[]): string[][] {
+/** Tarjan's strongly connected components over node ids, iterative so a chain 100,000 jumps deep cannot overflow the stack. */
+function findCycles(list: ChainNode[], { offsets, targets }: Adjacency): string[][] {
   const n = list.length;
   const index = new Int32Array(n).fill(-1);
   const low = new Int32Array(n);
   const onStack = new Uint8Array(n);
   const edge = new Int32Array(n);
-  const stack: ChainNode[] = [];
-  const work: ChainNode[] = [];
+  const stack = new Int32Array(n);
+  const work = new Int32Array(n);
+  let stackTop = 0;
+  let workTop = 0;
   const cycles: string[][] = [];
   let counter = 0;
-  for (const root of list) {
-    if (index[root.id] !== -1 || root.outgoing.length === 0) continue;
-    index[root.id] = low[root.id] = counter++;
-    stack.push(root);
-    onStack[root.id] = 1;
-    work.push(root);
-    while (work.length > 0) {
-      const node = work[work.length - 1]!;
-      const id = node.id;
-      if (edge[id]! < node.outgoing.length) {
-        const next = node.outgoing[edge[id]!++]!.to;
-        if (index[next.id] === -1) {
-          index[next.id] = low[next.id] = counter++;
-          stack.push(next);
-          onStack[next.id] = 1;
-          work.push(next);
-        } else if (onStack[next.id]) {
-          low[id] = Math.min(low[id]!, index[next.id]!);
+  for (let root = 0; root < n; root++) {
+    if (index[root] !== -1 || offsets[root] === offsets[root + 1]) continue;
+    index[root] = low[root] = counter++;
+    edge[root] = offsets[root]!;
+    stack[stackTop++] = root;
+    onStack[root] = 1;
+    work[workTop++] = root;
+    while (workTop > 0) {
+      const id = work[workTop - 1]!;
+      if (edge[id]! < offsets[id + 1]!) {
+        const next = targets[edge[id]!++]!;
+        if (index[next] === -1) {
+          index[next] = low[next] = counter++;
+          edge[next] = offsets[next]!;
+          stack[stackTop++] = next;
+          onStack[next] = 1;
+          work[workTop++] = next;
+        } else if (onStack[next] && index[next]! < low[id]!) {
+          low[id] = index[next]!;
         }
         continue;
       }
-      work.pop();
-      const parent = work[work.length - 1];
-      if (parent) low[parent.id] = Math.min(low[parent.id]!, low[id]!);
+      workTop--;
+      if (workTop > 0) {
+        const parent = work[workTop - 1]!;
+        if (low[id]! < low[parent]!) low[parent] = low[id]!;
+      }
       if (low[id] !== index[id]) continue;
       const component: ChainNode[] = [];
-      let member: ChainNode;
+      let member: number;
       do {
-        member = stack.pop()!;
-        onStack[member.id] = 0;
-        component.push(member);
-      } while (member !== node);
-      const selfLoop = component.length === 1 && node.outgoing.some((j) => j.to === node);
+        member = stack[--stackTop]!;
+        onStack[member] = 0;
+        component.push(list[member]!);
+      } while (member !== id);
+      let selfLoop = false;
+      if (component.length === 1) for (let k = offsets[id]!; k < offsets[id + 1]!; k++) if (targets[k] === id) selfLoop = true;
       if (component.length > 1 || selfLoop) {
         for (const m of component) m.inCycle = true;
-        cycles.push(cyclePath(node, new Set(component)));
+        cycles.push(cyclePath(list[id]!, new Set(component)));
       }
     }
   }

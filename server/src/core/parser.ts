@@ -1,4 +1,4 @@
-import { FastRuleReader, Interner } from './ruleFast';
+import { FastRuleReader, Interner, RecentWords } from './ruleFast';
 import { commentOf, factsOf, isOptionWord, parseRuleSpec } from './ruleSpec';
 import { splitArgs } from './scanner';
 import { kernelProbability } from './statistic';
@@ -9,15 +9,15 @@ import {
   type Diagnostic,
   type DiagnosticCode,
   type DumpForm,
-  type RuleFacts,
-  type Rule,
   type RuleCommand,
   type Ruleset,
   type Severity,
   type Table,
   BUILTIN_CHAINS,
   KNOWN_TABLES,
+  Rule,
   isBuiltinChain,
+  newChain,
 } from './ruleset';
 
 export interface ParseOptions {
@@ -40,18 +40,42 @@ const COMMANDS: Readonly<Record<string, RuleCommand | ChainCommand>> = {
   '-Z': 'zero', '--zero': 'zero',
 };
 
-const NO_FACTS = { conditional: false };
-
 const IPV4 = '(?:(?:25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1?\\d?\\d)';
 const PORTS = '(?::\\d{1,5}(?:-\\d{1,5})?)?';
 const NAT_V4 = new RegExp(`^${IPV4}(?:-${IPV4})?${PORTS}$`);
 const NAT_V6 = new RegExp(`^\\[[0-9a-fA-F:.]+\\](?:-\\[[0-9a-fA-F:.]+\\])?${PORTS}$`);
 
+/** `10.32.0.3:53`, the form kube-proxy writes, checked without a regular expression. */
+function isPlainV4Destination(text: string): boolean {
+  let i = 0;
+  for (let octet = 0; octet < 4; octet++) {
+    if (octet > 0 && text.charCodeAt(i++) !== 46 /* . */) return false;
+    const from = i;
+    let value = 0;
+    let c = 0;
+    while (i < text.length && (c = text.charCodeAt(i)) >= 48 && c <= 57 && i - from < 3) {
+      value = value * 10 + (c - 48);
+      i++;
+    }
+    if (i === from || value > 255 || (i - from > 1 && text.charCodeAt(from) === 48)) return false;
+  }
+  if (i === text.length) return true;
+  if (text.charCodeAt(i++) !== 58 /* : */) return false;
+  const from = i;
+  let port = 0;
+  for (let c = 0; i < text.length && (c = text.charCodeAt(i)) >= 48 && c <= 57 && i - from < 5; i++) port = port * 10 + (c - 48);
+  return i === text.length && i > from && port <= 65535;
+}
+
 /** `--to-destination` as libxt_DNAT accepts it (ports at most 65535). */
 function isNatDestination(text: string): boolean {
+  if (isPlainV4Destination(text)) return true;
   if (!NAT_V4.test(text) && !NAT_V6.test(text) && !/^[0-9a-fA-F]*:[0-9a-fA-F:.]*$/.test(text)) return false;
   return [...text.matchAll(/(?:^|[\]\d]):(\d{1,5})(?:-(\d{1,5}))?$/g)].every((m) => Number(m[1]) <= 65535 && (m[2] === undefined || Number(m[2]) <= 65535));
 }
+
+/** Shared by every chain declared with `[0:0]`; never changed. */
+const ZERO_COUNTERS: Counters = Object.freeze({ packets: 0, bytes: 0 });
 
 const COUNTERS_RE = /^\[(\d+):(\d+)\]$/;
 const COUNTERS_PREFIX_RE = /^\[(\d+):(\d+)\]/;
@@ -69,8 +93,11 @@ class LineParser {
   hasCounters = false;
   readonly interner = new Interner();
   private readonly fastReader = new FastRuleReader(this.interner);
+  /** Chains of the open table jumped to lately. */
+  private readonly recentTargets = new RecentWords<Chain>((chain) => chain.name);
   /** iptables-save writes a chain's rules together: the chain of the previous rule is usually this one's. */
-  private lastChain: { table: Table; chain: Chain } | undefined;
+  private lastChain: Chain | undefined;
+  private lastChainTable: Table | undefined;
   declaresBuiltins = false;
   sawIpv6 = false;
   sawIpv4 = false;
@@ -170,9 +197,8 @@ class LineParser {
         `Table '${name}' appears a second time: iptables-restore applies this block after the first one (replacing it unless --noflush). Merge the two blocks if that is not what you meant.`,
       );
     }
-    for (const builtin of BUILTIN_CHAINS[name] ?? []) {
-      table.chains.set(builtin, { name: builtin, builtin: true, rules: [] });
-    }
+    this.recentTargets.clear();
+    for (const builtin of BUILTIN_CHAINS[name] ?? []) this.addChain(table, newChain(table.chains.size, builtin, true));
     this.tables.push(table);
     this.table = table;
   }
@@ -207,7 +233,7 @@ class LineParser {
 
   private parseChainDeclaration(raw: string, line: number, start: number, end: number): void {
     const table = this.openTable(line, start, end, 'Chain declaration');
-    if (!table) return;
+    if (!table || this.declareFast(raw, line, start, end, table)) return;
     const { args } = splitArgs(raw, start + 1, end);
     const nameArg = args[0];
     if (!nameArg || nameArg.start !== start + 1) {
@@ -247,8 +273,10 @@ class LineParser {
     this.declare(table, name, span, builtin, policy, counters);
   }
 
-  private declare(table: Table, name: string, span: { line: number; start: number; end: number }, builtin: boolean, policy?: string, counters?: Counters): void {
-    const existing = table.chains.get(name);
+  private declare(
+    table: Table, name: string, span: { line: number; start: number; end: number }, builtin: boolean, policy?: string, counters?: Counters,
+    existing = table.chains.get(name),
+  ): void {
     if (existing?.declaration) {
       this.report(
         span.line, span.start, span.end, 'error', 'duplicate-chain',
@@ -256,12 +284,58 @@ class LineParser {
       );
       return;
     }
-    const chain: Chain = existing ?? { name, builtin, rules: [] };
+    const chain: Chain = existing ?? newChain(table.chains.size, name, builtin);
     chain.declaration = span;
     chain.declarationLine = span.line;
     if (policy !== undefined) chain.policy = policy;
     if (counters) chain.counters = counters;
-    if (!existing) table.chains.set(name, chain);
+    if (!existing) this.addChain(table, chain);
+  }
+
+  private addChain(table: Table, chain: Chain): void {
+    table.chains.set(chain.name, chain);
+  }
+
+  /**
+   * `:NAME POLICY [p:b]` as iptables-save writes it, read without splitting the line; false
+   * leaves anything unusual (quotes, a bad policy, a second declaration) to the general path.
+   */
+  private declareFast(raw: string, line: number, start: number, end: number, table: Table): boolean {
+    const nameStart = start + 1;
+    let i = nameStart;
+    let c = 0;
+    while (i < end && (c = raw.charCodeAt(i)) !== 32 && c !== 9) {
+      if (c === 34 || c === 39 || c === 92) return false;
+      i++;
+    }
+    const nameEnd = i;
+    if (nameEnd === nameStart || raw.charCodeAt(i) !== 32) return false;
+    const policyStart = ++i;
+    while (i < end && (c = raw.charCodeAt(i)) !== 32 && c !== 9) i++;
+    const policyEnd = i;
+    if (raw.charCodeAt(i) !== 32 || raw.charCodeAt(++i) !== 91 /* [ */) return false;
+    let packets = 0;
+    let bytes = 0;
+    let digits = 0;
+    for (i++; i < end && (c = raw.charCodeAt(i)) >= 48 && c <= 57; i++, digits++) packets = packets * 10 + (c - 48);
+    if (digits === 0 || digits > 15 || c !== 58 /* : */) return false;
+    for (i++, digits = 0; i < end && (c = raw.charCodeAt(i)) >= 48 && c <= 57; i++, digits++) bytes = bytes * 10 + (c - 48);
+    if (digits === 0 || digits > 15 || c !== 93 /* ] */) return false;
+    for (i++; i < end; i++) if ((c = raw.charCodeAt(i)) !== 32 && c !== 9) return false;
+    const name = raw.slice(nameStart, nameEnd);
+    const existing = table.chains.get(name);
+    if (existing?.declaration) return false;
+    const builtin = isBuiltinChain(table.name, name);
+    const policyLength = policyEnd - policyStart;
+    const dash = policyLength === 1 && raw.charCodeAt(policyStart) === 45;
+    let policy: string;
+    if (dash) policy = '-';
+    else if (builtin && policyLength === 6 && raw.startsWith('ACCEPT', policyStart)) policy = 'ACCEPT';
+    else if (builtin && policyLength === 4 && raw.startsWith('DROP', policyStart)) policy = 'DROP';
+    else return false;
+    if (builtin) this.declaresBuiltins = true;
+    this.declare(table, existing ? existing.name : name, { line, start: nameStart, end: nameEnd }, builtin, policy, packets === 0 && bytes === 0 ? ZERO_COUNTERS : { packets, bytes }, existing);
+    return true;
   }
 
   private parseCommand(raw: string, line: number, start: number, end: number, counters: Counters | undefined): void {
@@ -306,32 +380,25 @@ class LineParser {
       } else if (command === 'replace') {
         this.report(line, commandArg.start, chainArg.end, 'error', 'syntax', `'${commandArg.text}' needs a rule number after the chain name, as in '-R ${chainArg.text} 1 ...'.`);
       }
-      const last = this.lastChain;
-      let chain = last && last.table === table && last.chain.name === chainArg.text ? last.chain : table.chains.get(chainArg.text);
-      if (!chain) {
-        chain = { name: chainArg.text, builtin: false, rules: [] };
-        table.chains.set(chain.name, chain);
-      }
-      this.lastChain = { table, chain };
-      const rule: Rule = { line, command, chainName: chain.name, chainSpan, ruleNumber: undefined, counters: undefined, target: undefined, facts: NO_FACTS, source: raw, comment: undefined, commentArg: undefined, start, end };
-      if (ruleNumber !== undefined) rule.ruleNumber = ruleNumber;
-      if (counters) rule.counters = counters;
+      const chain = this.chainOf(table, chainArg.text);
       const specStart = args[next - 1]!.end;
-      const fast = split.unterminatedQuoteAt === undefined ? this.fastReader.read(raw, specStart, end) : undefined;
-      if (fast) {
-        if (fast.targetName !== undefined) {
-          const known = table.chains.get(fast.targetName);
-          rule.target = { name: known ? known.name : fast.targetName, line, start: fast.targetStart, end: fast.targetEnd, kind: fast.targetKind! };
-        }
-        rule.facts = fast.facts;
-        if (fast.comment !== undefined) {
-          rule.comment = fast.comment;
-          rule.commentArg = { text: fast.comment, start: fast.commentStart, end: fast.commentEnd, quoted: fast.commentQuoted };
-        }
+      const make = (): Rule => {
+        const made = new Rule(line, raw, start, end);
+        made.command = command;
+        made.chainStart = chainArg.start;
+        made.chainEnd = chainArg.end;
+        made.ruleNumber = ruleNumber;
+        made.counters = counters;
+        return made;
+      };
+      let rule = make();
+      if (split.unterminatedQuoteAt === undefined && this.fastReader.read(rule, raw, specStart, end)) {
+        if (this.fastReader.hasTarget) this.nameTarget(rule, raw);
       } else {
+        rule = make();
         this.readRuleSpec(rule, raw, specStart, end, line, split.unterminatedQuoteAt === undefined);
       }
-      this.noteFamily(rule.facts);
+      this.noteFamily(rule);
       this.checkTargetValues(rule);
       this.addRule(table, chain, rule);
       return;
@@ -372,37 +439,83 @@ class LineParser {
       chainEnd++;
     }
     if (chainEnd === chainStart || raw.charCodeAt(chainStart) === 45) return false;
-    const fast = this.fastReader.read(raw, chainEnd, end);
-    if (!fast) return false;
+    const rule = new Rule(line, raw, start, end);
+    if (!this.fastReader.read(rule, raw, chainEnd, end)) return false;
     const last = this.lastChain;
-    const lastName = last?.chain.name;
-    let chain = last && last.table === table && lastName!.length === chainEnd - chainStart && raw.startsWith(lastName!, chainStart) ? last.chain : undefined;
+    let chain = last && this.lastChainTable === table && last.name.length === chainEnd - chainStart && raw.startsWith(last.name, chainStart) ? last : undefined;
     if (!chain) {
       const name = raw.slice(chainStart, chainEnd);
       chain = table.chains.get(name);
       if (!chain) {
-        chain = { name, builtin: false, rules: [] };
-        table.chains.set(name, chain);
+        chain = newChain(table.chains.size, name, false);
+        this.addChain(table, chain);
       }
-      this.lastChain = { table, chain };
+      this.lastChain = chain;
+      this.lastChainTable = table;
     }
-    let target: Rule['target'];
-    if (fast.targetName !== undefined) {
-      const known = table.chains.get(fast.targetName);
-      target = { name: known ? known.name : fast.targetName, line, start: fast.targetStart, end: fast.targetEnd, kind: fast.targetKind! };
-    }
-    const rule: Rule = {
-      line, command: 'append', chainName: chain.name, chainSpan: { line, start: chainStart, end: chainEnd },
-      ruleNumber: undefined, counters, target, facts: fast.facts, source: raw,
-      comment: fast.comment,
-      commentArg: fast.comment === undefined ? undefined : { text: fast.comment, start: fast.commentStart, end: fast.commentEnd, quoted: fast.commentQuoted },
-      start, end,
-    };
-    this.noteFamily(rule.facts);
+    rule.chainStart = chainStart;
+    rule.chainEnd = chainEnd;
+    rule.counters = counters;
+    if (this.fastReader.hasTarget) this.nameTarget(rule, raw);
+    this.noteFamily(rule);
     this.checkTargetValues(rule);
+    rule.chainName = chain.name;
+    rule.chain = chain;
     table.rules.push(rule);
     chain.rules.push(rule);
     return true;
+  }
+
+  /** The chain of this name in the table, made when first used; remembered for the next rule. */
+  private chainOf(table: Table, name: string): Chain {
+    let chain = table.chains.get(name);
+    if (!chain) {
+      chain = newChain(table.chains.size, name, false);
+      this.addChain(table, chain);
+    }
+    this.lastChain = chain;
+    this.lastChainTable = table;
+    return chain;
+  }
+
+  /** Links a jump to the chain it names when the table already has it (and shares its name string). */
+  private resolveTarget(rule: Rule): void {
+    const name = rule.targetName;
+    if (name === undefined) return;
+    const known = this.table?.chains.get(name);
+    if (known) {
+      rule.targetName = known.name;
+      rule.targetChain = known;
+    }
+  }
+
+  /** The target the fast reader found, named by the chain at its range or by a shared copy of the word. */
+  private nameTarget(rule: Rule, raw: string): void {
+    if (this.fastReader.targetQuoted) {
+      rule.targetName = raw.slice(rule.targetStart + 1, rule.targetEnd - 1);
+      this.resolveTarget(rule);
+      return;
+    }
+    const start = rule.targetStart;
+    const end = rule.targetEnd;
+    let known = this.recentTargets.find(raw, start, end);
+    if (!known) {
+      // A verdict or target extension (DNAT, MARK) seen lately; a chain found later by name is still linked by the graph.
+      const word = this.interner.recent(raw, start, end);
+      if (word !== undefined) {
+        rule.targetName = word;
+        return;
+      }
+      const name = raw.slice(start, end);
+      known = this.table?.chains.get(name);
+      if (!known) {
+        rule.targetName = this.interner.range(raw, start, end);
+        return;
+      }
+      this.recentTargets.remember(raw, start, end, known);
+    }
+    rule.targetName = known.name;
+    rule.targetChain = known;
   }
 
   /** The general reader: every argument as an object, every mistake reported. */
@@ -410,12 +523,20 @@ class LineParser {
     const split = splitArgs(raw, from, end);
     if (reportQuote && split.unterminatedQuoteAt !== undefined) this.reportUnterminatedQuote(line, split.unterminatedQuoteAt, end);
     const spec = parseRuleSpec(split.args, 0, (s, e, severity, code, message) => this.report(line, s, e, severity, code, message));
-    if (spec.target) rule.target = { name: spec.target.name, line, start: spec.target.start, end: spec.target.end, kind: spec.target.kind };
-    rule.facts = factsOf(spec);
+    if (spec.target) {
+      rule.targetName = spec.target.name;
+      rule.targetStart = spec.target.start;
+      rule.targetEnd = spec.target.end;
+      rule.targetKind = spec.target.kind;
+      this.resolveTarget(rule);
+    }
+    rule.assignFacts(factsOf(spec));
     const comment = commentOf(spec);
     if (comment) {
       rule.comment = comment.text;
-      rule.commentArg = comment.arg;
+      rule.commentStart = comment.arg.start;
+      rule.commentEnd = comment.arg.end;
+      rule.commentQuoted = comment.arg.quoted;
     }
     // `-c pkts bytes` in restore input sets the counters like the `[p:b]` prefix.
     if (rule.facts.setCounters && !rule.counters) rule.counters = rule.facts.setCounters;
@@ -426,6 +547,8 @@ class LineParser {
   }
 
   private addRule(table: Table, chain: Chain, rule: Rule): void {
+    rule.chainName = chain.name;
+    rule.chain = chain;
     table.rules.push(rule);
     if (rule.command === 'append') chain.rules.push(rule);
     else if (rule.command === 'insert') chain.rules.splice(Math.max(0, (rule.ruleNumber ?? 1) - 1), 0, rule);
@@ -434,7 +557,7 @@ class LineParser {
 
   /** Values iptables itself refuses: a probability outside [0, 1], `--every 0`, a DNAT address that is not one. */
   private checkTargetValues(rule: Rule): void {
-    const statistic = rule.facts.statistic;
+    const statistic = rule.statistic;
     if (statistic?.probability !== undefined && kernelProbability(statistic.probability) === undefined) {
       this.report(
         rule.line, statistic.valueEnd - statistic.probability.length, statistic.valueEnd, 'error', 'bad-probability',
@@ -444,22 +567,24 @@ class LineParser {
     if (statistic?.every !== undefined && !/^[1-9]\d*$/.test(statistic.every)) {
       this.report(rule.line, statistic.valueEnd - statistic.every.length, statistic.valueEnd, 'error', 'bad-probability', `'--every ${statistic.every}' must be a whole number of packets, 1 or more.`);
     }
-    const destination = rule.facts.toDestination;
-    const arg = rule.facts.toDestinationArg;
-    if (destination !== undefined && arg && rule.target?.name === 'DNAT' && !isNatDestination(destination)) {
+    const destination = rule.toDestination;
+    if (destination !== undefined && rule.targetName === 'DNAT' && !isNatDestination(destination)) {
       this.report(
-        rule.line, arg.start, arg.end, 'error', 'bad-address',
+        rule.line, rule.toDestinationStart, rule.toDestinationEnd, 'error', 'bad-address',
         `'${destination}' is not a DNAT destination: write IP[:PORT] (10.32.0.3:53), a range (10.0.0.1-10.0.0.9:80-90) or [IPv6]:PORT ([fd00::5]:53).`,
       );
     }
   }
 
-  private noteFamily(facts: RuleFacts): void {
-    for (const value of [facts.source, facts.destination]) {
-      if (value === undefined) continue;
-      if (value.includes(':')) this.sawIpv6 = true;
-      else this.sawIpv4 = true;
-    }
+  private noteFamily(rule: Rule): void {
+    this.noteAddress(rule.source);
+    this.noteAddress(rule.destination);
+  }
+
+  private noteAddress(value: string | undefined): void {
+    if (value === undefined) return;
+    if (value.includes(':')) this.sawIpv6 = true;
+    else this.sawIpv4 = true;
   }
 }
 

@@ -4,7 +4,7 @@
 // anything that could be a mistake (a missing value, a stray word, an escaped quote) it
 // gives up and the general reader (parseRuleSpec), which reports problems, reads the line.
 // A test holds both readers to the same answers.
-import type { JumpKind, RuleFacts } from './ruleset';
+import { Rule } from './ruleset';
 import { flagOption, isRuleOption, narrowsTraffic, needsValue, optionKeyOf } from './ruleSpec';
 
 const SPACE = 32;
@@ -16,28 +16,69 @@ const DASH = 45;
 const BANG = 33;
 
 
-/** What the fast reader found in a rule's specification. */
-export interface FastRule {
-  targetName: string | undefined;
-  targetStart: number;
-  targetEnd: number;
-  targetKind: JumpKind | undefined;
-  comment: string | undefined;
-  commentStart: number;
-  commentEnd: number;
-  commentQuoted: boolean;
-  facts: RuleFacts;
-}
-
 /** Short strings that recur on every line (protocols, ports, probabilities, modules): one copy each. */
 export class Interner {
   private readonly strings = new Map<string, string>();
+  /** The words seen last, by a hash of their length and a few letters: most lookups end here. */
+  private readonly lately = new RecentWords<string>((word) => word);
+
   get(text: string): string {
     const known = this.strings.get(text);
     if (known !== undefined) return known;
     if (this.strings.size < 100_000) this.strings.set(text, text);
     return text;
   }
+
+  /** `text[start, end)` when it is one of the words seen lately. */
+  recent(text: string, start: number, end: number): string | undefined {
+    return this.lately.find(text, start, end);
+  }
+
+  /** `text[start, end)`, as the copy kept from before when there is one. */
+  range(text: string, start: number, end: number): string {
+    const cached = this.lately.find(text, start, end);
+    if (cached !== undefined) return cached;
+    const word = this.get(text.slice(start, end));
+    this.lately.remember(text, start, end, word);
+    return word;
+  }
+}
+
+/**
+ * A small direct-mapped cache from words to values, probed with a range of a line: a rule's
+ * target or protocol is usually one of a few recent ones, and comparing a few letters is
+ * cheaper than slicing the word and hashing it into a large map.
+ */
+export class RecentWords<T> {
+  private readonly slots: Array<T | undefined> = new Array<T | undefined>(RECENT_SLOTS).fill(undefined);
+
+  constructor(private readonly nameOf: (value: T) => string) {}
+
+  find(text: string, start: number, end: number): T | undefined {
+    const value = this.slots[slotOf(text, start, end)];
+    if (value === undefined) return undefined;
+    const name = this.nameOf(value);
+    const length = end - start;
+    if (name.length !== length) return undefined;
+    for (let i = 0; i < length; i++) if (name.charCodeAt(i) !== text.charCodeAt(start + i)) return undefined;
+    return value;
+  }
+
+  remember(text: string, start: number, end: number, value: T): void {
+    this.slots[slotOf(text, start, end)] = value;
+  }
+
+  clear(): void {
+    this.slots.fill(undefined);
+  }
+}
+
+const RECENT_SLOTS = 256;
+
+function slotOf(text: string, start: number, end: number): number {
+  const length = end - start;
+  if (length === 0) return 0;
+  return (length * 31 + text.charCodeAt(start) * 7 + text.charCodeAt(end - 1) * 3 + text.charCodeAt(end - 2 > start ? end - 2 : start) * 5) & (RECENT_SLOTS - 1);
 }
 
 /**
@@ -62,45 +103,43 @@ export class FastRuleReader {
   private firstStart = 0;
   private firstEnd = 0;
   private firstQuoted = false;
-  private facts: RuleFacts = { conditional: false };
-  private comment: string | undefined;
-  private commentStart = 0;
-  private commentEnd = 0;
-  private commentQuoted = false;
+  private rule!: Rule;
+  private hasComment = false;
+  /** Whether the line has a target, and whether its name is quoted; the caller names it (see `rule.targetStart`). */
+  hasTarget = false;
+  targetQuoted = false;
 
   constructor(private readonly interner: Interner) {}
 
-  read(raw: string, from: number, to: number): FastRule | undefined {
+  /** Reads `raw[from, to)` into the rule's target, comment and facts; false when the line needs the general reader. */
+  read(rule: Rule, raw: string, from: number, to: number): boolean {
     this.raw = raw;
     this.to = to;
     this.i = from;
     this.key = undefined;
-    this.facts = { conditional: false };
-    this.comment = undefined;
-    let targetName: string | undefined;
-    let targetStart = 0;
-    let targetEnd = 0;
-    let targetKind: JumpKind | undefined;
+    this.rule = rule;
+    this.hasComment = false;
+    this.hasTarget = false;
     let module = '';
     let ofTarget = false;
     let negateNext = false;
     for (;;) {
       const more = this.next();
-      if (more === undefined) return undefined;
+      if (more === undefined) return false;
       if (!more) break;
       if (!this.quoted && this.end - this.start === 1 && raw.charCodeAt(this.start) === BANG) {
         if (this.key !== undefined && this.count === 0 && !this.negated && !flagOption(this.key)) {
           this.negated = true; // old style: `-s ! 10.0.0.0/8`
         } else {
           // An option left without a value before '!' is an odd case: the general reader decides.
-          if (this.key !== undefined && (this.count === 0 || !this.close())) return undefined;
+          if (this.key !== undefined && (this.count === 0 || !this.close())) return false;
           negateNext = true;
           this.key = undefined;
         }
         continue;
       }
       if (!this.isOption()) {
-        if (this.key === undefined || flagOption(this.key)) return undefined;
+        if (this.key === undefined || flagOption(this.key)) return false;
         if (this.count === 0) {
           this.firstStart = this.start;
           this.firstEnd = this.end;
@@ -109,40 +148,70 @@ export class FastRuleReader {
         this.count++;
         continue;
       }
-      if (!this.close()) return undefined;
-      const name = raw.slice(this.start, this.end);
-      const optionKey = optionKeyOf(name);
+      if (!this.close()) return false;
+      const optionKey = this.optionKey();
       const optionNegated = negateNext;
       negateNext = false;
       if (optionKey === 'match' || optionKey === 'jump' || optionKey === 'goto') {
-        if (!this.next()) return undefined;
-        if (this.isOption() || (!this.quoted && this.end - this.start === 1 && raw.charCodeAt(this.start) === BANG)) return undefined;
+        if (!this.next()) return false;
+        if (this.isOption() || (!this.quoted && this.end - this.start === 1 && raw.charCodeAt(this.start) === BANG)) return false;
         if (optionKey === 'match') {
-          module = this.interner.get(this.value(this.start, this.end, this.quoted));
+          module = this.quoted ? this.interner.get(this.value(this.start, this.end, true)) : this.interner.range(raw, this.start, this.end);
           ofTarget = false;
         } else {
-          if (targetName !== undefined) return undefined;
-          targetName = this.value(this.start, this.end, this.quoted);
-          targetStart = this.start;
-          targetEnd = this.end;
-          targetKind = optionKey === 'jump' ? 'jump' : 'goto';
+          if (this.hasTarget) return false;
+          this.hasTarget = true;
+          this.targetQuoted = this.quoted;
+          rule.targetStart = this.start;
+          rule.targetEnd = this.end;
+          rule.targetKind = optionKey === 'jump' ? 'jump' : 'goto';
           ofTarget = true;
         }
         continue;
       }
-      const core = isRuleOption(name, optionKey);
+      const core = this.isRuleOption(optionKey);
       this.key = optionKey;
       this.optModule = core ? '' : module;
       this.optOfTarget = !core && ofTarget;
       this.negated = optionNegated;
       this.count = 0;
     }
-    if (negateNext || !this.close()) return undefined;
-    return {
-      targetName, targetStart, targetEnd, targetKind,
-      comment: this.comment, commentStart: this.commentStart, commentEnd: this.commentEnd, commentQuoted: this.commentQuoted,
-      facts: this.facts,
-    };
+    return !negateNext && this.close();
+  }
+
+  /**
+   * The canonical key of the option word at [start, end): the options of kube-proxy's rules
+   * are told apart by their length and a letter or two, without making a string.
+   */
+  private optionKey(): string {
+    const raw = this.raw;
+    const s = this.start;
+    const length = this.end - s;
+    if (length === 2) {
+      switch (raw.charCodeAt(s + 1)) {
+        case 109: return 'match'; // -m
+        case 106: return 'jump'; // -j
+        case 112: return 'protocol'; // -p
+        case 100: return 'destination'; // -d
+        case 115: return 'source'; // -s
+        case 103: return 'goto'; // -g
+        default: break;
+      }
+    } else if (raw.charCodeAt(s + 1) === DASH) {
+      // --comment, --dport, --probability, --mode, --to-destination, --mark, --ctstate
+      if (length === 9 && raw.startsWith('--comment', s)) return 'comment';
+      if (length === 7 && raw.startsWith('--dport', s)) return 'dport';
+      if (length === 13 && raw.startsWith('--probability', s)) return 'probability';
+      if (length === 6 && raw.startsWith('--mode', s)) return 'mode';
+      if (length === 16 && raw.startsWith('--to-destination', s)) return 'to-destination';
+    }
+    return optionKeyOf(raw.slice(s, this.end));
+  }
+
+  /** An option of the rule itself (`-d`, `--protocol`), wherever it stands among the matches. */
+  private isRuleOption(key: string): boolean {
+    if (this.end - this.start === 2) return key === 'source' || key === 'destination' || key === 'protocol' || isRuleOption(this.raw.slice(this.start, this.end), key);
+    return key !== 'comment' && key !== 'dport' && key !== 'probability' && key !== 'mode' && key !== 'to-destination' && isRuleOption(this.raw.slice(this.start, this.end), key);
   }
 
   /** Moves to the next argument; false at the end; undefined when the line needs the general reader. */
@@ -193,52 +262,62 @@ export class FastRuleReader {
     return this.value(this.firstStart, this.firstEnd, this.firstQuoted);
   }
 
-  /** Records the option just read into the facts; false when it lacks a value it needs. */
+  /** The first value, as a shared copy: for words that recur on many lines. */
+  private firstWord(): string {
+    return this.firstQuoted ? this.interner.get(this.first()) : this.interner.range(this.raw, this.firstStart, this.firstEnd);
+  }
+
+  /** Records the option just read into the rule's facts; false when it lacks a value it needs. */
   private close(): boolean {
     const key = this.key;
     if (key === undefined) return true;
     this.key = undefined;
     if (this.count === 0 && needsValue(key)) return false;
     const has = this.count > 0;
-    const facts = this.facts;
+    const rule = this.rule;
     if (this.optOfTarget) {
       if (key === 'to-destination' && has) {
-        facts.toDestination = this.first();
-        facts.toDestinationArg = { text: facts.toDestination, start: this.firstStart, end: this.firstEnd, quoted: this.firstQuoted };
+        rule.toDestination = this.first();
+        rule.toDestinationStart = this.firstStart;
+        rule.toDestinationEnd = this.firstEnd;
+        rule.toDestinationQuoted = this.firstQuoted;
       }
       return true;
     }
     const m = this.optModule;
     switch (key) {
       case 'source':
-        if (m === '' && has) facts.source = this.first();
+        if (m === '' && has) rule.source = this.first();
         break;
       case 'destination':
         if (m === '' && has) {
-          facts.destination = this.first();
-          if (this.negated) facts.destinationNegated = true;
+          rule.destination = this.first();
+          if (this.negated) rule.destinationNegated = true;
         }
         break;
       case 'protocol':
-        if (m === '' && has) facts.protocol = this.interner.get(this.first());
+        if (m === '' && has) rule.protocol = this.firstWord();
         break;
       case 'dport':
-        if (has) facts.dport = this.interner.get(this.first());
+        if (has) rule.dport = this.firstWord();
         break;
       case 'dst-type':
-        if (has) facts.dstType = this.interner.get(this.first());
+        if (has) rule.dstType = this.firstWord();
         break;
       case 'probability':
+        if (m === 'statistic' && has) rule.statistic = { probability: this.firstWord(), every: undefined, negated: this.negated, valueEnd: this.firstEnd };
+        break;
       case 'every':
-        if (m === 'statistic' && has) facts.statistic = { [key]: this.interner.get(this.first()), negated: this.negated, valueEnd: this.firstEnd };
+        if (m === 'statistic' && has) rule.statistic = { probability: undefined, every: this.firstWord(), negated: this.negated, valueEnd: this.firstEnd };
         break;
       case 'comment':
-        if (m === 'comment' && has && this.comment === undefined) {
+        if (m === 'comment' && has && !this.hasComment) {
           if (this.count > 1) return false;
-          this.comment = this.first();
-          this.commentStart = this.firstStart;
-          this.commentEnd = this.firstEnd;
-          this.commentQuoted = this.firstQuoted;
+          this.hasComment = true;
+          rule.comment = this.first();
+          rule.commentStart = this.firstStart;
+          rule.commentEnd = this.firstEnd;
+          rule.commentQuoted = this.firstQuoted;
         }
         break;
       case 'set-counters':
@@ -248,19 +327,23 @@ export class FastRuleReader {
         break;
     }
     if (m === 'recent') {
-      const recent = (facts.recent ??= { check: false, set: false });
+      const recent = (rule.recent ??= { check: false, set: false });
       if (key === 'rcheck' || key === 'update') recent.check = true;
       else if (key === 'set') recent.set = true;
       else if (key === 'seconds' && has) recent.seconds = Number(this.first());
       else if (key === 'name' && has) recent.name = { text: this.first(), start: this.firstStart, end: this.firstEnd, quoted: this.firstQuoted };
-    } else if (narrowsTraffic(m, key)) {
-      facts.conditional = true;
+    } else if (m !== 'comment' && m !== 'statistic' && narrowsTraffic(m, key)) {
+      rule.conditional = true;
     }
     return true;
   }
 }
 
-/** Reads `raw[from, to)` with a fresh reader; undefined when the line needs the general reader. */
-export function readRuleFast(raw: string, from: number, to: number, interner: Interner): FastRule | undefined {
-  return new FastRuleReader(interner).read(raw, from, to);
+/** Reads `raw[from, to)` into a fresh rule; undefined when the line needs the general reader. */
+export function readRuleFast(raw: string, from: number, to: number, interner: Interner): Rule | undefined {
+  const rule = new Rule(0, raw, 0, raw.length);
+  const reader = new FastRuleReader(interner);
+  if (!reader.read(rule, raw, from, to)) return undefined;
+  if (reader.hasTarget) rule.targetName = reader.targetQuoted ? raw.slice(rule.targetStart + 1, rule.targetEnd - 1) : raw.slice(rule.targetStart, rule.targetEnd);
+  return rule;
 }

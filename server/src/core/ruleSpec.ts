@@ -198,7 +198,7 @@ export function factsOf(spec: RuleSpec): RuleFacts {
         case 'probability':
         case 'every':
           if (match.module === 'statistic' && value) {
-            facts.statistic = { [option.key]: value.text, negated: option.negated, valueEnd: value.end };
+            facts.statistic = { probability: option.key === 'probability' ? value.text : undefined, every: option.key === 'every' ? value.text : undefined, negated: option.negated, valueEnd: value.end };
           }
           break;
         default:
@@ -238,7 +238,7 @@ export function commentOf(spec: RuleSpec): { text: string; arg: Arg } | undefine
 
 /** The full options of a rule, read again from its line. */
 export function ruleSpec(rule: Rule): RuleSpec {
-  const { args } = splitArgs(rule.source, rule.start, rule.end);
+  const { args } = splitArgs(rule.text, rule.start, rule.end);
   // args[0] is the command, args[1] the chain, then an optional rule number.
   const from = rule.ruleNumber !== undefined ? 3 : 2;
   return parseRuleSpec(args, from);

@@ -80,7 +80,7 @@ export interface Match {
 
 export type JumpKind = 'jump' | 'goto';
 
-/** `-j TARGET` or `-g CHAIN`; also the span of the target's name. Its options: ruleSpec(rule).targetOptions. */
+/** `-j TARGET` or `-g CHAIN`; also the span of the target's name. */
 export interface Target {
   name: string;
   line: number;
@@ -89,27 +89,41 @@ export interface Target {
   kind: JumpKind;
 }
 
+/** `-m statistic`: the probability or every-n text as written, and where the value ends. */
+export interface Statistic {
+  probability: string | undefined;
+  every: string | undefined;
+  negated: boolean;
+  valueEnd: number;
+}
+
+/** `-m recent`: --rcheck/--update (check), --set, --seconds, --name. */
+export interface Recent {
+  check: boolean;
+  set: boolean;
+  seconds?: number;
+  name?: Arg;
+}
+
 /** What the analysis reads from every rule, kept as plain values (the full options are read again on demand). */
 export interface RuleFacts {
   /** `-s` of the rule itself. */
-  source?: string;
+  source?: string | undefined;
   /** `-d` of the rule itself. */
-  destination?: string;
-  destinationNegated?: boolean;
-  protocol?: string;
-  dport?: string;
+  destination?: string | undefined;
+  destinationNegated?: boolean | undefined;
+  protocol?: string | undefined;
+  dport?: string | undefined;
   /** `-m addrtype --dst-type`. */
-  dstType?: string;
-  /** `-m statistic`: the probability or every-n text as written, and where the value ends. */
-  statistic?: { probability?: string; every?: string; negated: boolean; valueEnd: number };
-  /** `-m recent`: --rcheck/--update (check), --set, --seconds, --name. */
-  recent?: { check: boolean; set: boolean; seconds?: number; name?: Arg };
+  dstType?: string | undefined;
+  statistic?: Statistic | undefined;
+  recent?: Recent | undefined;
   /** `-j DNAT --to-destination`. */
-  toDestination?: string;
+  toDestination?: string | undefined;
   /** Where that value stands (quotes included). */
-  toDestinationArg?: Arg;
+  toDestinationArg?: Arg | undefined;
   /** `-c packets bytes` in restore input. */
-  setCounters?: Counters;
+  setCounters?: Counters | undefined;
   /** Matches beyond protocol, ports, comment, statistic and recent: the rule selects some traffic (a source, an address type, a mark). */
   conditional: boolean;
 }
@@ -117,24 +131,100 @@ export interface RuleFacts {
 export type RuleCommand = 'append' | 'insert' | 'delete' | 'replace';
 export type ChainCommand = 'new-chain' | 'delete-chain' | 'flush' | 'policy' | 'zero';
 
-export interface Rule {
-  line: number;
-  command: RuleCommand;
-  chainName: string;
-  chainSpan: Span;
+/**
+ * One rule line. A dump of a large cluster has 400,000 of them, so a rule is one flat object:
+ * its facts are its own fields (`rule.facts` is the rule itself) and the spans of its chain,
+ * target and comment are made on demand from plain numbers.
+ */
+export class Rule implements RuleFacts {
+  command: RuleCommand = 'append';
+  chainName = '';
+  /** The chain the rule belongs to; set when the rule is added to its table. */
+  chain: Chain | undefined = undefined;
+  chainStart = 0;
+  chainEnd = 0;
   /** Rule number given to -I / -D / -R. */
-  ruleNumber?: number;
-  counters?: Counters;
-  target?: Target;
-  facts: RuleFacts;
-  /** The text of the rule's line, from which ruleSpec() reads the full options. */
-  source: string;
-  /** The value of `-m comment --comment`, when present. */
-  comment?: string;
-  commentArg?: Arg;
-  /** Column range of the whole rule text (after a counters prefix). */
-  start: number;
-  end: number;
+  ruleNumber: number | undefined = undefined;
+  counters: Counters | undefined = undefined;
+  /** `-j TARGET` or `-g CHAIN`: the name as written and where it stands. Its options: ruleSpec(rule).targetOptions. */
+  targetName: string | undefined = undefined;
+  targetStart = 0;
+  targetEnd = 0;
+  targetKind: JumpKind = 'jump';
+  /** The chain of the target's table with that name, when it was known as the rule was read. */
+  targetChain: Chain | undefined = undefined;
+  /** The value of `-m comment --comment`, when present, and where its first word stands (quotes included). */
+  comment: string | undefined = undefined;
+  commentStart = 0;
+  commentEnd = 0;
+  commentQuoted = false;
+  // Facts.
+  source: string | undefined = undefined;
+  destination: string | undefined = undefined;
+  destinationNegated: boolean | undefined = undefined;
+  protocol: string | undefined = undefined;
+  dport: string | undefined = undefined;
+  dstType: string | undefined = undefined;
+  statistic: Statistic | undefined = undefined;
+  recent: Recent | undefined = undefined;
+  toDestination: string | undefined = undefined;
+  toDestinationStart = 0;
+  toDestinationEnd = 0;
+  toDestinationQuoted = false;
+  setCounters: Counters | undefined = undefined;
+  conditional = false;
+
+  constructor(
+    readonly line: number,
+    /** The text of the rule's line, from which ruleSpec() reads the full options. */
+    readonly text: string,
+    /** Column range of the whole rule text (after a counters prefix). */
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  get facts(): RuleFacts {
+    return this;
+  }
+
+  get chainSpan(): Span {
+    return { line: this.line, start: this.chainStart, end: this.chainEnd };
+  }
+
+  get target(): Target | undefined {
+    return this.targetName === undefined ? undefined : { name: this.targetName, line: this.line, start: this.targetStart, end: this.targetEnd, kind: this.targetKind };
+  }
+
+  get commentArg(): Arg | undefined {
+    return this.comment === undefined ? undefined : { text: this.comment, start: this.commentStart, end: this.commentEnd, quoted: this.commentQuoted };
+  }
+
+  get toDestinationArg(): Arg | undefined {
+    return this.toDestination === undefined
+      ? undefined
+      : { text: this.toDestination, start: this.toDestinationStart, end: this.toDestinationEnd, quoted: this.toDestinationQuoted };
+  }
+
+  /** Copies facts read by the general reader. */
+  assignFacts(facts: RuleFacts): void {
+    this.source = facts.source;
+    this.destination = facts.destination;
+    this.destinationNegated = facts.destinationNegated;
+    this.protocol = facts.protocol;
+    this.dport = facts.dport;
+    this.dstType = facts.dstType;
+    this.statistic = facts.statistic;
+    this.recent = facts.recent;
+    this.setCounters = facts.setCounters;
+    this.conditional = facts.conditional;
+    const to = facts.toDestinationArg;
+    if (facts.toDestination !== undefined && to) {
+      this.toDestination = facts.toDestination;
+      this.toDestinationStart = to.start;
+      this.toDestinationEnd = to.end;
+      this.toDestinationQuoted = to.quoted;
+    }
+  }
 }
 
 /** `-N`, `-X`, `-F`, `-P`, `-Z` lines found in kube-proxy's partial restore files. */
@@ -147,6 +237,8 @@ export interface ChainCommandLine {
 }
 
 export interface Chain {
+  /** Position in its table's `chains`, in order of first appearance: a key for per-chain arrays. */
+  id: number;
   name: string;
   builtin: boolean;
   /** ACCEPT / DROP for built-in chains, '-' for user chains. */
@@ -159,6 +251,11 @@ export interface Chain {
   rules: Rule[];
   /** Line of `-X NAME`, when the file deletes the chain. */
   deletedAt?: number;
+}
+
+/** A chain with every field present, so all chains share one shape. */
+export function newChain(id: number, name: string, builtin: boolean): Chain {
+  return { id, name, builtin, policy: undefined, counters: undefined, declaration: undefined, declarationLine: undefined, rules: [], deletedAt: undefined };
 }
 
 export interface Table {
