@@ -157,10 +157,11 @@ function copyDir(src: string, dst: string, skip: (name: string) => boolean = () 
 }
 
 /** Installs the extension into `extensionsDir` as `publisher.name-version` by copying only
- *  the files a packaged .vsix would carry (no node_modules: dist/ must be self-contained). */
-export function installExtension(extensionsDir: string): string {
+ *  the files a packaged .vsix would carry (no node_modules: dist/ must be self-contained).
+ *  `dist` is the folder of bundles to install as dist/ (the repository's dist/ unless given). */
+export function installExtension(extensionsDir: string, dist = path.join(repoRoot, 'dist')): string {
   const dest = path.join(extensionsDir, extensionFolderName);
-  const main = path.join(repoRoot, 'dist', 'client.js');
+  const main = path.join(dist, 'client.js');
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first`);
   fs.rmSync(dest, { recursive: true, force: true });
   fs.mkdirSync(dest, { recursive: true });
@@ -168,7 +169,7 @@ export function installExtension(extensionsDir: string): string {
     const s = path.join(repoRoot, f);
     if (fs.existsSync(s)) fs.copyFileSync(s, path.join(dest, f));
   }
-  copyDir(path.join(repoRoot, 'dist'), path.join(dest, 'dist'), (n) => n.endsWith('.vsix'));
+  copyDir(dist, path.join(dest, 'dist'), (n) => n.endsWith('.vsix'));
   for (const folder of ['syntaxes', 'images']) {
     const src = path.join(repoRoot, folder);
     if (fs.existsSync(src)) copyDir(src, path.join(dest, folder));
@@ -248,6 +249,9 @@ export interface CodeServerOptions {
   stdio?: 'log' | 'inherit';
   /** Also install test/e2e/test-host (runs the @vscode/test-electron suite on command). */
   testHost?: boolean;
+  /** The bundles to install as the extension's dist/ (default: the repository's dist/); the
+   *  activation benchmark installs the production build. */
+  dist?: string;
 }
 
 export class CodeServer {
@@ -311,7 +315,7 @@ export class CodeServer {
     fs.mkdirSync(userDir, { recursive: true });
     fs.writeFileSync(path.join(userDir, 'settings.json'), JSON.stringify({ ...defaultSettings, ...this.opts.settings }, null, 2));
     fs.mkdirSync(this.extensionsDir, { recursive: true });
-    installExtension(this.extensionsDir);
+    installExtension(this.extensionsDir, this.opts.dist);
     if (this.opts.testHost) installTestHost(this.extensionsDir, this.electronResults);
   }
 
@@ -572,6 +576,21 @@ export interface TreeRow {
   icon: string;
 }
 
+/** What VS Code reports about an extension's activation, in milliseconds. */
+export interface ActivationTimes {
+  /** "Activation: N ms" in Developer: Show Running Extensions: VS Code counts loading the
+   *  extension's code plus the activate() call until it returned. */
+  activation: number;
+  /** The same activation in Developer: Startup Performance ("Extension Activation Stats"):
+   *  loading the code, calling activate() until it returned, and then until the promise it
+   *  returned resolved. */
+  loadCode: number;
+  callActivate: number;
+  finishActivate: number;
+  /** What activated it, e.g. "onLanguage:iptables-save". */
+  event: string;
+}
+
 export interface CursorPosition {
   line: number;
   column: number;
@@ -680,6 +699,80 @@ export class Workbench {
       .first();
     await item.waitFor({ state: 'visible' });
     await item.click();
+  }
+
+  /** VS Code's own figures for an extension's activation in this window: "Developer: Show
+   *  Running Extensions" (`displayName` is the name it lists) and "Developer: Startup
+   *  Performance" (`id` is publisher.name). Call it once the extension has activated;
+   *  `screenshot` names a screenshot of the Running Extensions editor. */
+  async extensionActivation(displayName: string, id: string, screenshot?: string): Promise<ActivationTimes> {
+    const activation = await this.runningExtensionActivation(displayName, screenshot);
+    const stats = await this.startupPerformanceActivation(id);
+    return { activation, ...stats };
+  }
+
+  /** "Activation: N ms" of `displayName` in Developer: Show Running Extensions (waits while it
+   *  says "Activating..."), then closes that editor. */
+  async runningExtensionActivation(displayName: string, screenshot?: string, timeoutMs = 30_000): Promise<number> {
+    await this.runCommand('Developer: Show Running Extensions');
+    const editor = this.page.locator('.runtime-extensions-editor').first();
+    await editor.waitFor({ state: 'visible' });
+    const list = editor.locator('.monaco-list').first();
+    let tries = 0;
+    let seen: { name: string; time: string }[] = [];
+    const ms = await waitFor(`"${displayName}" with an activation time in Running Extensions`, async () => {
+      seen = await editor.locator('.monaco-list-row').evaluateAll((rows) =>
+        rows.map((r: any) => ({ name: String(r.querySelector('.name')?.textContent ?? '').trim(), time: String(r.querySelector('.activation-time')?.textContent ?? '').trim() })),
+      );
+      const row = seen.find((r) => r.name === displayName);
+      const m = row && /^(?:Startup )?Activation: (\d+)ms$/.exec(row.time);
+      if (m) return Number(m[1]);
+      if (!row) {
+        // The list renders only the rows in view (sorted by activation time): scroll down,
+        // and back to the top now and then (rows move while extensions finish activating).
+        const box = await list.boundingBox();
+        if (box) {
+          await this.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+          await this.page.mouse.wheel(0, ++tries % 6 === 0 ? -100_000 : box.height / 2);
+        }
+      }
+      return undefined;
+    }, timeoutMs, 200).catch((e: Error) => {
+      throw new Error(`${e.message}; it shows ${JSON.stringify(seen.map((r) => `${r.name}: ${r.time}`))}`);
+    });
+    if (screenshot) {
+      const row = editor.locator('.monaco-list-row').filter({ has: this.page.locator('.name', { hasText: new RegExp(`^\\s*${escapeRegExp(displayName)}\\s*$`) }) }).first();
+      await row.scrollIntoViewIfNeeded().catch(() => undefined);
+      await this.screenshot(screenshot);
+    }
+    await this.page.keyboard.press('Escape');
+    await editor.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => log('the Running Extensions editor stayed open'));
+    return ms;
+  }
+
+  /** The row of `id` in "Extension Activation Stats" of Developer: Startup Performance (a
+   *  text document: copied whole through the clipboard), then closes that editor. */
+  async startupPerformanceActivation(id: string, timeoutMs = 30_000): Promise<Omit<ActivationTimes, 'activation'>> {
+    await this.runCommand('Developer: Startup Performance');
+    const report = this.page.locator('.editor-instance .monaco-editor').filter({ has: this.page.locator('.view-lines', { hasText: 'System Info' }) }).first();
+    await report.waitFor({ state: 'visible', timeout: timeoutMs });
+    let text = '';
+    const stats = await waitFor(`${id} in the Extension Activation Stats of Startup Performance`, async () => {
+      await this.focusEditor();
+      await this.page.keyboard.press('Control+A');
+      await this.page.keyboard.press('Control+C');
+      text = await this.clipboardText();
+      const table = text.slice(text.indexOf('## Extension Activation Stats'));
+      // | Extension | Eager | Load Code | Call Activate | Finish Activate | Event | By |
+      const cells = table.split('\n').map((l) => l.split('|').map((c) => c.trim())).find((c) => c[1] === id);
+      if (!cells || !text.includes('## Extension Activation Stats')) return undefined;
+      return { loadCode: Number(cells[3]), callActivate: Number(cells[4]), finishActivate: Number(cells[5]), event: cells[6] ?? '' };
+    }, timeoutMs, 500).catch((e: Error) => {
+      throw new Error(`${e.message}; the report has ${text.length} characters${text.includes('## Extension Activation Stats') ? '' : ' and no Extension Activation Stats'}`);
+    });
+    await this.page.keyboard.press('Control+W');
+    await report.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => log('the Startup Performance editor stayed open'));
+    return stats;
   }
 
   /** Text of a status bar entry, e.g. 'status.editor.selection', 'status.editor.mode'. */
