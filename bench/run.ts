@@ -2,8 +2,11 @@
 // Core (parse, graph, service model) in a fresh process per size; `iptables-restore --test` on
 // the same file in a fresh network namespace when the machine has it; the real language server
 // over JSON-RPC (open to diagnostics, request latencies, an edit to fresh diagnostics).
-// Prints a table and writes .bench/results.json.
+// Prints a table and writes .bench/results.json. Then the extension's activation in real VS Code
+// (bench/activation.ts), when the e2e set-up installed code-server; --activation measures only
+// that, --no-activation skips it.
 //   node --expose-gc out/bench/run.js [--sizes 1000,10000,30000] [--endpoints 10] [--runs 5]
+//     [--activation | --no-activation] [--activation-runs 5]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -25,6 +28,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { analyze } from '../server/src/core/analysis';
 import { ServicesRequest } from '../server/src/protocol';
+import { benchActivation } from './activation';
 import { generateDump } from './generate';
 
 const root = path.resolve(__dirname, '../..');
@@ -36,6 +40,8 @@ const option = (name: string, fallback: string) => {
 const sizes = option('--sizes', '1000,10000,30000').split(',').map(Number);
 const endpoints = Number(option('--endpoints', '10'));
 const runs = Number(option('--runs', '5'));
+const activationOnly = args.includes('--activation');
+const activationRuns = Number(option('--activation-runs', '5'));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
@@ -166,7 +172,7 @@ function fileSizes() {
 async function main(): Promise<void> {
   const results: Array<Record<string, unknown>> = [];
   process.stdout.write(`Netfilter Explorer benchmark on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n\n`);
-  for (const services of sizes) {
+  for (const services of activationOnly ? [] : sizes) {
     const file = dumpFile(services);
     const mb = fs.statSync(file).size / 1e6;
     const c = core(file, services >= 30_000 ? Math.min(runs, 3) : runs);
@@ -186,8 +192,10 @@ async function main(): Promise<void> {
   if (ten && thirty) process.stdout.write(`\nGrowth: 30k / 10k parse+graph+model = ${(thirty.medianMs.total / ten.medianMs.total).toFixed(2)} (linear would be 3.0)\n`);
   const sizesOut = fileSizes();
   process.stdout.write(`Bundles: client ${(sizesOut.clientJs / 1e6).toFixed(2)} MB, server ${(sizesOut.serverJs / 1e6).toFixed(2)} MB${sizesOut.vsix ? `, vsix ${(sizesOut.vsix / 1e6).toFixed(2)} MB` : ''}\n`);
+  const activation = args.includes('--no-activation') ? null : await benchActivation(activationRuns, (text) => process.stdout.write(text));
   const out = path.join(root, '.bench', 'results.json');
-  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: os.totalmem() / 2 ** 30, node: process.version }, results, bundles: sizesOut }, null, 2));
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: os.totalmem() / 2 ** 30, node: process.version }, results, bundles: sizesOut, activation }, null, 2));
   process.stdout.write(`Written: ${path.relative(root, out)}\n`);
 }
 
