@@ -75,7 +75,14 @@ function toRange(range: LspLocation['range']): vscode.Range {
   return new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
 }
 
-export async function activate(context: vscode.ExtensionContext): Promise<NetfilterExplorerApi> {
+/**
+ * Wires everything and returns at once, without waiting for the language server: VS Code holds
+ * the extension as activating (commands, views and their welcome content wait) until activate()
+ * is done, and nothing here needs the server running first. The server starts meanwhile
+ * (requests sent before wait for it); the pod inventory, which may be a 100 MB file at cluster
+ * scale, is read and sent once it runs.
+ */
+export function activate(context: vscode.ExtensionContext): NetfilterExplorerApi {
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
@@ -89,7 +96,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Netfil
     outputChannel,
     errorHandler: new RestartingErrorHandler(outputChannel),
   };
-  client = new LanguageClient('netfilterExplorer', 'Netfilter Explorer', serverOptions, clientOptions);
+  const languageClient = new LanguageClient('netfilterExplorer', 'Netfilter Explorer', serverOptions, clientOptions);
+  client = languageClient;
 
   // Code lenses of the server carry plain LSP locations; the references peek wants VS Code's types.
   context.subscriptions.push(
@@ -103,30 +111,40 @@ export async function activate(context: vscode.ExtensionContext): Promise<Netfil
     ),
   );
 
-  await client.start();
+  // The client shows and logs a failed start itself.
+  const started = languageClient.start().then(
+    () => true,
+    (error: unknown) => {
+      outputChannel.error(`The language server did not start: ${error instanceof Error ? error.message : String(error)}`);
+      return false;
+    },
+  );
   const language = ((context.extension.packageJSON as { contributes?: { languages?: Array<LanguageContribution & { id: string }> } }).contributes?.languages ?? []).find((l) => l.id === LANGUAGE_ID) ?? {};
-  const large = new LargeDumps(client, outputChannel, language);
-  const tracker = new DumpTracker(client, outputChannel, large);
+  const large = new LargeDumps(languageClient, outputChannel, language);
+  const tracker = new DumpTracker(languageClient, outputChannel, large);
   const servicesView = new ServicesView(tracker);
   const chainsView = new ChainsView(tracker);
   const commands = new Commands(tracker, servicesView, outputChannel);
   context.subscriptions.push(large, tracker, servicesView, chainsView, new DumpStatus(tracker), ...commands.register());
 
-  const pods = new PodInventorySource(client, outputChannel);
+  const pods = new PodInventorySource(languageClient, outputChannel);
   context.subscriptions.push(pods, pods.onDidSend(() => tracker.refresh('pods')));
 
-  // A restarted server knows only the documents the client opens again: give it the pods and
-  // the dumps over 50 MB again, and have the views ask anew.
-  context.subscriptions.push(
-    client.onDidChangeState(({ oldState, newState }) => {
-      if (newState !== State.Running || oldState === State.Running) return;
-      outputChannel.info('The language server is running again: sending it the pod inventory and the dumps read from disk.');
-      void pods.resend();
-      large.reopenAll();
-      tracker.refresh();
-    }),
-  );
-  await pods.loadFromSetting();
+  void started.then((running) => {
+    if (!running) return;
+    // A restarted server knows only the documents the client opens again: give it the pods and
+    // the dumps over 50 MB again, and have the views ask anew.
+    context.subscriptions.push(
+      languageClient.onDidChangeState(({ oldState, newState }) => {
+        if (newState !== State.Running || oldState === State.Running) return;
+        outputChannel.info('The language server is running again: sending it the pod inventory and the dumps read from disk.');
+        void pods.resend();
+        large.reopenAll();
+        tracker.refresh();
+      }),
+    );
+    return pods.loadFromSetting().catch((error: unknown) => outputChannel.warn(`Sending the pod inventory failed: ${String(error)}`));
+  });
   return {
     servicesView,
     chainsView,
