@@ -3,6 +3,7 @@ import { type Analysis, occurrenceAt } from '../core/analysis';
 import type { ChainNode, Jump } from '../core/graph';
 import { STANDARD_TARGETS, TARGET_EXTENSIONS, type Counters } from '../core/ruleset';
 import type { PodInventory } from '../kube/inventory';
+import { memoMap } from './memo';
 import { isInside, toRange } from './ranges';
 import { addressHover, kubeChainMarkdown } from './services';
 
@@ -23,19 +24,35 @@ function counters(c: Counters): string {
   return `${plural(c.packets, 'packet')}, ${plural(c.bytes, 'byte')}`;
 }
 
-/** Names of the chains at the other end of some jumps, each once, with how many rules jump. */
+/**
+ * Names of the chains at the other end of some jumps, each once, with how many rules jump. The
+ * first NAMES_SHOWN are counted by name; the rest only as a number of chains (KUBE-MARK-MASQ of a
+ * large cluster is jumped to from 100,000 chains).
+ */
 function chainList(jumps: Jump[], end: (j: Jump) => ChainNode): string {
-  const counts = new Map<string, number>();
+  const shown = new Map<ChainNode, number>();
+  const others = new Set<ChainNode>();
   for (const jump of jumps) {
-    const name = end(jump).chain.name;
-    counts.set(name, (counts.get(name) ?? 0) + 1);
+    const node = end(jump);
+    const n = shown.get(node);
+    if (n !== undefined) shown.set(node, n + 1);
+    else if (shown.size < NAMES_SHOWN) shown.set(node, 1);
+    else others.add(node);
   }
-  const names = [...counts].slice(0, NAMES_SHOWN).map(([name, n]) => (n > 1 ? `\`${name}\` (${n} rules)` : `\`${name}\``));
-  if (counts.size > NAMES_SHOWN) names.push(`and ${counts.size - NAMES_SHOWN} more`);
+  const names = [...shown].map(([node, n]) => (n > 1 ? `\`${node.chain.name}\` (${n} rules)` : `\`${node.chain.name}\``));
+  if (others.size > 0) names.push(`and ${others.size.toLocaleString('en-US')} more`);
   return names.join(', ');
 }
 
+/** The chain part of a hover: made once per chain and version (a large chain's jumps take a while to count). */
 export function chainHoverMarkdown(analysis: Analysis, node: ChainNode): string {
+  const known = memoMap<ChainNode, string>(analysis, 'chainHover');
+  let text = known.get(node);
+  if (text === undefined) known.set(node, (text = chainMarkdown(analysis, node)));
+  return text;
+}
+
+function chainMarkdown(analysis: Analysis, node: ChainNode): string {
   const { chain, table } = node;
   const kind = chain.builtin ? 'built-in chain' : node.declared ? 'user chain' : 'undeclared chain';
   const lines = [`**${chain.name}** — ${kind} in table \`${table.name}\``, ''];
@@ -83,7 +100,8 @@ export function hover(analysis: Analysis, position: Position, pods: PodInventory
   for (const table of analysis.ruleset.tables) {
     if (isInside(position, table.nameSpan)) {
       const graph = analysis.graph.byTable.get(table);
-      const chains = [...table.chains.values()].filter((c) => c.declaration || c.rules.length > 0).length;
+      let chains = 0;
+      for (const c of table.chains.values()) if (c.declaration || c.rules.length > 0) chains++;
       const value = [`**${table.name}** table`, '', `${plural(chains, 'chain')} · ${plural(table.rules.length, 'rule')}${table.committed ? '' : ' · no COMMIT'}`];
       if (graph && graph.cycles.length > 0) value.push('', `${plural(graph.cycles.length, 'jump loop')}`);
       return { contents: { kind: MarkupKind.Markdown, value: value.join('\n') }, range: toRange(table.nameSpan) };
