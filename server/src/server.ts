@@ -9,7 +9,9 @@ import {
   ErrorCodes,
   type InitializeResult,
   LSPErrorCodes,
+  MessageType,
   ResponseError,
+  ShowMessageNotification,
   TextDocumentSyncKind,
   TextDocuments,
 } from 'vscode-languageserver';
@@ -19,13 +21,13 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache } from './analysisCache';
 import type { Analysis } from './core/analysis';
 import type { DumpForm } from './core/ruleset';
-import { incomingCalls, outgoingCalls, prepareCallHierarchy } from './features/callHierarchy';
+import { callersCutMessage, incomingCalls, outgoingCalls, prepareCallHierarchy } from './features/callHierarchy';
 import { chainRules, chainsResult } from './features/chains';
 import { completion } from './features/completion';
 import { diagnostics, type DiagnosticSettings } from './features/diagnostics';
 import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
-import { definition, documentHighlights, references } from './features/navigation';
+import { definition, documentHighlights, references, referencesCutMessage } from './features/navigation';
 import { prepareRename, rename } from './features/rename';
 import { codeLenses, inlayHints, servicesResult } from './features/services';
 import { documentSymbols, workspaceSymbols } from './features/symbols';
@@ -133,6 +135,11 @@ export function startServer(connection: Connection): void {
     }
   }
 
+  /** An information message for the user, as a notification (nothing to answer). */
+  function tell(message: string): void {
+    connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Info, message }).catch(logFailure('showing a message'));
+  }
+
   function logFailure(what: string): (error: unknown) => void {
     return (error) => connection.console.error(`${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   }
@@ -193,7 +200,13 @@ export function startServer(connection: Connection): void {
   });
 
   connection.onDefinition(handle('definition', (a, p, d) => definition(a, d.uri, p.position)));
-  connection.onReferences(handle('references', (a, p, d) => references(a, d.uri, p.position, p.context.includeDeclaration)));
+  connection.onReferences(handle('references', (a, p, d) => {
+    const answer = references(a, d.uri, p.position, p.context.includeDeclaration);
+    // A chain named in 100,000 places gets the places nearest the cursor, and the user is told so.
+    const cut = answer && referencesCutMessage(answer);
+    if (cut) tell(cut);
+    return answer?.locations ?? null;
+  }));
   connection.onDocumentHighlight(handle('documentHighlight', (a, p) => documentHighlights(a, p.position)));
   connection.onDocumentSymbol(handle('documentSymbol', (a) => documentSymbols(a)));
   connection.onHover(handle('hover', (a, p) => hover(a, p.position, pods)));
@@ -227,7 +240,12 @@ export function startServer(connection: Connection): void {
   connection.languages.callHierarchy.onPrepare(handle('prepareCallHierarchy', (a, p, d) => prepareCallHierarchy(a, d.uri, p.position)));
   // Call hierarchy follow-ups name the document through the item they expand.
   const byItem = <P extends { item: CallHierarchyItem }>(params: P) => ({ ...params, textDocument: { uri: params.item.uri } });
-  const incoming = handle('incomingCalls', (a, p: CallHierarchyIncomingCallsParams & { textDocument: { uri: string } }, d) => incomingCalls(a, d.uri, p.item));
+  const incoming = handle('incomingCalls', (a, p: CallHierarchyIncomingCallsParams & { textDocument: { uri: string } }, d) => {
+    const answer = incomingCalls(a, d.uri, p.item);
+    const cut = answer && callersCutMessage(answer);
+    if (cut) tell(cut);
+    return answer?.calls ?? null;
+  });
   const outgoing = handle('outgoingCalls', (a, p: CallHierarchyOutgoingCallsParams & { textDocument: { uri: string } }, d) => outgoingCalls(a, d.uri, p.item));
   connection.languages.callHierarchy.onIncomingCalls((p, token) => incoming(byItem(p), token));
   connection.languages.callHierarchy.onOutgoingCalls((p, token) => outgoing(byItem(p), token));

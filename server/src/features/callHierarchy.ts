@@ -6,9 +6,16 @@ import {
   type Range,
   SymbolKind,
 } from 'vscode-languageserver';
-import { type Analysis, definitionOf, occurrenceAt, occurrencesOf } from '../core/analysis';
+import { type Analysis, definitionOf, occurrenceAt } from '../core/analysis';
 import type { ChainNode, Jump } from '../core/graph';
+import { occurrencesOfChain } from './navigation';
 import { toRange } from './ranges';
+
+/**
+ * Incoming calls list at most this many calling chains: KUBE-MARK-MASQ of a 10,000-service dump
+ * is jumped to from 110,000 chains (tens of megabytes of items). The user is told when the list is cut.
+ */
+export const MAX_CALLERS = 2_000;
 
 /** Identifies a chain across versions of the document: the table's position and the chain's name. */
 interface ChainItemData {
@@ -17,7 +24,7 @@ interface ChainItemData {
 }
 
 function item(analysis: Analysis, uri: string, node: ChainNode): CallHierarchyItem {
-  const place = definitionOf(node) ?? occurrencesOf(analysis, node)[0];
+  const place = definitionOf(node) ?? occurrencesOfChain(analysis, node)[0];
   const range = place ? toRange(place.span) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
   const data: ChainItemData = { table: analysis.ruleset.tables.indexOf(node.table), chain: node.chain.name };
   return { name: node.chain.name, kind: node.chain.builtin ? SymbolKind.Event : SymbolKind.Function, detail: `table ${node.table.name}`, uri, range, selectionRange: range, data };
@@ -52,10 +59,18 @@ export function prepareCallHierarchy(analysis: Analysis, uri: string, position: 
   return occurrence ? [item(analysis, uri, occurrence.node)] : null;
 }
 
-export function incomingCalls(analysis: Analysis, uri: string, target: CallHierarchyItem): CallHierarchyIncomingCall[] | null {
+/** The chains that jump to the item's chain (the first MAX_CALLERS of them, in order of first jump), and how many there are. */
+export function incomingCalls(analysis: Analysis, uri: string, target: CallHierarchyItem, max = MAX_CALLERS): { calls: CallHierarchyIncomingCall[]; total: number; chain: string } | null {
   const node = nodeOf(analysis, target);
   if (!node) return null;
-  return [...groupBy(node.incoming, (j) => j.from)].map(([from, fromRanges]) => ({ from: item(analysis, uri, from), fromRanges }));
+  const groups = [...groupBy(node.incoming, (j) => j.from)];
+  return { calls: groups.slice(0, max).map(([from, fromRanges]) => ({ from: item(analysis, uri, from), fromRanges })), total: groups.length, chain: node.chain.name };
+}
+
+/** What the user is told when incoming calls list only some of the calling chains. */
+export function callersCutMessage(answer: { calls: unknown[]; total: number; chain: string }): string | undefined {
+  if (answer.total <= answer.calls.length) return undefined;
+  return `${answer.total.toLocaleString('en-US')} chains jump to ${answer.chain}; the call hierarchy lists the first ${answer.calls.length.toLocaleString('en-US')}. Find All References lists the jumps near the cursor.`;
 }
 
 export function outgoingCalls(analysis: Analysis, uri: string, target: CallHierarchyItem): CallHierarchyOutgoingCall[] | null {

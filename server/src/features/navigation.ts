@@ -1,6 +1,17 @@
 import { type DocumentHighlight, DocumentHighlightKind, type Location, type Position } from 'vscode-languageserver';
-import { type Analysis, definitionOf, occurrenceAt, occurrencesOf } from '../core/analysis';
+import { type Analysis, type ChainOccurrence, definitionOf, occurrenceAt, occurrencesOf } from '../core/analysis';
+import type { ChainNode } from '../core/graph';
+import { memoMap } from './memo';
 import { toRange } from './ranges';
+
+/**
+ * Find All References lists at most this many places. KUBE-MARK-MASQ of a 10,000-service dump is
+ * named in 100,000 places: 16 MB of locations that take VS Code seconds to show and nobody
+ * reads. Above it, the places nearest the cursor are listed and the user is told how many there are.
+ */
+export const MAX_REFERENCES = 2_000;
+/** Highlights of the name under the cursor: at most this many, nearest the cursor (VS Code asks on every cursor move). */
+export const MAX_HIGHLIGHTS = 1_000;
 
 /** From any place a chain is named to the line that declares it. */
 export function definition(analysis: Analysis, uri: string, position: Position): Location | null {
@@ -10,18 +21,66 @@ export function definition(analysis: Analysis, uri: string, position: Position):
   return target ? { uri, range: toRange(target.span) } : null;
 }
 
-/** Every place the chain under the cursor is named, in its table. */
-export function references(analysis: Analysis, uri: string, position: Position, includeDeclaration: boolean): Location[] | null {
-  const occurrence = occurrenceAt(analysis, position.line, position.character);
-  if (!occurrence) return null;
-  const all = occurrencesOf(analysis, occurrence.node);
-  return all.filter((o) => includeDeclaration || o.role !== 'declaration').map((o) => ({ uri, range: toRange(o.span) }));
+/** Every place a chain is named, declaration first, the rest in document order; made once per chain and version. */
+export function occurrencesOfChain(analysis: Analysis, node: ChainNode): ChainOccurrence[] {
+  const known = memoMap<ChainNode, ChainOccurrence[]>(analysis, 'occurrences');
+  let list = known.get(node);
+  if (!list) known.set(node, (list = occurrencesOf(analysis, node)));
+  return list;
 }
 
-export function documentHighlights(analysis: Analysis, position: Position): DocumentHighlight[] | null {
+/** At most `max` of `sorted` (in document order), a run centred on `line`. */
+export function nearest<T extends { span: { line: number } }>(sorted: readonly T[], line: number, max: number): readonly T[] {
+  if (sorted.length <= max) return sorted;
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (sorted[mid]!.span.line < line) low = mid + 1;
+    else high = mid;
+  }
+  const start = Math.max(0, Math.min(low - (max >> 1), sorted.length - max));
+  return sorted.slice(start, start + max);
+}
+
+/** The places a request may answer with: the declaration (when wanted) and at most `max` places nearest the cursor. */
+function placesNear(analysis: Analysis, node: ChainNode, line: number, includeDeclaration: boolean, max: number): { places: ChainOccurrence[]; total: number } {
+  const all = occurrencesOfChain(analysis, node);
+  const declared = all[0]?.role === 'declaration';
+  const rest = declared ? all.slice(1) : all;
+  const head = declared && includeDeclaration ? [all[0]!] : [];
+  const total = head.length + rest.length;
+  if (total <= max) return { places: [...head, ...rest], total };
+  return { places: [...head, ...nearest(rest, line, max - head.length)], total };
+}
+
+export interface ReferencesAnswer {
+  locations: Location[];
+  /** How many places name the chain; more than `locations` holds when the list was cut. */
+  total: number;
+  chain: string;
+}
+
+/** Places the chain under the cursor is named, in its table: all of them, or the MAX_REFERENCES nearest the cursor. */
+export function references(analysis: Analysis, uri: string, position: Position, includeDeclaration: boolean, max = MAX_REFERENCES): ReferencesAnswer | null {
   const occurrence = occurrenceAt(analysis, position.line, position.character);
   if (!occurrence) return null;
-  return occurrencesOf(analysis, occurrence.node).map((o) => ({
+  const { places, total } = placesNear(analysis, occurrence.node, position.line, includeDeclaration, max);
+  return { locations: places.map((o) => ({ uri, range: toRange(o.span) })), total, chain: occurrence.node.chain.name };
+}
+
+/** What the user is told when Find All References lists only some of the places. */
+export function referencesCutMessage(answer: ReferencesAnswer): string | undefined {
+  if (answer.total <= answer.locations.length) return undefined;
+  const lines = answer.locations.map((l) => l.range.start.line + 1);
+  return `${answer.chain} is named in ${answer.total.toLocaleString('en-US')} places; Find All References lists the ${answer.locations.length.toLocaleString('en-US')} nearest the cursor (lines ${Math.min(...lines).toLocaleString('en-US')}–${Math.max(...lines).toLocaleString('en-US')}). Its hover names the chains that jump to it.`;
+}
+
+/** The chain name under the cursor wherever it appears: at most MAX_HIGHLIGHTS places, nearest the cursor. */
+export function documentHighlights(analysis: Analysis, position: Position, max = MAX_HIGHLIGHTS): DocumentHighlight[] | null {
+  const occurrence = occurrenceAt(analysis, position.line, position.character);
+  if (!occurrence) return null;
+  return placesNear(analysis, occurrence.node, position.line, true, max).places.map((o) => ({
     range: toRange(o.span),
     kind: o.role === 'declaration' || o.role === 'rule' ? DocumentHighlightKind.Write : DocumentHighlightKind.Read,
   }));
