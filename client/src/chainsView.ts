@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { ChainItem, ChainsResult, RuleItem, TableItem } from '../../server/src/protocol';
 import type { DumpTracker } from './dumps';
-import { chainList, endpointAddress, formatCounters, formatShare, plural, type ServiceIndex } from './model';
+import { chainList, endpointAddress, formatCounters, formatShare, plural } from './model';
 
 export const CHAINS_VIEW_ID = 'netfilterExplorer.chains';
 
@@ -71,15 +71,13 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private result: ChainsResult | undefined;
   private roots: TableNode[] | undefined;
-  /** The services, to name the endpoint (and pod) a KUBE-SEP chain leads to. */
-  private services: ServiceIndex | undefined;
   private stale = false;
 
   constructor(private readonly tracker: DumpTracker) {
     this.treeView = vscode.window.createTreeView(CHAINS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
     this.disposables.push(
       this.treeView,
-      // New pods change no chain (the chains are not asked again), only the endpoints' names.
+      // New pods change the endpoints' names: the chains are asked again.
       tracker.onDidChange(() => this.invalidate()),
       this.treeView.onDidChangeVisibility((e) => {
         if (e.visible && this.stale) this.invalidate();
@@ -106,8 +104,7 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
       const dump = this.tracker.dump;
       const reading = this.tracker.readingMessage();
       if (dump && reading) this.treeView.message = reading;
-      const [result, services] = dump ? await Promise.all([this.tracker.chainsResult(), this.tracker.servicesIndex()]) : [undefined, undefined];
-      this.services = services;
+      const result = dump ? await this.tracker.chainsResult() : undefined;
       // The same answer keeps the same nodes: their expanded children stay, and VS Code keeps its handles.
       if (result !== this.result || !this.roots) {
         this.result = result;
@@ -163,10 +160,10 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
     return rules.map((rule): RuleNode => ({ kind: 'rule', id: `${parent.id}/${rule.line}`, parent, table, chain, rule, path }));
   }
 
-  /** `10.32.0.3:53 coredns-5d78c9869d-4xk2p` for a KUBE-SEP chain. */
-  private endpointText(chain: string): string | undefined {
-    const endpoint = this.services?.endpointOfChain(chain);
-    return endpoint ? `${endpointAddress(endpoint)}${endpoint.pod ? ` ${endpoint.pod.name}` : ''}` : undefined;
+  /** `10.32.0.3:53 coredns-5d78c9869d-4xk2p` for a KUBE-SEP chain of the table. */
+  private endpointText(table: TableNode, chain: string): string | undefined {
+    const endpoint = table.byName.get(chain)?.endpoint;
+    return endpoint ? `${endpointAddress(endpoint)}${endpoint.pod ? ` ${endpoint.pod}` : ''}` : undefined;
   }
 
   getParent(node: ChainsNode): ChainsNode | undefined {
@@ -199,7 +196,7 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         const parts: string[] = [];
         if (chain.policy) parts.push(`policy ${chain.policy}`);
         if (chain.service) parts.push(chain.service);
-        const endpoint = this.endpointText(chain.name);
+        const endpoint = this.endpointText(node.table, chain.name);
         if (endpoint) parts.push(endpoint);
         parts.push(plural(chain.ruleCount, 'rule'));
         // Declarations always carry counters ([0:0] for user chains): show them when they say something.
@@ -226,7 +223,7 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         const parts: string[] = [];
         if (loop) parts.push('loop');
         if (rule.share !== null) parts.push(formatShare(rule.share));
-        const endpoint = target ? this.endpointText(target) : undefined;
+        const endpoint = target ? this.endpointText(node.table, target) : undefined;
         if (endpoint) parts.push(`→ ${endpoint}`);
         else if (targetChain?.service) parts.push(targetChain.service);
         if (rule.counters) parts.push(formatCounters(rule.counters));

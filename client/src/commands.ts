@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import type { ChainItem, ServiceItem } from '../../server/src/protocol';
+import type { ChainItem, ServiceAtResult, ServiceItem, ServicesResult, ServiceSummary } from '../../server/src/protocol';
 import overallSample from '../../samples/k8s-overall-modern.iptables-save';
 import seedSample from '../../samples/seed-kube-dns.iptables-save';
 import { type Dump, type DumpTracker, isDump, LANGUAGE_ID, revealRange, toRange } from './dumps';
 import { LargeDump } from './largeDumps';
 import { LARGE_FILE_BYTES } from './recognize';
-import { endpointTableMarkdown, plural, type ServiceHit, type ServiceIndex, servicesAtLine } from './model';
+import { endpointTableMarkdown, plural } from './model';
 import type { ServicesNode, ServicesView } from './servicesView';
 
 /** Dumps the "Open Sample" command offers, bundled into the extension (see samples/README.md). */
@@ -18,11 +18,6 @@ function protocolRange(range: { start: { line: number; character: number }; end:
   return toRange(range);
 }
 
-/** Where a service is best shown in the editor: its first chain, else the rule of its first entry. */
-function serviceRange(service: ServiceItem): vscode.Range | undefined {
-  const range = service.chains[0]?.range ?? service.entries[0]?.ruleRange;
-  return range ? protocolRange(range) : undefined;
-}
 
 export class Commands {
   constructor(
@@ -143,16 +138,21 @@ export class Commands {
     if (pick) await revealRange(dump, protocolRange(pick.chain.range), { selectWhole: false });
   }
 
-  private async pickService(dump: Dump, index: ServiceIndex, title: string): Promise<ServiceItem | undefined> {
-    type Item = vscode.QuickPickItem & { service: ServiceItem };
-    const items: Item[] = index.namespaces.flatMap((g) =>
-      g.services.map((service) => ({
-        label: service.title,
-        description: [service.protocol, ...service.entries.map((e) => e.title.replace(/\/[A-Z]+$/, ''))].join(' · '),
-        detail: service.endpointCount === 0 ? 'no endpoints' : plural(service.endpointCount, 'endpoint'),
-        service,
-      })),
-    );
+  /** Every service of the dump, for a quick pick. */
+  private async allServices(dump: Dump): Promise<ServiceSummary[] | undefined> {
+    const list = await this.tracker.serviceList({}, dump);
+    if (!list) void vscode.window.showWarningMessage('Netfilter Explorer: the language server did not list the services of this dump.');
+    return list?.services;
+  }
+
+  private async pickService(dump: Dump, services: readonly ServiceSummary[], title: string): Promise<ServiceSummary | undefined> {
+    type Item = vscode.QuickPickItem & { service: ServiceSummary };
+    const items: Item[] = services.map((service) => ({
+      label: service.title,
+      description: [service.protocol, ...service.entryTitles.map((t) => t.replace(/\/[A-Z]+$/, ''))].join(' · '),
+      detail: service.endpointCount === 0 ? 'no endpoints' : plural(service.endpointCount, 'endpoint'),
+      service,
+    }));
     const chosen = await vscode.window.showQuickPick(items, {
       title: `${title} (${plural(items.length, 'service')} in ${vscode.workspace.asRelativePath(dump.uri, false)})`,
       placeHolder: 'Namespace, name, port or address',
@@ -162,42 +162,40 @@ export class Commands {
     return chosen?.service;
   }
 
-  private async servicesOf(dump: Dump): Promise<ServiceIndex | undefined> {
-    const index = await this.tracker.servicesIndex(dump);
-    if (!index) {
+  /** The dump's services tree when it has services; says why not otherwise. */
+  private async servicesOf(dump: Dump): Promise<ServicesResult | undefined> {
+    const tree = await this.tracker.servicesTree('', dump);
+    if (!tree) {
       void vscode.window.showWarningMessage('Netfilter Explorer: the language server did not list the services of this dump.');
       return undefined;
     }
-    if (index.total === 0) {
+    if (tree.total === 0) {
       void vscode.window.showInformationMessage('Netfilter Explorer: this dump has no Kubernetes services.');
       return undefined;
     }
-    return index;
+    return tree;
   }
 
   async goToService(title?: string): Promise<void> {
     const dump = this.dump();
-    if (!dump) return;
-    const index = await this.servicesOf(dump);
-    if (!index) return;
-    const service = title !== undefined ? index.result.services.find((s) => s.title === title || s.id === title) : await this.pickService(dump, index, 'Go to Service');
+    if (!dump || !(await this.servicesOf(dump))) return;
+    const services = await this.allServices(dump);
+    if (!services) return;
+    const service = title !== undefined ? services.find((s) => s.title === title || s.id === title) : await this.pickService(dump, services, 'Go to Service');
     if (title !== undefined && !service) {
       void vscode.window.showWarningMessage(`Netfilter Explorer: no service ${title}.`);
       return;
     }
-    const range = service && serviceRange(service);
-    if (range) await revealRange(dump, range, { selectWhole: false });
+    if (service?.range) await revealRange(dump, protocolRange(service.range), { selectWhole: false });
   }
 
-  /** The services the cursor of the active editor is in, best first. */
-  private async hitsAtCursor(): Promise<{ hits: ServiceHit[]; index: ServiceIndex; line: number } | undefined> {
+  /** The service the cursor line of the active editor belongs to (placed among the services the view's filter keeps). */
+  private async hitAtCursor(): Promise<{ hit: ServiceAtResult | undefined; line: number; dump: Dump } | undefined> {
     const editor = vscode.window.activeTextEditor;
     if (!editor || !isDump(editor.document)) return undefined;
-    const index = await this.tracker.servicesIndex(this.tracker.dumpOf(editor.document));
-    if (!index) return undefined;
+    const dump = this.tracker.dumpOf(editor.document);
     const line = editor.selection.active.line;
-    const chain = await chainAtLine(editor.document, line);
-    return { hits: servicesAtLine(index.result.services, line, chain), index, line };
+    return { hit: await this.tracker.serviceAt(dump, line, this.services.filter), line, dump };
   }
 
   async revealInServices(): Promise<void> {
@@ -210,26 +208,29 @@ export class Commands {
       void vscode.window.showInformationMessage('Netfilter Explorer: put the cursor in an iptables-save dump to reveal its service.');
       return;
     }
-    const found = await this.hitsAtCursor();
-    const hit = found?.hits[0];
-    if (!hit || !found) {
+    const found = await this.hitAtCursor();
+    if (!found?.hit) {
       void vscode.window.showInformationMessage(`Netfilter Explorer: line ${(found?.line ?? editor.selection.active.line) + 1} belongs to no Kubernetes service.`);
       return;
     }
     if (this.tracker.dump?.document !== editor.document) this.log.warn('Reveal in Services: the views do not show the active editor');
-    await this.services.reveal(hit);
+    const { dump, line } = found;
+    await this.services.reveal(found.hit, (filter) => this.tracker.serviceAt(dump, line, filter));
   }
 
   async copyEndpointTable(node?: ServicesNode): Promise<void> {
-    let service: ServiceItem | undefined = node && 'service' in node ? node.service : undefined;
+    let service: ServiceItem | undefined;
+    if (node?.kind === 'service') service = await this.tracker.service(node.summary.id);
+    else if (node && 'service' in node) service = node.service;
     if (!service) {
-      const found = await this.hitsAtCursor();
-      service = found?.hits[0]?.service;
+      const found = await this.hitAtCursor();
+      service = found?.hit?.service;
       if (!service) {
         const dump = this.dump();
-        const index = dump && (await this.servicesOf(dump));
-        if (!dump || !index) return;
-        service = await this.pickService(dump, index, 'Copy the endpoint table of');
+        const services = dump && (await this.servicesOf(dump)) ? await this.allServices(dump) : undefined;
+        if (!dump || !services) return;
+        const picked = await this.pickService(dump, services, 'Copy the endpoint table of');
+        service = picked && (await this.tracker.service(picked.id, dump));
       }
     }
     if (!service) return;
@@ -269,22 +270,4 @@ export class Commands {
     input.show();
   }
 
-}
-
-/** The chain whose rules contain `line`, from the server's document symbols (table → chain, each chain's range spans its rules). */
-export async function chainAtLine(document: vscode.TextDocument, line: number): Promise<string | undefined> {
-  const symbols = await vscode.commands.executeCommand<Array<vscode.DocumentSymbol | vscode.SymbolInformation> | undefined>('vscode.executeDocumentSymbolProvider', document.uri);
-  let best: { name: string; size: number } | undefined;
-  const visit = (list: Array<vscode.DocumentSymbol | vscode.SymbolInformation>, depth: number): void => {
-    for (const s of list) {
-      if (!('children' in s)) continue;
-      if (s.range.start.line <= line && line <= s.range.end.line) {
-        const size = s.range.end.line - s.range.start.line;
-        if (depth > 0 && (!best || size <= best.size)) best = { name: s.name, size };
-        visit(s.children, depth + 1);
-      }
-    }
-  };
-  visit(symbols ?? [], 0);
-  return best?.name;
 }

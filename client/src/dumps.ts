@@ -5,10 +5,17 @@ import {
   ChainRulesRequest,
   ChainsRequest,
   type RuleItem,
+  type ServiceAtResult,
+  ServiceAtRequest,
+  type ServiceItem,
+  type ServiceListParams,
+  type ServiceListResult,
+  ServiceListRequest,
+  ServiceRequest,
+  type ServicesResult,
   ServicesRequest,
 } from '../../server/src/protocol';
 import { activeTabUri, hasTab, LargeDump, type LargeDumps } from './largeDumps';
-import { ServiceIndex } from './model';
 
 export const LANGUAGE_ID = 'iptables-save';
 export const DEFAULT_REFRESH_DELAY_MS = 300;
@@ -94,13 +101,15 @@ class Cached<T> {
 export class DumpTracker implements vscode.Disposable {
   private current: Dump | undefined;
   private readonly documentDumps = new WeakMap<vscode.TextDocument, DocumentDump>();
-  /** Bumped when the server's answers change without an edit: pods (services only) or Refresh (all). */
+  /** Bumped when the server's answers change without an edit: pods (services, endpoint names) or Refresh (all). */
   private servicesGeneration = 0;
   private chainsGeneration = 0;
-  private readonly services = new Cached<ServiceIndex>();
+  /** The services tree without a filter: the Services view's top level and the status bar's counts. */
+  private readonly services = new Cached<ServicesResult>();
   private readonly chains = new Cached<ChainsResult>();
-  private rules = new Map<string, Promise<RuleItem[] | undefined>>();
-  private rulesKey = '';
+  /** Answers asked per part of the dump (a chain's rules, a namespace's services, a service), for one version. */
+  private readonly parts = new Map<string, Promise<unknown>>();
+  private partsKey = '';
   private timer: NodeJS.Timeout | undefined;
   private readonly emitter = new vscode.EventEmitter<DumpChange>();
   private readonly disposables: vscode.Disposable[] = [this.emitter];
@@ -181,7 +190,7 @@ export class DumpTracker implements vscode.Disposable {
   private resetCaches(): void {
     this.services.clear();
     this.chains.clear();
-    this.rules.clear();
+    this.parts.clear();
   }
 
   private scheduleRefresh(): void {
@@ -190,10 +199,10 @@ export class DumpTracker implements vscode.Disposable {
     this.timer = setTimeout(() => this.emitter.fire('edit'), Math.max(0, Math.min(delay, 10_000)));
   }
 
-  /** Forgets the answers and announces a change: all of them (Refresh), or those about endpoints (the pod inventory changed). */
+  /** Forgets the answers and announces a change: all of them (Refresh), or those about endpoints (the pod inventory changed: pod names are in both views). */
   refresh(what: 'all' | 'pods' = 'all'): void {
     this.servicesGeneration++;
-    if (what === 'all') this.chainsGeneration++;
+    this.chainsGeneration++;
     if (what === 'all') clearTimeout(this.timer);
     this.emitter.fire(what === 'all' ? 'refresh' : 'pods');
   }
@@ -224,21 +233,60 @@ export class DumpTracker implements vscode.Disposable {
     });
   }
 
-  /** The services of the dump (the tracked one by default), grouped for the view. */
-  servicesIndex(dump: Dump | undefined = this.current): Promise<ServiceIndex | undefined> {
+  /**
+   * The namespaces of the dump's services with their counts (the tracked dump by default): the
+   * Services view's top level, and the status bar's figures. Without a filter, asked once per
+   * version; with one, every time (the server keeps its last filter).
+   */
+  servicesTree(filter = '', dump: Dump | undefined = this.current): Promise<ServicesResult | undefined> {
     if (!dump) return Promise.resolve(undefined);
-    const fetch = () =>
-      this.ask(dump, 'services', async (uri) => {
-        const result = await this.client.sendRequest(ServicesRequest, { textDocument: { uri } });
-        return result ? new ServiceIndex(result) : null;
-      });
-    if (dump !== this.current) return fetch();
+    const fetch = () => this.ask(dump, filter ? `services matching "${filter}"` : 'services', (uri) => this.client.sendRequest(ServicesRequest, { textDocument: { uri }, ...(filter ? { filter } : {}) }));
+    if (dump !== this.current || filter) return fetch();
     return this.services.get(this.key(dump), fetch);
   }
 
-  /** The last services that arrived for the tracked dump, without waiting; `current` is false while a newer version is on its way. */
-  lastServices(): { value: ServiceIndex; current: boolean } | undefined {
+  /** The last services tree (without a filter) that arrived for the tracked dump, without waiting; `current` is false while a newer version is on its way. */
+  lastServices(): { value: ServicesResult; current: boolean } | undefined {
     return this.current ? this.services.last(this.key(this.current)) : undefined;
+  }
+
+  /** An answer about a part of the tracked dump, asked once per version (and Refresh or pod inventory): `id` names the question. */
+  private part<R>(dump: Dump | undefined, id: string, what: string, send: (uri: string) => Promise<R | null>): Promise<R | undefined> {
+    if (!dump) return Promise.resolve(undefined);
+    if (dump !== this.current) return this.ask(dump, what, send);
+    const key = `${this.key(dump, 0)}#${this.servicesGeneration}#${this.chainsGeneration}`;
+    if (key !== this.partsKey) {
+      this.parts.clear();
+      this.partsKey = key;
+    }
+    let promise = this.parts.get(id) as Promise<R | undefined> | undefined;
+    if (!promise) {
+      const asked = this.ask(dump, what, send);
+      this.parts.set(id, asked);
+      // No answer (an error, or the server did not know the document yet): ask again next time.
+      void asked.then((value) => {
+        if (value === undefined && this.parts.get(id) === asked) this.parts.delete(id);
+      });
+      promise = asked;
+    }
+    return promise;
+  }
+
+  /** Services of one namespace (or all) that match a filter, a page of them when `limit` is given. */
+  serviceList(params: Omit<ServiceListParams, 'textDocument'>, dump: Dump | undefined = this.current): Promise<ServiceListResult | undefined> {
+    const id = `list\u0000${params.namespace ?? '\u0001'}\u0000${params.filter ?? ''}\u0000${params.offset ?? 0}\u0000${params.limit ?? ''}`;
+    const what = params.namespace === undefined ? 'service list' : `services of ${params.namespace}`;
+    return this.part(dump, id, what, (uri) => this.client.sendRequest(ServiceListRequest, { textDocument: { uri }, ...params }));
+  }
+
+  /** One service with its entries, endpoints and pods, asked when it is expanded, hovered or copied. */
+  service(id: string, dump: Dump | undefined = this.current): Promise<ServiceItem | undefined> {
+    return this.part(dump, `service\u0000${id}`, `service ${id}`, (uri) => this.client.sendRequest(ServiceRequest, { textDocument: { uri }, id }));
+  }
+
+  /** The service (entry, endpoint) a line of a dump belongs to; `index` places it in the view filtered by `filter`. */
+  serviceAt(dump: Dump, line: number, filter: string): Promise<ServiceAtResult | undefined> {
+    return this.ask(dump, `service at line ${line + 1}`, (uri) => this.client.sendRequest(ServiceAtRequest, { textDocument: { uri }, line, ...(filter ? { filter } : {}) }));
   }
 
   chainsResult(dump: Dump | undefined = this.current): Promise<ChainsResult | undefined> {
@@ -250,20 +298,7 @@ export class DumpTracker implements vscode.Disposable {
 
   /** The rules of one chain, fetched when it is expanded; shared by every place the chain is expanded. */
   chainRules(table: string, chain: string): Promise<RuleItem[] | undefined> {
-    const dump = this.current;
-    if (!dump) return Promise.resolve(undefined);
-    const key = this.key(dump, this.chainsGeneration);
-    if (key !== this.rulesKey) {
-      this.rules = new Map();
-      this.rulesKey = key;
-    }
-    const id = `${table}\u0000${chain}`;
-    let promise = this.rules.get(id);
-    if (!promise) {
-      promise = this.ask(dump, `rules of ${table}/${chain}`, (uri) => this.client.sendRequest(ChainRulesRequest, { textDocument: { uri }, table, chain }));
-      this.rules.set(id, promise);
-    }
-    return promise;
+    return this.part(this.current, `rules\u0000${table}\u0000${chain}`, `rules of ${table}/${chain}`, (uri) => this.client.sendRequest(ChainRulesRequest, { textDocument: { uri }, table, chain }));
   }
 
   /** What the views say instead of the dump's contents while it is read from disk, or when that failed. */

@@ -1,9 +1,9 @@
 // What the views and commands show, computed from the server's answers. No VS Code import, so
-// that it is unit-tested with Node's test runner (test/unit/clientModel.test.ts). Nothing here
-// reads the dump: the server owns every netfilter fact; this file only arranges and formats.
+// that it is unit-tested with Node's test runner (test/client/model.test.ts). Nothing here
+// reads the dump: the server owns every netfilter fact (it also filters the services and finds
+// the service at a line); this file only arranges and formats.
 
-import type { Range } from 'vscode-languageserver-protocol';
-import type { ChainItem, EndpointItem, EntryItem, ServiceItem, ServicesResult, SplitItem } from '../../server/src/protocol';
+import type { ChainItem, EndpointItem, EntryItem, ServiceItem, ServiceSummary, SplitItem } from '../../server/src/protocol';
 
 /** A share for people, as the server writes it: 50 %, 33.3 %, 8.33 %, 0.012 %. */
 export function formatShare(share: number): string {
@@ -43,7 +43,7 @@ export function podTitle(pod: NonNullable<EndpointItem['pod']>): string {
 }
 
 /** The service's name under its namespace in the tree: `kube-dns:dns-tcp`. */
-export function serviceLabel(service: ServiceItem): string {
+export function serviceLabel(service: ServiceSummary): string {
   const prefix = `${service.namespace}/`;
   return service.title.startsWith(prefix) ? service.title.slice(prefix.length) : service.title;
 }
@@ -53,19 +53,9 @@ export function entryEndpoints(entry: EntryItem): EndpointItem[] {
   return [...entry.endpoints, ...entry.conditions.flatMap((c) => c.endpoints)];
 }
 
-export type ServiceState = 'noEndpoints' | 'skewed' | 'localOnly' | 'ok';
-
 /** All endpoints an entry reaches are on this node (external traffic policy Local). */
 export function isLocalOnly(split: SplitItem): boolean {
   return split.endpoints.length > 0 && split.endpoints.every((e) => e.local);
-}
-
-/** What the icon of a service says, most urgent first. */
-export function serviceState(service: ServiceItem): ServiceState {
-  if (service.endpointCount === 0) return 'noEndpoints';
-  if (service.skewed) return 'skewed';
-  if (service.entries.some((e) => e.kind !== 'clusterIP' && isLocalOnly(e)) && !service.entries.some((e) => e.kind !== 'clusterIP' && e.endpoints.some((p) => !p.local))) return 'localOnly';
-  return 'ok';
 }
 
 export type EntryState = 'noEndpoints' | 'localOnly' | 'ok';
@@ -84,7 +74,7 @@ export function outcomesOf(split: SplitItem): Array<{ outcome: string; share: nu
 }
 
 /** One line of description for a service: `TCP · 2 endpoints`, `TCP · no endpoints`. */
-export function serviceDescription(service: ServiceItem): string {
+export function serviceDescription(service: ServiceSummary): string {
   const parts = [service.protocol];
   parts.push(service.endpointCount === 0 ? 'no endpoints' : plural(service.endpointCount, 'endpoint'));
   if (service.skewed) parts.push('skewed');
@@ -113,125 +103,17 @@ export function endpointDescription(endpoint: EndpointItem): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The services list, grouped by namespace and filtered client-side.
+// Long service lists: a namespace with thousands of services shows them in pages.
 
-export interface NamespaceGroup {
-  namespace: string;
-  services: ServiceItem[];
-}
+export const SERVICE_PAGE_THRESHOLD = 1000;
+export const SERVICE_PAGE_SIZE = 500;
 
-/** The services of one document, grouped once, with a lower-cased text per service to filter on. */
-export class ServiceIndex {
-  readonly namespaces: NamespaceGroup[];
-  readonly total: number;
-  readonly endpointTotal: number;
-  private readonly haystacks = new Map<ServiceItem, string>();
-
-  constructor(readonly result: ServicesResult) {
-    const byNamespace = new Map<string, ServiceItem[]>();
-    let endpoints = 0;
-    for (const service of result.services) {
-      let list = byNamespace.get(service.namespace);
-      if (!list) byNamespace.set(service.namespace, (list = []));
-      list.push(service);
-      endpoints += service.endpointCount;
-    }
-    this.namespaces = [...byNamespace]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([namespace, services]) => ({ namespace, services: services.sort((a, b) => a.title.localeCompare(b.title)) }));
-    this.total = result.services.length;
-    this.endpointTotal = endpoints;
-  }
-
-  private endpointChains: Map<string, EndpointItem> | undefined;
-
-  /** The endpoint each KUBE-SEP chain leads to, by chain name (for the Chains view). */
-  endpointOfChain(name: string): EndpointItem | undefined {
-    if (!this.endpointChains) {
-      this.endpointChains = new Map();
-      for (const service of this.result.services) {
-        for (const entry of service.entries) for (const endpoint of entryEndpoints(entry)) this.endpointChains.set(endpoint.chain.name, endpoint);
-      }
-    }
-    return this.endpointChains.get(name);
-  }
-
-  /** Namespace, name, port, protocol, every entry's title and address, endpoint addresses and pods, chain names. */
-  private haystack(service: ServiceItem): string {
-    let text = this.haystacks.get(service);
-    if (text === undefined) {
-      const parts = [service.title, service.protocol, ...service.chains.map((c) => c.name)];
-      for (const entry of service.entries) {
-        parts.push(entry.title, entry.address ?? '', ...entry.sourceRanges);
-        for (const endpoint of entryEndpoints(entry)) {
-          parts.push(endpointAddress(endpoint), endpoint.chain.name);
-          if (endpoint.pod) parts.push(`${endpoint.pod.namespace}/${endpoint.pod.name}`, endpoint.pod.node ?? '');
-        }
-      }
-      text = parts.join('\n').toLowerCase();
-      this.haystacks.set(service, text);
-    }
-    return text;
-  }
-
-  /** Namespaces with the services that match every word of `query` (case-insensitive substrings). */
-  filter(query: string): { namespaces: NamespaceGroup[]; count: number } {
-    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-    if (words.length === 0) return { namespaces: this.namespaces, count: this.total };
-    const namespaces: NamespaceGroup[] = [];
-    let count = 0;
-    for (const group of this.namespaces) {
-      const services = group.services.filter((s) => {
-        const text = this.haystack(s);
-        return words.every((w) => text.includes(w));
-      });
-      if (services.length > 0) {
-        namespaces.push({ namespace: group.namespace, services });
-        count += services.length;
-      }
-    }
-    return { namespaces, count };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The service at the cursor.
-
-export interface ServiceHit {
-  service: ServiceItem;
-  entry?: EntryItem;
-  endpoint?: EndpointItem;
-  /** What the cursor line is: the rule of an entry, or a line of (or declaring) a chain. */
-  via: 'entry rule' | 'condition rule' | 'endpoint chain' | 'entry chain' | 'service chain';
-}
-
-function onLine(range: Range, line: number): boolean {
-  return range.start.line <= line && line <= range.end.line;
-}
-
-/**
- * The services the cursor line belongs to, best first. `chainAtLine` is the chain whose rules
- * contain the line (from the document symbols); the declaration lines are matched by range.
- */
-export function servicesAtLine(services: readonly ServiceItem[], line: number, chainAtLine?: string): ServiceHit[] {
-  const hits: ServiceHit[] = [];
-  const rank: Record<ServiceHit['via'], number> = { 'entry rule': 0, 'condition rule': 1, 'endpoint chain': 2, 'entry chain': 3, 'service chain': 4 };
-  const isChain = (ref: { name: string; range: Range }): boolean => onLine(ref.range, line) || ref.name === chainAtLine;
-  for (const service of services) {
-    let best: ServiceHit | undefined;
-    const offer = (hit: ServiceHit): void => {
-      if (!best || rank[hit.via] < rank[best.via]) best = hit;
-    };
-    for (const entry of service.entries) {
-      if (onLine(entry.ruleRange, line)) offer({ service, entry, via: 'entry rule' });
-      for (const condition of entry.conditions) if (onLine(condition.ruleRange, line)) offer({ service, entry, via: 'condition rule' });
-      for (const endpoint of entryEndpoints(entry)) if (isChain(endpoint.chain)) offer({ service, entry, endpoint, via: 'endpoint chain' });
-      if (entry.chain && isChain(entry.chain)) offer({ service, entry, via: 'entry chain' });
-    }
-    if (service.chains.some(isChain)) offer({ service, via: 'service chain' });
-    if (best) hits.push(best);
-  }
-  return hits.sort((a, b) => rank[a.via] - rank[b.via]);
+/** The pages of a list of `count` services: all at once up to SERVICE_PAGE_THRESHOLD, else `{ offset, count }` pages of SERVICE_PAGE_SIZE. */
+export function servicePages(count: number): Array<{ offset: number; count: number }> | undefined {
+  if (count <= SERVICE_PAGE_THRESHOLD) return undefined;
+  const pages: Array<{ offset: number; count: number }> = [];
+  for (let offset = 0; offset < count; offset += SERVICE_PAGE_SIZE) pages.push({ offset, count: Math.min(SERVICE_PAGE_SIZE, count - offset) });
+  return pages;
 }
 
 // ---------------------------------------------------------------------------------------------

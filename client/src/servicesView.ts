@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { EndpointItem, EntryItem, ServiceItem, SplitItem } from '../../server/src/protocol';
+import type { EndpointItem, EntryItem, NamespaceItem, ServiceAtResult, ServiceItem, ServicesResult, ServiceSummary, SplitItem } from '../../server/src/protocol';
 import type { DumpTracker } from './dumps';
 import {
   endpointAddress,
@@ -7,15 +7,12 @@ import {
   entryDescription,
   entryState,
   formatShare,
-  type NamespaceGroup,
   outcomesOf,
   plural,
   podTitle,
-  type ServiceHit,
-  type ServiceIndex,
   serviceDescription,
   serviceLabel,
-  serviceState,
+  servicePages,
 } from './model';
 
 export const SERVICES_VIEW_ID = 'netfilterExplorer.services';
@@ -30,16 +27,28 @@ type Range = EntryItem['ruleRange'];
 interface NodeBase {
   id: string;
   parent: ServicesNode | undefined;
-  children?: ServicesNode[];
+  children?: Promise<ServicesNode[]>;
 }
 export interface NamespaceNode extends NodeBase {
   kind: 'namespace';
-  group: NamespaceGroup;
+  namespace: NamespaceItem;
+  /** The filter its services are asked with. */
+  filter: string;
   expanded: boolean;
+  /** Services open by default (a filter left few). */
+  expandServices: boolean;
+}
+/** A page of the services of a namespace with thousands of them. */
+export interface ServicePageNode extends NodeBase {
+  kind: 'servicePage';
+  namespace: NamespaceNode;
+  offset: number;
+  count: number;
 }
 export interface ServiceNode extends NodeBase {
   kind: 'service';
-  service: ServiceItem;
+  /** What the list says of the service; its entries and endpoints are asked when it is expanded. */
+  summary: ServiceSummary;
   expanded: boolean;
 }
 export interface EntryNode extends NodeBase {
@@ -68,7 +77,12 @@ export interface OutcomeNode extends NodeBase {
   share: number;
   ruleRange: Range;
 }
-export type ServicesNode = NamespaceNode | ServiceNode | EntryNode | ConditionNode | EndpointNode | OutcomeNode;
+/** Says why there is nothing to show: the server did not answer, the dump changed. */
+export interface MessageNode extends NodeBase {
+  kind: 'message';
+  text: string;
+}
+export type ServicesNode = NamespaceNode | ServicePageNode | ServiceNode | EntryNode | ConditionNode | EndpointNode | OutcomeNode | MessageNode;
 
 const ENTRY_ICONS: Record<EntryItem['kind'], string> = { clusterIP: 'target', nodePort: 'plug', externalIP: 'globe', loadBalancerIP: 'cloud' };
 const PROTOCOL_ICONS: Record<string, string> = { TCP: 'arrow-swap', UDP: 'radio-tower', SCTP: 'git-compare' };
@@ -104,15 +118,19 @@ function splitChildren(parent: ServicesNode, service: ServiceItem, entry: EntryI
   return children;
 }
 
-/** The Services view: namespace → service:port → entry → endpoints, filtered client-side. */
+/**
+ * The Services view: namespace → service:port → entry → endpoints. Each level is asked of the
+ * server when it is shown (a dump of 10,000 services has 100,000 endpoints), and the filter runs
+ * in the server.
+ */
 export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vscode.Disposable {
   readonly treeView: vscode.TreeView<ServicesNode>;
   private readonly changed = new vscode.EventEmitter<ServicesNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed];
-  private index: ServiceIndex | undefined;
+  /** The answer the nodes were made from, and for which filter. */
+  private tree: ServicesResult | undefined;
   private roots: NamespaceNode[] | undefined;
-  private shownCount = 0;
   private query = '';
   /** A change arrived while the view was hidden; refresh when it shows. */
   private stale = false;
@@ -142,6 +160,7 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
   }
 
   private invalidate(): void {
+    this.roots = undefined;
     if (!this.treeView.visible) {
       this.stale = true;
       return;
@@ -152,23 +171,25 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
 
   private updateHeader(): void {
     const dump = this.tracker.dump;
+    const tree = this.tree;
     this.treeView.description = dump ? vscode.workspace.asRelativePath(dump.uri, false) : undefined;
-    if (dump && !this.index) {
+    if (dump && !tree) {
       this.treeView.message = this.tracker.readingMessage() ?? 'The language server did not list the services of this dump (see the "Netfilter Explorer" output); Refresh Views asks again.';
       return;
     }
-    if (!this.index || this.query === '') {
+    if (!tree || this.query === '') {
       this.treeView.message = undefined;
       return;
     }
     this.treeView.message =
-      this.shownCount === 0
-        ? `No service matches "${this.query}" (of ${plural(this.index.total, 'service')}).`
-        : `Filter "${this.query}": ${this.shownCount.toLocaleString('en-US')} of ${plural(this.index.total, 'service')}.`;
+      tree.matched === 0
+        ? `No service matches "${this.query}" (of ${plural(tree.total, 'service')}).`
+        : `Filter "${this.query}": ${tree.matched.toLocaleString('en-US')} of ${plural(tree.total, 'service')}.`;
   }
 
-  /** The namespace nodes for the current services and filter, built once per change. */
+  /** The namespace nodes for the current dump and filter, asked once per change. */
   private async rootNodes(): Promise<NamespaceNode[]> {
+    if (this.roots) return this.roots;
     const dump = this.tracker.dump;
     // A dump over 50 MB takes a while to read: say so meanwhile.
     const reading = this.tracker.readingMessage();
@@ -176,55 +197,62 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
       this.treeView.description = vscode.workspace.asRelativePath(dump.uri, false);
       this.treeView.message = reading;
     }
-    const index = dump ? await this.tracker.servicesIndex() : undefined;
-    if (index !== this.index) {
-      this.index = index;
-      this.roots = undefined;
-      void vscode.commands.executeCommand('setContext', 'netfilterExplorer.noServices', index !== undefined && index.total === 0);
-    }
-    if (!this.roots) {
-      if (!index) {
-        this.roots = [];
-        this.shownCount = 0;
-      } else {
-        const { namespaces, count } = index.filter(this.query);
-        this.shownCount = count;
-        // Filtered nodes get ids of their own, so that each filter opens its results afresh.
-        const suffix = this.query ? `?${this.query}` : '';
-        this.roots = namespaces.map((group) => ({ kind: 'namespace', id: `ns:${group.namespace}${suffix}`, parent: undefined, group, expanded: count <= EXPAND_NAMESPACES_UP_TO }));
-      }
-    }
+    const query = this.query;
+    const tree = dump ? await this.tracker.servicesTree(query) : undefined;
+    if (query !== this.query) return this.rootNodes(); // the filter changed meanwhile
+    this.tree = tree;
+    void vscode.commands.executeCommand('setContext', 'netfilterExplorer.noServices', tree !== undefined && tree.total === 0);
+    // Filtered nodes get ids of their own, so that each filter opens its results afresh.
+    const suffix = query ? `?${query}` : '';
+    const expanded = (tree?.matched ?? 0) <= EXPAND_NAMESPACES_UP_TO;
+    const expandServices = query !== '' && (tree?.matched ?? 0) <= EXPAND_FILTERED_SERVICES_UP_TO;
+    this.roots = (tree?.namespaces ?? []).map((namespace) => ({ kind: 'namespace', id: `ns:${namespace.namespace}${suffix}`, parent: undefined, namespace, filter: query, expanded, expandServices }));
     this.updateHeader();
     return this.roots;
   }
 
   async getChildren(node?: ServicesNode): Promise<ServicesNode[]> {
     if (!node) return this.rootNodes();
-    if (node.children) return node.children;
+    node.children ??= this.childrenOf(node);
+    return node.children;
+  }
+
+  private message(parent: ServicesNode, text: string): MessageNode[] {
+    return [{ kind: 'message', id: `${parent.id}/?`, parent, text }];
+  }
+
+  private async serviceNodes(parent: NamespaceNode | ServicePageNode, namespace: NamespaceNode, offset?: number, limit?: number): Promise<ServicesNode[]> {
+    const list = await this.tracker.serviceList({ namespace: namespace.namespace.namespace, ...(namespace.filter ? { filter: namespace.filter } : {}), ...(offset !== undefined ? { offset, limit } : {}) });
+    if (!list) return this.message(parent, 'The language server did not list these services (the dump changed?); Refresh Views asks again.');
+    return list.services.map((summary): ServiceNode => ({ kind: 'service', id: `${namespace.id}/${summary.id}`, parent, summary, expanded: namespace.expandServices }));
+  }
+
+  private async childrenOf(node: ServicesNode): Promise<ServicesNode[]> {
     switch (node.kind) {
       case 'namespace': {
-        const expanded = this.query !== '' && this.shownCount <= EXPAND_FILTERED_SERVICES_UP_TO;
-        node.children = node.group.services.map((service) => ({ kind: 'service', id: `${node.id}/${service.id}`, parent: node, service, expanded }));
-        break;
+        const pages = servicePages(node.namespace.services);
+        if (!pages) return this.serviceNodes(node, node);
+        return pages.map((page): ServicePageNode => ({ kind: 'servicePage', id: `${node.id}/p${page.offset}`, parent: node, namespace: node, offset: page.offset, count: page.count }));
       }
-      case 'service':
-        node.children = node.service.entries.map((entry, i): EntryNode => ({ kind: 'entry', id: `${node.id}/e${i}:${entry.title}`, parent: node, service: node.service, entry }));
-        break;
+      case 'servicePage':
+        return this.serviceNodes(node, node.namespace, node.offset, node.count);
+      case 'service': {
+        const service = await this.tracker.service(node.summary.id);
+        if (!service) return this.message(node, `The language server did not answer for ${node.summary.title} (the dump changed?); Refresh Views asks again.`);
+        return service.entries.map((entry, i): EntryNode => ({ kind: 'entry', id: `${node.id}/e${i}:${entry.title}`, parent: node, service, entry }));
+      }
       case 'entry': {
         const { service, entry } = node;
-        node.children = [
+        return [
           ...splitChildren(node, service, entry, entry, entry.ruleRange),
           ...entry.conditions.map((condition, i): ConditionNode => ({ kind: 'condition', id: `${node.id}/c${i}`, parent: node, service, entry, condition })),
         ];
-        break;
       }
       case 'condition':
-        node.children = splitChildren(node, node.service, node.entry, node.condition, node.condition.ruleRange, node.condition.condition);
-        break;
+        return splitChildren(node, node.service, node.entry, node.condition, node.condition.ruleRange, node.condition.condition);
       default:
-        node.children = [];
+        return [];
     }
-    return node.children;
   }
 
   getParent(node: ServicesNode): ServicesNode | undefined {
@@ -232,31 +260,37 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
   }
 
   getTreeItem(node: ServicesNode): vscode.TreeItem {
-    const uri = this.index ? vscode.Uri.parse(this.index.result.uri) : undefined;
-    const reveal = (range: Range | undefined): vscode.Command | undefined =>
+    const uri = this.tree ? vscode.Uri.parse(this.tree.uri) : undefined;
+    const reveal = (range: Range | null | undefined): vscode.Command | undefined =>
       uri && range ? { title: 'Reveal in Editor', command: 'netfilterExplorer.revealRange', arguments: [uri, range] } : undefined;
     const C = vscode.TreeItemCollapsibleState;
     let item: vscode.TreeItem;
     switch (node.kind) {
       case 'namespace': {
-        item = new vscode.TreeItem(node.group.namespace, node.expanded ? C.Expanded : C.Collapsed);
-        item.description = plural(node.group.services.length, 'service');
+        const { namespace } = node.namespace;
+        item = new vscode.TreeItem(namespace, node.expanded ? C.Expanded : C.Collapsed);
+        item.description = plural(node.namespace.services, 'service');
         item.iconPath = icon('symbol-namespace');
-        item.tooltip = `Namespace ${node.group.namespace}: ${plural(node.group.services.length, 'service port')}`;
+        item.tooltip = `Namespace ${namespace}: ${plural(node.namespace.services, 'service port')}${node.filter ? ` matching "${node.filter}"` : ''}`;
+        break;
+      }
+      case 'servicePage': {
+        item = new vscode.TreeItem(`services ${(node.offset + 1).toLocaleString('en-US')}–${(node.offset + node.count).toLocaleString('en-US')}`, C.Collapsed);
+        item.description = `of ${plural(node.namespace.namespace.services, 'service')}`;
+        item.iconPath = icon('list-flat');
         break;
       }
       case 'service': {
-        const { service } = node;
-        item = new vscode.TreeItem(serviceLabel(service), service.entries.length > 0 ? (node.expanded ? C.Expanded : C.Collapsed) : C.None);
-        item.description = serviceDescription(service);
-        const state = serviceState(service);
+        const { summary } = node;
+        item = new vscode.TreeItem(serviceLabel(summary), summary.entryTitles.length > 0 ? (node.expanded ? C.Expanded : C.Collapsed) : C.None);
+        item.description = serviceDescription(summary);
         item.iconPath =
-          state === 'noEndpoints' ? icon('error', 'problemsErrorIcon.foreground')
-          : state === 'skewed' ? icon('warning', 'problemsWarningIcon.foreground')
-          : state === 'localOnly' ? icon('home')
-          : icon(PROTOCOL_ICONS[service.protocol] ?? 'symbol-interface');
-        item.tooltip = serviceTooltip(service);
-        item.command = reveal(service.chains[0]?.range ?? service.entries[0]?.ruleRange);
+          summary.state === 'noEndpoints' ? icon('error', 'problemsErrorIcon.foreground')
+          : summary.state === 'skewed' ? icon('warning', 'problemsWarningIcon.foreground')
+          : summary.state === 'localOnly' ? icon('home')
+          : icon(PROTOCOL_ICONS[summary.protocol] ?? 'symbol-interface');
+        // The tooltip needs the entries' endpoints: resolveTreeItem asks for them on hover.
+        item.command = reveal(summary.range);
         break;
       }
       case 'entry': {
@@ -295,38 +329,66 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
         item.command = reveal(node.ruleRange);
         break;
       }
+      case 'message': {
+        item = new vscode.TreeItem(node.text, C.None);
+        item.iconPath = icon('info');
+        break;
+      }
     }
     item.id = node.id;
     item.contextValue = node.kind;
     return item;
   }
 
-  /** Shows a service (and its entry and endpoint) in the view, clearing a filter that hides it. */
-  async reveal(hit: Pick<ServiceHit, 'service' | 'entry' | 'endpoint'>, options: { focus?: boolean } = {}): Promise<ServicesNode | undefined> {
-    let roots = await this.rootNodes();
-    const has = (nodes: NamespaceNode[]) => nodes.find((n) => n.group.namespace === hit.service.namespace && n.group.services.includes(hit.service));
-    let ns = has(roots);
-    if (!ns && this.query !== '') {
-      void vscode.window.setStatusBarMessage(`Netfilter Explorer: filter "${this.query}" cleared to show ${hit.service.title}`, 5000);
-      this.setFilter('');
-      roots = await this.rootNodes();
-      ns = has(roots);
+  /** The tooltip of a service, with its entries' endpoints: asked of the server when the row is hovered. */
+  async resolveTreeItem(item: vscode.TreeItem, node: ServicesNode): Promise<vscode.TreeItem> {
+    if (node.kind === 'service' && item.tooltip === undefined) {
+      const service = await this.tracker.service(node.summary.id);
+      item.tooltip = service ? serviceTooltip(service) : `${node.summary.title} (${node.summary.protocol})`;
     }
+    return item;
+  }
+
+  /**
+   * Shows the service (and its entry and endpoint) a line belongs to in the view, clearing a
+   * filter that hides it. `hit.index` places the service among its namespace's services under the
+   * view's filter.
+   */
+  async reveal(found: ServiceAtResult, again: (filter: string) => Promise<ServiceAtResult | undefined>, options: { focus?: boolean } = {}): Promise<ServicesNode | undefined> {
+    let answer: ServiceAtResult | undefined = found;
+    if (found.index === null && this.query !== '') {
+      void vscode.window.setStatusBarMessage(`Netfilter Explorer: filter "${this.query}" cleared to show ${found.service.title}`, 5000);
+      this.setFilter('');
+      answer = await again('');
+    }
+    const hit = answer;
+    if (!hit || hit.index === null) return undefined;
+    const place = hit.index;
+    const roots = await this.rootNodes();
+    const ns = roots.find((n) => n.namespace.namespace === hit.service.namespace);
     if (!ns) return undefined;
     let node: ServicesNode = ns;
-    const service = (await this.getChildren(ns)).find((n) => n.kind === 'service' && n.service === hit.service);
+    let list = await this.getChildren(ns);
+    const page = list.find((n): n is ServicePageNode => n.kind === 'servicePage' && n.offset <= place && place < n.offset + n.count);
+    if (page) list = await this.getChildren(page);
+    const service = list.find((n): n is ServiceNode => n.kind === 'service' && n.summary.id === hit.service.id);
     if (service) {
       node = service;
-      const entry = hit.entry && (await this.getChildren(service)).find((n) => n.kind === 'entry' && n.entry === hit.entry);
+      const entries = (await this.getChildren(service)).filter((n): n is EntryNode => n.kind === 'entry');
+      const entry = hit.entry !== null ? entries[hit.entry] : undefined;
       if (entry) {
         node = entry;
-        if (hit.endpoint) {
-          let found: ServicesNode | undefined = (await this.getChildren(entry)).find((n) => n.kind === 'endpoint' && n.endpoint === hit.endpoint);
-          for (const c of entry.children ?? []) {
-            if (found || c.kind !== 'condition') continue;
-            found = (await this.getChildren(c)).find((n) => n.kind === 'endpoint' && n.endpoint === hit.endpoint);
+        const endpoint = hit.endpoint;
+        if (endpoint) {
+          let under: ServicesNode[] = await this.getChildren(entry);
+          let condition: string | undefined;
+          if (endpoint.condition !== null) {
+            const c = under.filter((n): n is ConditionNode => n.kind === 'condition')[endpoint.condition];
+            under = c ? await this.getChildren(c) : [];
+            condition = c?.condition.condition;
           }
-          if (found) node = found;
+          const target = under.filter((n): n is EndpointNode => n.kind === 'endpoint' && n.condition === condition)[endpoint.index];
+          if (target) node = target;
         }
       }
     }

@@ -56,7 +56,7 @@ export class DumpStatus implements vscode.Disposable {
       this.item.tooltip = large ? `Reading ${large.name} (${large.megabytes}) from disk…` : 'Reading the services of the dump…';
       this.item.show();
     }
-    const index = await this.tracker.servicesIndex();
+    const index = await this.tracker.servicesTree();
     if (run !== this.updating) return; // a newer update is on its way
     const problems = problemCounts(dump.uri);
     if (!index) {
@@ -71,9 +71,9 @@ export class DumpStatus implements vscode.Disposable {
     if (large?.result) {
       tooltip.appendMarkdown(`${large.megabytes}, ${large.result.lines.toLocaleString('en-US')} lines, read from disk by the language server: VS Code does not hand files over 50 MB to extensions, so the editor has no hovers or other language features for it; the views, Go to Chain and Go to Service work.\n\n`);
     }
-    tooltip.appendMarkdown(`${plural(index.total, 'service port')} in ${plural(index.namespaces.length, 'namespace')} · ${plural(index.endpointTotal, 'endpoint')}\n\n`);
+    tooltip.appendMarkdown(`${plural(index.total, 'service port')} in ${plural(index.namespaceTotal, 'namespace')} · ${plural(index.endpointTotal, 'endpoint')}\n\n`);
     tooltip.appendMarkdown(`Problems: ${problems.errors} errors, ${problems.warnings} warnings, ${problems.infos} infos\n\n`);
-    tooltip.appendMarkdown(index.result.podSource ? `Pod names from ${index.result.podSource}\n\n` : 'No pod inventory (setting `netfilterExplorer.podInventory`)\n\n');
+    tooltip.appendMarkdown(index.podSource ? `Pod names from ${index.podSource}\n\n` : 'No pod inventory (setting `netfilterExplorer.podInventory`)\n\n');
     tooltip.appendMarkdown('Click to show the Services view.');
     this.item.tooltip = tooltip;
     this.item.accessibilityInformation = { label: `Netfilter Explorer: ${this.item.text.replace(/^\$\([^)]*\) /, '')}` };

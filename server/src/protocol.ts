@@ -37,7 +37,8 @@ export interface EntryItem extends SplitItem {
   conditions: Array<SplitItem & { condition: string; ruleRange: Range }>;
 }
 
-export interface ServiceItem {
+/** A service port as lists show it (the Services view's rows, Go to Service…), without its entries' endpoints. */
+export interface ServiceSummary {
   id: string;
   namespace: string;
   name: string;
@@ -47,27 +48,110 @@ export interface ServiceItem {
   title: string;
   nameSource: 'comment' | 'inferred';
   hashConfirmed: boolean;
-  chains: ChainRef[];
-  entries: EntryItem[];
   /** Endpoint count; 0 when the service rejects its traffic. */
   endpointCount: number;
   skewed: boolean;
+  /** What its icon says, most urgent first: no endpoints, skewed probabilities, external entries reach only local endpoints. */
+  state: 'noEndpoints' | 'skewed' | 'localOnly' | 'ok';
+  /** Its entries' titles, `cluster IP 10.96.0.10:53/TCP`, in the order ServiceRequest gives the entries. */
+  entryTitles: string[];
+  /** Where the service is best shown: its first chain, else the rule of its first entry. */
+  range: Range | null;
+}
+
+/** A service port with everything the Services view shows under it (ServiceRequest). */
+export interface ServiceItem extends ServiceSummary {
+  chains: ChainRef[];
+  entries: EntryItem[];
 }
 
 export interface ServicesParams {
   textDocument: { uri: string };
 }
 
+export interface ServicesTreeParams extends ServicesParams {
+  /**
+   * Keep the services whose namespace, name, port, protocol, entry addresses, endpoints, pods,
+   * nodes or chains contain every word (case-insensitive); empty or absent: all.
+   */
+  filter?: string;
+}
+
+export interface NamespaceItem {
+  namespace: string;
+  /** Service ports in it (that match the filter). */
+  services: number;
+}
+
+/** The top of the Services view: namespaces with counts; their services come with ServiceListRequest. */
 export interface ServicesResult {
   uri: string;
   version: number;
-  services: ServiceItem[];
+  /** Service ports and endpoints in the dump, whatever the filter. */
+  total: number;
+  endpointTotal: number;
+  /** Namespaces in the dump, whatever the filter. */
+  namespaceTotal: number;
+  /** The filter the answer is for ('' for none), and how many service ports it keeps. */
+  filter: string;
+  matched: number;
+  /** Namespaces with services that match, in display order. */
+  namespaces: NamespaceItem[];
   /** Where pod names came from, when they did. */
   podSource: string | null;
 }
 
-/** The service model of a document, for the Services view and the service commands. */
-export const ServicesRequest = new RequestType<ServicesParams, ServicesResult | null, void>('netfilterExplorer/services');
+/** The namespaces of a document's services (the Services view's top level) and their counts. */
+export const ServicesRequest = new RequestType<ServicesTreeParams, ServicesResult | null, void>('netfilterExplorer/services');
+
+export interface ServiceListParams extends ServicesTreeParams {
+  /** One namespace's services; absent: every namespace's. */
+  namespace?: string;
+  /** A page of the list: from `offset` (default 0), at most `limit` (default all). */
+  offset?: number;
+  limit?: number;
+}
+
+export interface ServiceListResult {
+  uri: string;
+  version: number;
+  /** Services in the namespace (or the dump) that match the filter; `services` holds those from `offset`. */
+  total: number;
+  offset: number;
+  services: ServiceSummary[];
+}
+
+/** Service ports in display order (namespace, then title), of one namespace or all, filtered, paged. */
+export const ServiceListRequest = new RequestType<ServiceListParams, ServiceListResult | null, void>('netfilterExplorer/serviceList');
+
+export interface ServiceParams extends ServicesParams {
+  /** ServiceSummary.id */
+  id: string;
+}
+
+/** One service port with its entries, endpoints (and pods) and chains; null when the dump has no such service. */
+export const ServiceRequest = new RequestType<ServiceParams, ServiceItem | null, void>('netfilterExplorer/service');
+
+export interface ServiceAtParams extends ServicesParams {
+  line: number;
+  /** The Services view's filter, to place the service in the filtered list (`index`). */
+  filter?: string;
+}
+
+export interface ServiceAtResult {
+  service: ServiceItem;
+  /** The entry (index into service.entries) the line belongs to, when it does. */
+  entry: number | null;
+  /** The endpoint: in the entry's own endpoints (`condition` null) or under one of its conditions. */
+  endpoint: { condition: number | null; index: number } | null;
+  /** What the line is: the rule of an entry or a condition, or a line of (or declaring) a chain of the service. */
+  via: 'entry rule' | 'condition rule' | 'endpoint chain' | 'entry chain' | 'service chain';
+  /** Place of the service among its namespace's services that match `filter`; null when the filter hides it. */
+  index: number | null;
+}
+
+/** The service (entry, endpoint) a line of the dump belongs to, for Reveal in Services View and Copy Endpoint Table. */
+export const ServiceAtRequest = new RequestType<ServiceAtParams, ServiceAtResult | null, void>('netfilterExplorer/serviceAt');
 
 export interface PodInventoryParams {
   /** File path or `kubectl`; null clears the inventory. */
@@ -91,6 +175,8 @@ export interface ChainItem {
   incoming: number;
   /** The service it belongs to, for KUBE-SVC/SVL/EXT/FW/SEP chains: `kube-system/kube-dns:dns-tcp`. */
   service: string | null;
+  /** The endpoint a KUBE-SEP chain leads to, with its pod when the inventory knows it. */
+  endpoint?: { ip: string; port: number | null; pod?: string };
 }
 
 export interface TableItem {

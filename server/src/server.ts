@@ -29,11 +29,23 @@ import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
 import { definition, documentHighlights, references, referencesCutMessage } from './features/navigation';
 import { prepareRename, rename } from './features/rename';
-import { codeLenses, inlayHints, servicesResult } from './features/services';
+import { codeLenses, inlayHints } from './features/services';
+import { serviceAt, serviceDetails, serviceList, servicesTree } from './features/servicesTree';
 import { documentSymbols, workspaceSymbols } from './features/symbols';
 import { InventoryError, parsePodInventory, type PodInventory } from './kube/inventory';
 import { serviceModelOf } from './kube';
-import { ChainRulesRequest, ChainsRequest, CloseLargeFileNotification, type LargeFileResult, OpenLargeFileRequest, PodInventoryNotification, ServicesRequest } from './protocol';
+import {
+  ChainRulesRequest,
+  ChainsRequest,
+  CloseLargeFileNotification,
+  type LargeFileResult,
+  OpenLargeFileRequest,
+  PodInventoryNotification,
+  ServiceAtRequest,
+  ServiceListRequest,
+  ServiceRequest,
+  ServicesRequest,
+} from './protocol';
 
 /** Settings under `netfilterExplorer.*` that the server reads. */
 interface ServerSettings {
@@ -212,8 +224,11 @@ export function startServer(connection: Connection): void {
   connection.onHover(handle('hover', (a, p) => hover(a, p.position, pods)));
   connection.languages.inlayHint.on(handle('inlayHint', (a, p) => (shareHints ? inlayHints(a, p.range) : [])));
   connection.onCodeLens(handle('codeLens', (a, _p, d) => codeLenses(a, d.uri, pods)));
-  connection.onRequest(ServicesRequest, handle('services', (a, _p, d) => servicesResult(a, d.uri, d.version, pods)));
-  connection.onRequest(ChainsRequest, handle('chains', (a, _p, d) => chainsResult(a, d.uri, d.version)));
+  connection.onRequest(ServicesRequest, handle('services', (a, p, d) => servicesTree(a, d.uri, d.version, pods, p.filter)));
+  connection.onRequest(ServiceListRequest, handle('serviceList', (a, p, d) => serviceList(a, d.uri, d.version, pods, p)));
+  connection.onRequest(ServiceRequest, handle('service', (a, p) => serviceDetails(a, pods, p.id)));
+  connection.onRequest(ServiceAtRequest, handle('serviceAt', (a, p) => serviceAt(a, pods, p.line, p.filter)));
+  connection.onRequest(ChainsRequest, handle('chains', (a, _p, d) => chainsResult(a, d.uri, d.version, pods)));
   connection.onRequest(ChainRulesRequest, handle('chainRules', (a, p, d) => chainRules(a, p.table, p.chain, (line) => d.getText({ start: { line, character: 0 }, end: { line, character: Number.MAX_SAFE_INTEGER } }))));
   connection.onNotification(PodInventoryNotification, (params) => {
     if (params.source === null || params.text === undefined) {

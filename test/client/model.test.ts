@@ -12,13 +12,14 @@ import {
   formatBytes,
   formatCounters,
   formatShare,
-  ServiceIndex,
+  entryState,
+  SERVICE_PAGE_SIZE,
+  SERVICE_PAGE_THRESHOLD,
   serviceDescription,
   serviceLabel,
-  servicesAtLine,
-  serviceState,
+  servicePages,
 } from '../../client/src/model';
-import type { ChainItem, EndpointItem, EntryItem, ServiceItem, ServicesResult } from '../../server/src/protocol';
+import type { ChainItem, EndpointItem, ServiceItem } from '../../server/src/protocol';
 
 const r = (line: number, start = 0, end = 10) => ({ start: { line, character: start }, end: { line, character: end } });
 
@@ -46,6 +47,9 @@ function seed(pods = true): ServiceItem {
     chains: [{ name: 'KUBE-SVC-ERIFXISQEP7F7OF4', range: r(10, 1, 26) }],
     endpointCount: 2,
     skewed: false,
+    state: 'ok',
+    entryTitles: ['cluster IP 10.96.0.10:53/TCP'],
+    range: r(10, 1, 26),
     entries: [
       {
         kind: 'clusterIP',
@@ -75,12 +79,11 @@ function rejected(): ServiceItem {
     hashConfirmed: false,
     chains: [],
     endpointCount: 0,
+    state: 'noEndpoints',
+    entryTitles: ['cluster IP 172.30.0.46:80/TCP'],
+    range: r(8),
     entries: [{ ...seed().entries[0]!, title: 'cluster IP 172.30.0.46:80/TCP', address: '172.30.0.46', port: 80, ruleRange: r(8), endpoints: [], outcomes: { REJECT: 1 } }],
   };
-}
-
-function result(services: ServiceItem[]): ServicesResult {
-  return { uri: 'file:///d.rules', version: 1, services, podSource: null };
 }
 
 describe('client model: formatting', () => {
@@ -128,14 +131,10 @@ describe('client model: formatting', () => {
     assert.equal(entryDescription(rejected().entries[0]!), 'REJECT 100 %');
   });
 
-  it('tells the states apart: no endpoints, skewed, local only', () => {
-    assert.equal(serviceState(seed()), 'ok');
-    assert.equal(serviceState(rejected()), 'noEndpoints');
-    assert.equal(serviceState({ ...seed(), skewed: true }), 'skewed');
-    const local = seed();
-    const nodePort: EntryItem = { ...local.entries[0]!, kind: 'nodePort', title: 'node port 30053/TCP', endpoints: [endpoint('10.32.0.3', 1, 7, { local: true })] };
-    local.entries.push(nodePort);
-    assert.equal(serviceState(local), 'localOnly');
+  it('tells the states of entries apart: no endpoints, local only', () => {
+    assert.equal(entryState(seed().entries[0]!), 'ok');
+    assert.equal(entryState(rejected().entries[0]!), 'noEndpoints');
+    assert.equal(entryState({ ...seed().entries[0]!, kind: 'nodePort', endpoints: [endpoint('10.32.0.3', 1, 7, { local: true })] }), 'localOnly');
   });
 });
 
@@ -165,76 +164,14 @@ describe('client model: the endpoint table', () => {
   });
 });
 
-describe('client model: the service at the cursor', () => {
-  const services = [seed(), rejected()];
-  it('finds the entry from its KUBE-SERVICES rule', () => {
-    const [hit] = servicesAtLine(services, 18);
-    assert.equal(hit?.service.title, 'kube-system/kube-dns:dns-tcp');
-    assert.equal(hit?.via, 'entry rule');
-    assert.equal(servicesAtLine(services, 8)[0]?.service.title, 'ns6/svc6:p80');
-  });
-  it('finds the endpoint from its chain declaration or from a rule of its chain', () => {
-    assert.equal(servicesAtLine(services, 7)[0]?.endpoint?.ip, '10.32.0.3');
-    const [hit] = servicesAtLine(services, 15, 'KUBE-SEP-S4MK5EVI7CLHCCS6');
-    assert.equal(hit?.endpoint?.ip, '10.32.0.3');
-    assert.equal(hit?.via, 'endpoint chain');
-  });
-  it('finds the service from its service chain, and nothing elsewhere', () => {
-    const [hit] = servicesAtLine(services, 19, 'KUBE-SVC-ERIFXISQEP7F7OF4');
-    assert.equal(hit?.service.title, 'kube-system/kube-dns:dns-tcp');
-    assert.equal(hit?.endpoint, undefined);
-    assert.deepEqual(servicesAtLine(services, 13, 'KUBE-MARK-MASQ'), []);
-    assert.deepEqual(servicesAtLine(services, 0), []);
-  });
-});
-
-/** `n` services in `n / 100` namespaces, each with a cluster IP and two endpoints: a big cluster. */
-function many(n: number): ServiceItem[] {
-  const out: ServiceItem[] = [];
-  for (let i = 0; i < n; i++) {
-    const s = seed(false);
-    const ns = `ns-${String(Math.floor(i / 100)).padStart(3, '0')}`;
-    const ip = `10.${96 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}`;
-    Object.assign(s, { id: `${ns}/svc-${i}:http/TCP`, namespace: ns, name: `svc-${i}`, port: 'http', title: `${ns}/svc-${i}:http` });
-    s.entries[0] = { ...s.entries[0]!, address: ip, title: `cluster IP ${ip}:80/TCP`, ruleRange: r(i), endpoints: [endpoint(`10.200.${Math.floor(i / 256) % 256}.${i % 256}`, 0.5, 2 * i), endpoint(`10.201.${Math.floor(i / 256) % 256}.${i % 256}`, 0.5, 2 * i + 1)] };
-    out.push(s);
-  }
-  return out;
-}
-
-describe('client model: the services list of a big cluster', () => {
-  it('groups by namespace and filters by every word, on name, IP, endpoint and chain', () => {
-    const index = new ServiceIndex(result([rejected(), seed()]));
-    assert.deepEqual(index.namespaces.map((g) => g.namespace), ['kube-system', 'ns6']);
-    assert.equal(index.total, 2);
-    assert.equal(index.endpointTotal, 2);
-    assert.equal(index.filter('').count, 2);
-    assert.deepEqual(index.filter('172.30.0.46').namespaces.map((g) => g.services.map((s) => s.title)), [['ns6/svc6:p80']]);
-    assert.equal(index.filter('KUBE-dns 10.32.0.4').count, 1);
-    assert.equal(index.filter('coredns-5d78c9869d-9qz7m').count, 1, 'pods are searched');
-    assert.equal(index.filter('node-2 kube-system').count, 1, 'and their nodes');
-    assert.equal(index.filter('kube-sep-s4mk5evi7clhccs6').count, 1);
-    assert.equal(index.filter('kube-dns ns6').count, 0);
-  });
-
-  it('indexes and filters 10,000 services in a blink', () => {
-    const services = many(10_000);
-    let t = performance.now();
-    const index = new ServiceIndex(result(services));
-    const built = performance.now() - t;
-    assert.equal(index.namespaces.length, 100);
-    t = performance.now();
-    const first = index.filter('10.96.39.15');
-    const firstFilter = performance.now() - t;
-    t = performance.now();
-    const second = index.filter('svc-99');
-    const secondFilter = performance.now() - t;
-    assert.equal(first.count, 1);
-    assert.equal(first.namespaces[0]!.services[0]!.name, 'svc-9999');
-    assert.equal(second.count, 111); // svc-99, svc-990..999, svc-9900..9999
-    // Generous bounds for slow CI machines; typical figures are a few milliseconds.
-    assert.ok(built < 500, `index built in ${built.toFixed(0)} ms`);
-    assert.ok(firstFilter < 1000 && secondFilter < 300, `filters took ${firstFilter.toFixed(0)} ms (first, builds the texts) and ${secondFilter.toFixed(0)} ms`);
+describe('client model: long service lists', () => {
+  it('shows a namespace\'s services at once up to the threshold, in pages above', () => {
+    assert.equal(servicePages(0), undefined);
+    assert.equal(servicePages(SERVICE_PAGE_THRESHOLD), undefined);
+    const pages = servicePages(10_000)!;
+    assert.equal(pages.length, 10_000 / SERVICE_PAGE_SIZE);
+    assert.deepEqual(pages[1], { offset: SERVICE_PAGE_SIZE, count: SERVICE_PAGE_SIZE });
+    assert.deepEqual(servicePages(SERVICE_PAGE_THRESHOLD + 1)!.at(-1), { offset: SERVICE_PAGE_THRESHOLD, count: 1 });
   });
 });
 

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { HoverRequest, type MarkupContent } from 'vscode-languageserver-protocol/node';
 import { generateDump } from '../../bench/generate';
-import { ChainsRequest, CloseLargeFileNotification, OpenLargeFileRequest, ServicesRequest } from '../../server/src/protocol';
+import { ChainsRequest, CloseLargeFileNotification, OpenLargeFileRequest, ServiceListRequest, ServiceRequest, ServicesRequest } from '../../server/src/protocol';
 import { LspSession } from '../support/lspClient';
 
 describe('a dump larger than the editor hands to extensions (over 50 MB)', () => {
@@ -39,9 +39,14 @@ describe('a dump larger than the editor hands to extensions (over 50 MB)', () =>
     assert.deepEqual(lsp.progress.slice(1, 4).map((p) => p.percentage), [25, 70, 95]);
 
     const services = await lsp.connection.sendRequest(ServicesRequest, { textDocument: { uri } });
-    assert.equal(services?.services.length, 16_000);
+    assert.equal(services?.total, 16_000);
+    assert.equal(services?.namespaces.length, 97);
     // Service 1 is a NodePort service with 10 endpoints, a tenth of the traffic each.
-    const app1 = services!.services.find((s) => s.title === 'team-1/app-1:http')!;
+    const team1 = await lsp.connection.sendRequest(ServiceListRequest, { textDocument: { uri }, namespace: 'team-1' });
+    assert.equal(team1?.total, services?.namespaces.find((n) => n.namespace === 'team-1')?.services);
+    const summary = team1!.services.find((s) => s.title === 'team-1/app-1:http')!;
+    assert.deepEqual(summary.entryTitles, ['cluster IP 10.96.0.11:80/TCP', 'node port 30001/TCP']);
+    const app1 = (await lsp.connection.sendRequest(ServiceRequest, { textDocument: { uri }, id: summary.id }))!;
     assert.deepEqual(app1.entries.map((e) => e.title), ['cluster IP 10.96.0.11:80/TCP', 'node port 30001/TCP']);
     assert.equal(app1.entries[0]!.endpoints.length, 10);
     for (const endpoint of app1.entries[0]!.endpoints) assert.ok(Math.abs(endpoint.share - 0.1) < 1e-9);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CodeLensRequest, HoverRequest, InlayHintRequest, type MarkupContent } from 'vscode-languageserver-protocol/node';
-import { ChainRulesRequest, ChainsRequest, PodInventoryNotification, ServicesRequest } from '../../server/src/protocol';
+import { ChainRulesRequest, ChainsRequest, PodInventoryNotification, ServiceAtRequest, ServiceListRequest, ServiceRequest, ServicesRequest } from '../../server/src/protocol';
 import { fixture, marked } from '../support/fixtures';
 import { LspSession } from '../support/lspClient';
 
@@ -71,12 +71,37 @@ describe('services in the editor, over JSON-RPC, on the seed kube-dns dump', () 
     ]);
   });
 
-  it('answers the services request with the tree the Services view shows', async () => {
-    const result = await lsp.connection.sendRequest(ServicesRequest, { textDocument: { uri: URI } });
-    assert.equal(result?.services.length, 1);
-    const service = result!.services[0]!;
-    assert.deepEqual([service.title, service.protocol, service.hashConfirmed, service.endpointCount, service.skewed], ['kube-system/kube-dns:dns-tcp', 'TCP', true, 2, false]);
-    const entry = service.entries[0]!;
+  it('answers the Services view level by level: namespaces, their services, a service with its entries and endpoints', async () => {
+    const tree = await lsp.connection.sendRequest(ServicesRequest, { textDocument: { uri: URI } });
+    assert.deepEqual(tree && { ...tree, uri: undefined, version: undefined }, {
+      uri: undefined,
+      version: undefined,
+      total: 1,
+      endpointTotal: 2,
+      namespaceTotal: 1,
+      filter: '',
+      matched: 1,
+      namespaces: [{ namespace: 'kube-system', services: 1 }],
+      podSource: null,
+    });
+    const list = await lsp.connection.sendRequest(ServiceListRequest, { textDocument: { uri: URI }, namespace: 'kube-system' });
+    assert.deepEqual(list?.services, [{
+      id: 'kube-system/kube-dns:dns-tcp/TCP',
+      namespace: 'kube-system',
+      name: 'kube-dns',
+      port: 'dns-tcp',
+      protocol: 'TCP',
+      title: 'kube-system/kube-dns:dns-tcp',
+      nameSource: 'comment',
+      hashConfirmed: true,
+      endpointCount: 2,
+      skewed: false,
+      state: 'ok',
+      entryTitles: ['cluster IP 10.96.0.10:53/TCP'],
+      range: { start: { line: 10, character: 1 }, end: { line: 10, character: 26 } },
+    }]);
+    const service = await lsp.connection.sendRequest(ServiceRequest, { textDocument: { uri: URI }, id: 'kube-system/kube-dns:dns-tcp/TCP' });
+    const entry = service!.entries[0]!;
     assert.equal(entry.title, 'cluster IP 10.96.0.10:53/TCP');
     assert.deepEqual(entry.ruleRange, { start: { line: 18, character: 0 }, end: { line: 18, character: 150 } });
     assert.deepEqual(entry.chain?.range, { start: { line: 10, character: 1 }, end: { line: 10, character: 26 } });
@@ -84,16 +109,44 @@ describe('services in the editor, over JSON-RPC, on the seed kube-dns dump', () 
       ['10.32.0.3', 53, 0.5, 'KUBE-SEP-S4MK5EVI7CLHCCS6', 7],
       ['10.32.0.4', 53, 0.5, 'KUBE-SEP-ZT5TVM6PMFDFQAMO', 8],
     ]);
-    assert.equal(result!.podSource, null);
+    assert.equal(await lsp.connection.sendRequest(ServiceRequest, { textDocument: { uri: URI }, id: 'nope/nope:x/TCP' }), null);
+  });
+
+  it('filters the services in the server: by an endpoint address, and nothing for a word no service has', async () => {
+    const hit = await lsp.connection.sendRequest(ServicesRequest, { textDocument: { uri: URI }, filter: ' 10.32.0.4  KUBE-DNS ' });
+    assert.deepEqual([hit?.filter, hit?.matched, hit?.total, hit?.namespaces], ['10.32.0.4 kube-dns', 1, 1, [{ namespace: 'kube-system', services: 1 }]]);
+    const miss = await lsp.connection.sendRequest(ServicesRequest, { textDocument: { uri: URI }, filter: 'kube-dns ns6' });
+    assert.deepEqual([miss?.matched, miss?.namespaces], [0, []]);
+    const list = await lsp.connection.sendRequest(ServiceListRequest, { textDocument: { uri: URI }, namespace: 'kube-system', filter: 'no-such-thing' });
+    assert.deepEqual([list?.total, list?.services], [0, []]);
+  });
+
+  it('finds the service, entry and endpoint a line belongs to', async () => {
+    const at = (line: number, filter?: string) => lsp.connection.sendRequest(ServiceAtRequest, { textDocument: { uri: URI }, line, ...(filter ? { filter } : {}) });
+    const rule = await at(18);
+    assert.deepEqual([rule?.service.title, rule?.via, rule?.entry, rule?.endpoint, rule?.index], ['kube-system/kube-dns:dns-tcp', 'entry rule', 0, null, 0]);
+    // The declaration of KUBE-SEP-S4MK5EVI7CLHCCS6, and its DNAT rule.
+    assert.deepEqual([(await at(7))?.via, (await at(7))?.endpoint], ['endpoint chain', { condition: null, index: 0 }]);
+    const dnat = seed.split('\n').findIndex((l) => l.startsWith('-A KUBE-SEP-ZT5TVM6PMFDFQAMO -p tcp'));
+    assert.deepEqual((await at(dnat))?.endpoint, { condition: null, index: 1 });
+    // A rule of the service chain: the entry it is the chain of.
+    assert.deepEqual([(await at(19))?.via, (await at(19))?.entry], ['entry chain', 0]);
+    assert.equal(await at(0), null);
+    assert.equal(await at(13), null, 'KUBE-MARK-MASQ belongs to no service');
+    assert.equal((await at(18, 'no-such-thing'))?.index, null, 'hidden by the filter');
   });
 
   it('names the pods once an inventory arrives', async () => {
     await lsp.connection.sendNotification(PodInventoryNotification, { source: 'pods.json', text: PODS });
     const text = await hoverText(at(':KUBE-SEP-S4MK5EVI7CLHCCS6'));
     assert.match(text, /^Pod: \*\*kube-system\/coredns-5d78c9869d-4xk2p\*\* on node node-1$/m);
-    const result = await lsp.connection.sendRequest(ServicesRequest, { textDocument: { uri: URI } });
-    assert.deepEqual(result?.services[0]?.entries[0]?.endpoints.map((e) => e.pod?.name), ['coredns-5d78c9869d-4xk2p', 'coredns-5d78c9869d-9qz7m']);
-    assert.equal(result?.podSource, 'pods.json');
+    const service = await lsp.connection.sendRequest(ServiceRequest, { textDocument: { uri: URI }, id: 'kube-system/kube-dns:dns-tcp/TCP' });
+    assert.deepEqual(service?.entries[0]?.endpoints.map((e) => e.pod?.name), ['coredns-5d78c9869d-4xk2p', 'coredns-5d78c9869d-9qz7m']);
+    assert.equal((await lsp.connection.sendRequest(ServicesRequest, { textDocument: { uri: URI } }))?.podSource, 'pods.json');
+    // The filter finds pods and their nodes; the Chains view names the pod behind an endpoint chain.
+    assert.equal((await lsp.connection.sendRequest(ServicesRequest, { textDocument: { uri: URI }, filter: 'node-2' }))?.matched, 1);
+    const chains = await lsp.connection.sendRequest(ChainsRequest, { textDocument: { uri: URI } });
+    assert.deepEqual(chains?.tables[0]?.chains.find((c) => c.name === 'KUBE-SEP-S4MK5EVI7CLHCCS6')?.endpoint, { ip: '10.32.0.3', port: 53, pod: 'coredns-5d78c9869d-4xk2p' });
     await lsp.connection.sendNotification(PodInventoryNotification, { source: null });
     assert.match(await hoverText(at(':KUBE-SEP-S4MK5EVI7CLHCCS6')), /^Pod: unknown/m);
   });
@@ -124,6 +177,7 @@ describe('the chains requests behind the Chains view', () => {
       assert.equal(byName.size, 9);
       assert.deepEqual(byName.get('PREROUTING'), { name: 'PREROUTING', builtin: true, policy: 'ACCEPT', counters: { packets: 0, bytes: 0 }, range: { start: { line: 2, character: 1 }, end: { line: 2, character: 11 } }, ruleCount: 1, incoming: 0, service: null });
       assert.equal(byName.get('KUBE-SEP-S4MK5EVI7CLHCCS6')?.service, 'kube-system/kube-dns:dns-tcp');
+      assert.deepEqual(byName.get('KUBE-SEP-S4MK5EVI7CLHCCS6')?.endpoint, { ip: '10.32.0.3', port: 53 });
       assert.equal(byName.get('KUBE-SERVICES')?.incoming, 2);
 
       const services = await lsp.connection.sendRequest(ChainRulesRequest, { textDocument: { uri: URI }, table: 'nat', chain: 'KUBE-SERVICES' });

@@ -5,7 +5,8 @@ import { analyze, type Analysis } from '../../server/src/core/analysis';
 import { parseRuleset } from '../../server/src/core/parser';
 import { printRuleset } from '../../server/src/core/printer';
 import type { Ruleset, Span } from '../../server/src/core/ruleset';
-import { codeLenses, inlayHints, servicesResult } from '../../server/src/features/services';
+import { codeLenses, inlayHints } from '../../server/src/features/services';
+import { serviceAt, serviceDetails, serviceList, servicesTree } from '../../server/src/features/servicesTree';
 import { chainRules, chainsResult } from '../../server/src/features/chains';
 import { completion } from '../../server/src/features/completion';
 import { diagnostics } from '../../server/src/features/diagnostics';
@@ -57,8 +58,9 @@ function exerciseFeatures(analysis: Analysis, text: string, positions: Array<{ l
   documentSymbols(analysis);
   foldingRanges(analysis);
   codeLenses(analysis, uri, undefined);
-  servicesResult(analysis, uri, 1, undefined);
-  const chains = chainsResult(analysis, uri, 1);
+  servicesTree(analysis, uri, 1, undefined, 'tcp');
+  for (const service of serviceList(analysis, uri, 1, undefined, {}).services.slice(0, 5)) serviceDetails(analysis, undefined, service.id);
+  const chains = chainsResult(analysis, uri, 1, undefined);
   for (const table of chains.tables.slice(0, 3)) for (const chain of table.chains.slice(0, 5)) chainRules(analysis, table.name, chain.name, (l) => lines[l] ?? '');
   inlayHints(analysis, { start: { line: 0, character: 0 }, end: { line: lines.length + 5, character: 0 } });
   for (const position of positions) {
@@ -66,6 +68,7 @@ function exerciseFeatures(analysis: Analysis, text: string, positions: Array<{ l
     definition(analysis, uri, position);
     references(analysis, uri, position, true);
     documentHighlights(analysis, position);
+    serviceAt(analysis, undefined, position.line, undefined);
     completion(analysis, position, lines[position.line] ?? '');
   }
 }

@@ -2,10 +2,17 @@ import { type Analysis, definitionOf, occurrencesOf } from '../core/analysis';
 import { serviceModelOf } from '../kube';
 import { serviceTitle } from '../kube/report';
 import type { ChainItem, ChainsResult, RuleItem } from '../protocol';
+import type { PodInventory } from '../kube/inventory';
+import { memoWith } from './memo';
 import { lineRange, toRange } from './ranges';
+import { endpointOfChain } from './servicesTree';
 
-/** The Chains view's tables and chains; rules are fetched per chain when it is expanded. */
-export function chainsResult(analysis: Analysis, uri: string, version: number): ChainsResult {
+/** The Chains view's tables and chains (made once per version and pod inventory); rules are fetched per chain when it is expanded. */
+export function chainsResult(analysis: Analysis, uri: string, version: number, pods: PodInventory | undefined): ChainsResult {
+  return memoWith(analysis, `chains ${uri} ${version}`, pods, () => makeChainsResult(analysis, uri, version, pods));
+}
+
+function makeChainsResult(analysis: Analysis, uri: string, version: number, pods: PodInventory | undefined): ChainsResult {
   const model = serviceModelOf(analysis);
   return {
     uri,
@@ -18,6 +25,7 @@ export function chainsResult(analysis: Analysis, uri: string, version: number): 
         .map((node): ChainItem => {
           const place = definitionOf(node) ?? occurrencesOf(analysis, node)[0];
           const service = model.serviceByChain.get(node);
+          const endpoint = service ? endpointOfChain(analysis, pods, node) : undefined;
           return {
             name: node.chain.name,
             builtin: node.chain.builtin,
@@ -27,6 +35,7 @@ export function chainsResult(analysis: Analysis, uri: string, version: number): 
             ruleCount: node.chain.rules.length,
             incoming: node.incoming.length,
             service: service ? serviceTitle(service) : null,
+            ...(endpoint ? { endpoint } : {}),
           };
         }),
     })),

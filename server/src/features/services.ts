@@ -1,5 +1,5 @@
 import { type CodeLens, type InlayHint, InlayHintKind, type Position, type Range } from 'vscode-languageserver';
-import { type Analysis, definitionOf, occurrencesOf, tableGraphAtLine } from '../core/analysis';
+import { type Analysis, tableGraphAtLine } from '../core/analysis';
 import type { ChainNode } from '../core/graph';
 import type { Arg, Rule } from '../core/ruleset';
 import { ruleSpec } from '../core/ruleSpec';
@@ -10,7 +10,8 @@ import { podFor, type Pod, type PodInventory } from '../kube/inventory';
 import type { Endpoint, ServiceEntry, ServiceModel, ServicePort, TrafficSplit } from '../kube/model';
 import { describeFate, endpointTitle, entryTitle, serviceTitle } from '../kube/report';
 import { formatShare } from '../core/statistic';
-import type { ChainRef, EndpointItem, ServiceItem, ServicesResult, SplitItem } from '../protocol';
+import { memoWith } from './memo';
+import { occurrencesOfChain } from './navigation';
 import { lineRange, toRange } from './ranges';
 
 const CHAIN_ROLE: Record<string, string> = {
@@ -172,16 +173,15 @@ export function inlayHints(analysis: Analysis, range: Range): InlayHint[] {
   return hints;
 }
 
-function chainRef(analysis: Analysis, node: ChainNode): ChainRef {
-  const place = definitionOf(node) ?? occurrencesOf(analysis, node)[0];
-  return { name: node.chain.name, range: place ? toRange(place.span) : lineRange(0, 0, 0) };
-}
-
 /** Above this many service and endpoint chains, no code lenses are offered. */
 export const MAX_CODE_LENS_CHAINS = 5_000;
 
 /** Code lenses above service and endpoint chains: where traffic goes, and how many rules name the chain. */
 export function codeLenses(analysis: Analysis, uri: string, pods: PodInventory | undefined): CodeLens[] {
+  return memoWith(analysis, `codeLenses ${uri}`, pods, () => makeCodeLenses(analysis, uri, pods));
+}
+
+function makeCodeLenses(analysis: Analysis, uri: string, pods: PodInventory | undefined): CodeLens[] {
   const model = serviceModelOf(analysis);
   const lenses: CodeLens[] = [];
   // Tens of thousands of lenses keep the editor busy; on a dump that large hovers and hints say the same.
@@ -203,7 +203,7 @@ export function codeLenses(analysis: Analysis, uri: string, pods: PodInventory |
       title = `${serviceTitle(service)} · ${count === 0 ? 'no endpoints' : `${count} endpoint${count === 1 ? '' : 's'}`}`;
     }
     lenses.push({ range, command: { title, command: '' } });
-    const references = occurrencesOf(analysis, node).filter((o) => o.role !== 'declaration');
+    const references = occurrencesOfChain(analysis, node).filter((o) => o.role !== 'declaration');
     lenses.push({
       range,
       command: {
@@ -214,54 +214,4 @@ export function codeLenses(analysis: Analysis, uri: string, pods: PodInventory |
     });
   }
   return lenses.sort((a, b) => a.range.start.line - b.range.start.line);
-}
-
-function splitItem(analysis: Analysis, split: TrafficSplit, pods: PodInventory | undefined): SplitItem {
-  const endpoints: EndpointItem[] = split.endpoints.map(({ endpoint, share }) => {
-    const pod = podFor(pods, endpoint.ip);
-    return {
-      ip: endpoint.ip,
-      port: endpoint.port ?? null,
-      share,
-      local: endpoint.local,
-      chain: chainRef(analysis, endpoint.chain),
-      ...(pod ? { pod: { namespace: pod.namespace, name: pod.name, ...(pod.node ? { node: pod.node } : {}) } } : {}),
-    };
-  });
-  const outcomes: Record<string, number> = {};
-  for (const [fate, share] of split.fates) outcomes[fate] = share;
-  return { endpoints, outcomes };
-}
-
-/** The answer to the services request: every service port with its entries and endpoints, with ranges to reveal. */
-export function servicesResult(analysis: Analysis, uri: string, version: number, pods: PodInventory | undefined): ServicesResult {
-  const model = serviceModelOf(analysis);
-  const skewedChains = new Set(model.diagnostics.filter((d) => d.code === 'skewed-probability').map((d) => analysis.rulesByLine[d.span.line]?.chainName));
-  const services: ServiceItem[] = model.services.map((service) => ({
-    id: service.id,
-    namespace: service.namespace,
-    name: service.name,
-    port: service.port,
-    protocol: service.protocol,
-    title: serviceTitle(service),
-    nameSource: service.nameSource,
-    hashConfirmed: service.hashConfirmed,
-    chains: service.chains.map((c) => chainRef(analysis, c)),
-    // Endpoints some entry sends traffic to; an endpoint chain nothing reaches does not count.
-    endpointCount: new Set(service.entries.flatMap((e) => [...e.split.endpoints, ...e.conditions.flatMap((c) => c.endpoints)].map((x) => x.endpoint))).size,
-    skewed: service.chains.some((c) => skewedChains.has(c.chain.name)),
-    entries: service.entries.map((entry) => ({
-      kind: entry.kind,
-      address: entry.address,
-      port: entry.port ?? null,
-      title: entryTitle(entry.kind, entry.address, entry.port, service.protocol),
-      ruleRange: lineRange(entry.rule.line, entry.rule.start, entry.rule.end),
-      ...(entry.chain ? { chain: chainRef(analysis, entry.chain) } : {}),
-      sourceRanges: entry.sourceRanges,
-      sessionAffinitySeconds: entry.sessionAffinitySeconds ?? null,
-      ...splitItem(analysis, entry.split, pods),
-      conditions: entry.conditions.map((c) => ({ condition: c.condition, ruleRange: lineRange(c.rule.line, c.rule.start, c.rule.end), ...splitItem(analysis, c, pods) })),
-    })),
-  }));
-  return { uri, version, services, podSource: pods?.source ?? null };
 }

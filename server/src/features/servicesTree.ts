@@ -1,0 +1,347 @@
+// The Services view's requests. A dump of 10,000 services has 100,000 endpoints, and the whole
+// tree as one answer was 35 MB of JSON: seconds to send and to read. So the view asks level by
+// level: namespaces with counts, a namespace's services (in pages when long), a service's
+// entries and endpoints when it is expanded. The filter runs here, on an index made once per
+// version (and pod inventory).
+import { type Analysis, occurrencesOf, definitionOf, tableGraphAtLine } from '../core/analysis';
+import type { ChainNode } from '../core/graph';
+import { serviceModelOf } from '../kube';
+import { podFor, type PodInventory } from '../kube/inventory';
+import type { Endpoint, ServiceEntry, ServicePort, TrafficSplit } from '../kube/model';
+import { endpointTitle, entryTitle, serviceTitle } from '../kube/report';
+import type {
+  ChainRef,
+  EndpointItem,
+  NamespaceItem,
+  ServiceAtResult,
+  ServiceItem,
+  ServiceListParams,
+  ServiceListResult,
+  ServicesResult,
+  ServiceSummary,
+  SplitItem,
+} from '../protocol';
+import { memo, memoWith } from './memo';
+import { lineRange, toRange } from './ranges';
+
+const collator = new Intl.Collator();
+
+/** The services of a version in display order (namespace, then title), with what lists show of each. */
+interface TreeIndex {
+  services: ServicePort[];
+  summaries: ServiceSummary[];
+  /** Display position by ServiceSummary.id. */
+  byId: Map<string, number>;
+  /** Each namespace's run of `services`. */
+  namespaces: Array<{ namespace: string; start: number; count: number }>;
+  endpointTotal: number;
+}
+
+export function chainRef(analysis: Analysis, node: ChainNode): ChainRef {
+  const place = definitionOf(node) ?? occurrencesOf(analysis, node)[0];
+  return { name: node.chain.name, range: place ? toRange(place.span) : lineRange(0, 0, 0) };
+}
+
+/** Endpoints some entry sends traffic to; an endpoint chain nothing reaches does not count. */
+function endpointCount(service: ServicePort): number {
+  const seen = new Set<Endpoint>();
+  for (const entry of service.entries) {
+    for (const { endpoint } of entry.split.endpoints) seen.add(endpoint);
+    for (const condition of entry.conditions) for (const { endpoint } of condition.endpoints) seen.add(endpoint);
+  }
+  return seen.size;
+}
+
+function isLocalOnly(split: TrafficSplit): boolean {
+  return split.endpoints.length > 0 && split.endpoints.every((e) => e.endpoint.local);
+}
+
+/** What the icon of a service says, most urgent first. */
+function stateOf(service: ServicePort, endpoints: number, skewed: boolean): ServiceSummary['state'] {
+  if (endpoints === 0) return 'noEndpoints';
+  if (skewed) return 'skewed';
+  const external = service.entries.filter((e) => e.kind !== 'clusterIP');
+  if (external.some((e) => isLocalOnly(e.split)) && !external.some((e) => e.split.endpoints.some((p) => !p.endpoint.local))) return 'localOnly';
+  return 'ok';
+}
+
+function entryTitleOf(service: ServicePort, entry: ServiceEntry): string {
+  return entryTitle(entry.kind, entry.address, entry.port, service.protocol);
+}
+
+function treeIndex(analysis: Analysis): TreeIndex {
+  return memo(analysis, 'servicesTree', () => {
+    const model = serviceModelOf(analysis);
+    const skewedChains = new Set(model.diagnostics.filter((d) => d.code === 'skewed-probability').map((d) => analysis.rulesByLine[d.span.line]?.chainName));
+    const titled = model.services.map((service) => ({ service, title: serviceTitle(service) }));
+    titled.sort((a, b) => (a.service.namespace === b.service.namespace ? 0 : collator.compare(a.service.namespace, b.service.namespace)) || collator.compare(a.title, b.title));
+    const services: ServicePort[] = [];
+    const summaries: ServiceSummary[] = [];
+    const byId = new Map<string, number>();
+    const namespaces: TreeIndex['namespaces'] = [];
+    let endpointTotal = 0;
+    for (const { service, title } of titled) {
+      const endpoints = endpointCount(service);
+      const skewed = service.chains.some((c) => skewedChains.has(c.chain.name));
+      const first = service.chains[0];
+      const firstEntry = service.entries[0];
+      const range = first ? chainRef(analysis, first).range : firstEntry ? lineRange(firstEntry.rule.line, firstEntry.rule.start, firstEntry.rule.end) : null;
+      const last = namespaces[namespaces.length - 1];
+      if (last && last.namespace === service.namespace) last.count++;
+      else namespaces.push({ namespace: service.namespace, start: services.length, count: 1 });
+      byId.set(service.id, services.length);
+      services.push(service);
+      summaries.push({
+        id: service.id,
+        namespace: service.namespace,
+        name: service.name,
+        port: service.port,
+        protocol: service.protocol,
+        title,
+        nameSource: service.nameSource,
+        hashConfirmed: service.hashConfirmed,
+        endpointCount: endpoints,
+        skewed,
+        state: stateOf(service, endpoints, skewed),
+        entryTitles: service.entries.map((e) => entryTitleOf(service, e)),
+        range,
+      });
+      endpointTotal += endpoints;
+    }
+    return { services, summaries, byId, namespaces, endpointTotal };
+  });
+}
+
+/** What the filter searches in a service: namespace, name, port, protocol, entries, endpoints, pods and nodes, chains. */
+function haystack(service: ServicePort, summary: ServiceSummary, pods: PodInventory | undefined): string {
+  const parts = [summary.title, service.protocol, ...service.chains.map((c) => c.chain.name)];
+  const endpoints = new Set<Endpoint>();
+  for (const entry of service.entries) {
+    parts.push(entryTitleOf(service, entry), entry.address ?? '', ...entry.sourceRanges);
+    for (const { endpoint } of entry.split.endpoints) endpoints.add(endpoint);
+    for (const condition of entry.conditions) for (const { endpoint } of condition.endpoints) endpoints.add(endpoint);
+  }
+  for (const endpoint of endpoints) {
+    parts.push(endpointTitle(endpoint.ip, endpoint.port), endpoint.chain.chain.name);
+    const pod = podFor(pods, endpoint.ip);
+    if (pod) parts.push(`${pod.namespace}/${pod.name}`, pod.node ?? '');
+  }
+  return parts.join('\n').toLowerCase();
+}
+
+function words(filter: string | undefined): string[] {
+  return (filter ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+}
+
+/** Display positions of the services that match every word of the filter, or undefined for no filter; the last answer is kept. */
+function matching(analysis: Analysis, pods: PodInventory | undefined, filter: string | undefined): number[] | undefined {
+  const wanted = words(filter);
+  if (wanted.length === 0) return undefined;
+  const index = treeIndex(analysis);
+  const texts = memoWith(analysis, 'servicesHaystacks', pods, () => index.services.map((s, i) => haystack(s, index.summaries[i]!, pods)));
+  const key = wanted.join(' ');
+  const last = memoWith(analysis, 'servicesFilter', pods, () => ({ key: '', positions: [] as number[] }));
+  if (last.key !== key) {
+    const positions: number[] = [];
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]!;
+      if (wanted.every((w) => text.includes(w))) positions.push(i);
+    }
+    last.key = key;
+    last.positions = positions;
+  }
+  return last.positions;
+}
+
+/** The Services view's top level: namespaces and how many services of each the filter keeps. */
+export function servicesTree(analysis: Analysis, uri: string, version: number, pods: PodInventory | undefined, filter: string | undefined): ServicesResult {
+  const index = treeIndex(analysis);
+  const positions = matching(analysis, pods, filter);
+  let namespaces: NamespaceItem[];
+  if (!positions) {
+    namespaces = index.namespaces.map((n) => ({ namespace: n.namespace, services: n.count }));
+  } else {
+    namespaces = [];
+    for (const i of positions) {
+      const namespace = index.summaries[i]!.namespace;
+      const last = namespaces[namespaces.length - 1];
+      if (last && last.namespace === namespace) last.services++;
+      else namespaces.push({ namespace, services: 1 });
+    }
+  }
+  return {
+    uri,
+    version,
+    total: index.services.length,
+    endpointTotal: index.endpointTotal,
+    namespaceTotal: index.namespaces.length,
+    filter: words(filter).join(' '),
+    matched: positions ? positions.length : index.services.length,
+    namespaces,
+    podSource: pods?.source ?? null,
+  };
+}
+
+/** First position in `sorted` not below `value`. */
+function lowerBound(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (sorted[mid]! < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** A namespace's services (or all), that match the filter, from `offset`, at most `limit`. */
+export function serviceList(analysis: Analysis, uri: string, version: number, pods: PodInventory | undefined, params: Omit<ServiceListParams, 'textDocument'>): ServiceListResult {
+  const index = treeIndex(analysis);
+  let from = 0;
+  let to = index.services.length;
+  if (params.namespace !== undefined) {
+    const ns = index.namespaces.find((n) => n.namespace === params.namespace);
+    from = ns ? ns.start : 0;
+    to = ns ? ns.start + ns.count : 0;
+  }
+  const positions = matching(analysis, pods, params.filter);
+  const offset = Math.max(0, Math.floor(params.offset ?? 0));
+  const limit = params.limit === undefined ? Infinity : Math.max(0, Math.floor(params.limit));
+  const services: ServiceSummary[] = [];
+  let total: number;
+  if (!positions) {
+    total = to - from;
+    for (let i = from + offset; i < to && services.length < limit; i++) services.push(index.summaries[i]!);
+  } else {
+    const first = lowerBound(positions, from);
+    const end = lowerBound(positions, to);
+    total = end - first;
+    for (let k = first + offset; k < end && services.length < limit; k++) services.push(index.summaries[positions[k]!]!);
+  }
+  return { uri, version, total, offset, services };
+}
+
+function splitItem(analysis: Analysis, split: TrafficSplit, pods: PodInventory | undefined): SplitItem {
+  const endpoints: EndpointItem[] = split.endpoints.map(({ endpoint, share }) => {
+    const pod = podFor(pods, endpoint.ip);
+    return {
+      ip: endpoint.ip,
+      port: endpoint.port ?? null,
+      share,
+      local: endpoint.local,
+      chain: chainRef(analysis, endpoint.chain),
+      ...(pod ? { pod: { namespace: pod.namespace, name: pod.name, ...(pod.node ? { node: pod.node } : {}) } } : {}),
+    };
+  });
+  const outcomes: Record<string, number> = {};
+  for (const [fate, share] of split.fates) outcomes[fate] = share;
+  return { endpoints, outcomes };
+}
+
+function serviceItem(analysis: Analysis, position: number, pods: PodInventory | undefined): ServiceItem {
+  const index = treeIndex(analysis);
+  const service = index.services[position]!;
+  return {
+    ...index.summaries[position]!,
+    chains: service.chains.map((c) => chainRef(analysis, c)),
+    entries: service.entries.map((entry) => ({
+      kind: entry.kind,
+      address: entry.address,
+      port: entry.port ?? null,
+      title: entryTitleOf(service, entry),
+      ruleRange: lineRange(entry.rule.line, entry.rule.start, entry.rule.end),
+      ...(entry.chain ? { chain: chainRef(analysis, entry.chain) } : {}),
+      sourceRanges: entry.sourceRanges,
+      sessionAffinitySeconds: entry.sessionAffinitySeconds ?? null,
+      ...splitItem(analysis, entry.split, pods),
+      conditions: entry.conditions.map((c) => ({ condition: c.condition, ruleRange: lineRange(c.rule.line, c.rule.start, c.rule.end), ...splitItem(analysis, c, pods) })),
+    })),
+  };
+}
+
+/** One service port with its entries, endpoints and chains, as the view shows it when expanded. */
+export function serviceDetails(analysis: Analysis, pods: PodInventory | undefined, id: string): ServiceItem | null {
+  const position = treeIndex(analysis).byId.get(id);
+  return position === undefined ? null : serviceItem(analysis, position, pods);
+}
+
+/** The entries and conditions whose rule is on each line: the lines of KUBE-SERVICES, KUBE-NODEPORTS, KUBE-EXT... rules. */
+function entryRules(analysis: Analysis): Map<number, { position: number; entry: number; condition: boolean }> {
+  return memo(analysis, 'serviceEntryRules', () => {
+    const index = treeIndex(analysis);
+    const byLine = new Map<number, { position: number; entry: number; condition: boolean }>();
+    index.services.forEach((service, position) => {
+      service.entries.forEach((entry, e) => {
+        if (!byLine.has(entry.rule.line)) byLine.set(entry.rule.line, { position, entry: e, condition: false });
+      });
+    });
+    // A condition's rule counts when no entry's rule is on that line.
+    index.services.forEach((service, position) => {
+      service.entries.forEach((entry, e) => {
+        for (const c of entry.conditions) if (!byLine.has(c.rule.line)) byLine.set(c.rule.line, { position, entry: e, condition: true });
+      });
+    });
+    return byLine;
+  });
+}
+
+/** The chain a line declares or holds a rule of. */
+function chainAtLine(analysis: Analysis, line: number): ChainNode | undefined {
+  const declared = analysis.declarationsByLine.get(line);
+  if (declared) return declared;
+  const rule = analysis.rulesByLine[line];
+  return rule ? tableGraphAtLine(analysis, line)?.nodes.get(rule.chainName) : undefined;
+}
+
+type Hit = Omit<ServiceAtResult, 'service' | 'index'> & { position: number };
+
+function hitAt(analysis: Analysis, line: number): Hit | undefined {
+  const rule = entryRules(analysis).get(line);
+  if (rule) return { position: rule.position, entry: rule.entry, endpoint: null, via: rule.condition ? 'condition rule' : 'entry rule' };
+  const node = chainAtLine(analysis, line);
+  if (!node) return undefined;
+  const model = serviceModelOf(analysis);
+  const service = model.serviceByChain.get(node);
+  const position = service && treeIndex(analysis).byId.get(service.id);
+  if (!service || position === undefined) return undefined;
+  const endpoint = model.endpointByChain.get(node);
+  if (endpoint) {
+    for (let e = 0; e < service.entries.length; e++) {
+      const entry = service.entries[e]!;
+      const direct = entry.split.endpoints.findIndex((s) => s.endpoint === endpoint);
+      if (direct >= 0) return { position, entry: e, endpoint: { condition: null, index: direct }, via: 'endpoint chain' };
+      for (let c = 0; c < entry.conditions.length; c++) {
+        const index = entry.conditions[c]!.endpoints.findIndex((s) => s.endpoint === endpoint);
+        if (index >= 0) return { position, entry: e, endpoint: { condition: c, index }, via: 'endpoint chain' };
+      }
+    }
+  }
+  const entry = service.entries.findIndex((e) => e.chain === node);
+  if (entry >= 0) return { position, entry, endpoint: null, via: 'entry chain' };
+  return service.chains.includes(node) ? { position, entry: null, endpoint: null, via: 'service chain' } : undefined;
+}
+
+/** The service (and entry, endpoint) a line belongs to: the rule of an entry, or a line of one of its chains. */
+export function serviceAt(analysis: Analysis, pods: PodInventory | undefined, line: number, filter: string | undefined): ServiceAtResult | null {
+  const hit = hitAt(analysis, line);
+  if (!hit) return null;
+  const { position, ...rest } = hit;
+  const index = treeIndex(analysis);
+  const ns = index.namespaces.find((n) => n.start <= position && position < n.start + n.count)!;
+  const positions = matching(analysis, pods, filter);
+  let place: number | null;
+  if (!positions) place = position - ns.start;
+  else {
+    const k = lowerBound(positions, position);
+    place = positions[k] === position ? k - lowerBound(positions, ns.start) : null;
+  }
+  return { service: serviceItem(analysis, position, pods), ...rest, index: place };
+}
+
+/** The endpoint each KUBE-SEP chain leads to, for the Chains view: `10.32.0.3:53` and its pod. */
+export function endpointOfChain(analysis: Analysis, pods: PodInventory | undefined, node: ChainNode): { ip: string; port: number | null; pod?: string } | undefined {
+  const endpoint = serviceModelOf(analysis).endpointByChain.get(node);
+  if (!endpoint) return undefined;
+  const pod = podFor(pods, endpoint.ip);
+  return { ip: endpoint.ip, port: endpoint.port ?? null, ...(pod ? { pod: pod.name } : {}) };
+}
