@@ -264,6 +264,26 @@ export const activationAndStatusBar: Scenario = {
   },
 };
 
+/** VS Code's own activation figure ("Activation: N ms" in Developer: Show Running Extensions),
+ *  reported against the 300 ms target of the issue "cluster scale". This machine may be busy and
+ *  the e2e build is not minified, so the check is a bound three times the target that only a
+ *  real regression passes (the bench gives the median of fresh windows with the shipped build:
+ *  `node out/bench/run.js --activation`). The pod inventory of this workspace is read too. */
+export const activationTime: Scenario = {
+  name: 'activation-time',
+  async run(wb) {
+    await openDump(wb, SEED);
+    await waitFor('the activation in the extension host log', () => (wb.server.activations().length > 0 ? true : undefined), 10_000);
+    const t = await wb.extensionActivation('Netfilter Explorer', 'netfilter-explorer.netfilter-explorer', this.name);
+    log(`VS Code: Activation ${t.activation} ms (target 300 ms: ${t.activation <= 300 ? 'met' : 'not met'}); Startup Performance: load code ${t.loadCode} ms, activate() ${t.callActivate} ms, its promise resolved ${t.finishActivate} ms later; ${t.event}`);
+    assert.equal(t.event, 'onLanguage:iptables-save');
+    assert.equal(t.activation, t.loadCode + t.callActivate, 'Running Extensions shows load code + activate()');
+    assert.ok(t.activation <= 900, `activation took ${t.activation} ms: more than 3 × the 300 ms target`);
+    // activate() does not wait for the language server or the pod inventory.
+    assert.ok(t.finishActivate <= 900, `activate()'s promise resolved ${t.finishActivate} ms after it returned`);
+  },
+};
+
 /** Hover on an endpoint chain names its address, share, service and (with pods.json) its pod. */
 export const endpointHoverWithPod: Scenario = {
   name: 'endpoint-hover-with-pod',
@@ -740,6 +760,7 @@ export const electronSuiteHere: Scenario = {
 
 export const scenarios: Scenario[] = [
   activationAndStatusBar,
+  activationTime,
   goToDefinitionAndHover,
   endpointHoverWithPod,
   servicesView,
