@@ -61,11 +61,11 @@ const MAX_DISK_DUMP_BYTES = 512 * 1024 * 1024;
 const SLOW_REQUEST_MS = 200;
 
 export function startServer(connection: Connection): void {
-  const documents = new TextDocuments(TextDocument);
+  const cache = new AnalysisCache();
+  const documents = new TextDocuments(cache.documentsConfiguration());
   /** Dumps read from disk because the editor does not hand them over (over 50 MB). */
   const diskDocuments = new Map<string, TextDocument>();
   const documentFor = (uri: string): TextDocument | undefined => documents.get(uri) ?? diskDocuments.get(uri);
-  const cache = new AnalysisCache();
   let diagnosticSettings: DiagnosticSettings = { unusedChains: true };
   let shareHints = true;
   let pods: PodInventory | undefined;

@@ -40,6 +40,11 @@ export interface Analysis {
   mentions: Map<ChainNode, ChainOccurrence[]> | undefined;
 }
 
+/** Diagnostics in document order. */
+export function diagnosticOrder(a: Diagnostic, b: Diagnostic): number {
+  return a.span.line - b.span.line || a.span.start - b.span.start;
+}
+
 const MENTION_RE = /[A-Za-z0-9][A-Za-z0-9_.:-]*/g;
 
 export function analyze(text: string, options: ParseOptions = {}): Analysis {
@@ -54,7 +59,7 @@ export function analyze(text: string, options: ParseOptions = {}): Analysis {
   return {
     ruleset,
     graph,
-    diagnostics: [...ruleset.diagnostics, ...graph.diagnostics].sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start),
+    diagnostics: [...ruleset.diagnostics, ...graph.diagnostics].sort(diagnosticOrder),
     rulesByLine,
     declarationsByLine,
     mentions: undefined,
@@ -116,8 +121,8 @@ export function occurrencesOnLine(analysis: Analysis, line: number): ChainOccurr
     const own = graph.nodes.get(rule.chainName);
     if (own) found.push({ span: rule.chainSpan, role: 'rule', node: own });
     found.push(...ruleMentions(rule, graph.nodes));
-    const target = rule.target ? graph.nodes.get(rule.target.name) : undefined;
-    if (target) found.push({ span: rule.target!, role: rule.target!.kind, node: target });
+    const target = rule.targetName !== undefined ? graph.nodes.get(rule.targetName) : undefined;
+    if (target) found.push({ span: rule.target!, role: rule.targetKind, node: target });
   } else if (!declared) {
     for (const command of graph.table.chainCommands) {
       if (command.line !== line || !command.chainSpan || command.chainName === undefined || command.command === 'new-chain') continue;

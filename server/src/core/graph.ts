@@ -80,6 +80,11 @@ export interface TableGraph {
   list: ChainNode[];
   /** Loops of chains, each as a path that returns to its first chain. */
   cycles: string[][];
+  /** The jumps as flat arrays: node id i jumps to jumpTargets[jumpOffsets[i] .. jumpOffsets[i + 1]), as in its `outgoing`. */
+  jumpOffsets: Int32Array;
+  jumpTargets: Int32Array;
+  /** Undeclared and unused chains and jump loops of this table. */
+  diagnostics: Diagnostic[];
 }
 
 export interface ChainGraph {
@@ -96,13 +101,8 @@ function isMarkerChain(name: string): boolean {
 const CYCLE_NAMES_SHOWN = 8;
 
 export function buildChainGraph(ruleset: Ruleset): ChainGraph {
-  const diagnostics: Diagnostic[] = [];
   const tables: TableGraph[] = [];
   const byTable = new Map<Table, TableGraph>();
-  const full = ruleset.form === 'save';
-  /** Tables other than this one that have a chain of that name, for the hint on an undeclared jump. */
-  const otherTablesWith = (name: string, table: Table) => ruleset.tables.filter((t) => t !== table && t.chains.has(name)).map((t) => t.name);
-
   for (const table of ruleset.tables) {
     const list: ChainNode[] = [];
     const nodes = new NodeMap(table, list);
@@ -127,69 +127,84 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
       from.outgoing.push(jump);
       to.incoming.push(jump);
     }
-
-    for (const node of nodes.values()) {
-      const { chain } = node;
-      if (!node.declared) {
-        const elsewhere = otherTablesWith(chain.name, table);
-        const hint = elsewhere.length > 0 ? ` A chain of that name exists in table '${elsewhere[0]}', but jumps stay inside one table.` : '';
-        for (const jump of node.incoming) {
-          const t = jump.rule;
-          diagnostics.push(
-            full
-              ? {
-                  span: { line: jump.rule.line, start: t.targetStart, end: t.targetEnd },
-                  severity: 'error',
-                  code: 'undeclared-target',
-                  message: `Jump to '${chain.name}', which table '${table.name}' does not declare: iptables-restore fails on this rule. Declare it with ':${chain.name} - [0:0]' or correct the name.${hint}`,
-                }
-              : {
-                  span: { line: jump.rule.line, start: t.targetStart, end: t.targetEnd },
-                  severity: 'information',
-                  code: 'undeclared-target',
-                  message: `'${chain.name}' is not declared in this file. In a kube-proxy partial restore that is expected: an earlier sync created it.${hint}`,
-                },
-          );
-        }
-        for (const rule of chain.rules) {
-          diagnostics.push({
-            span: rule.chainSpan,
-            severity: full ? 'error' : 'warning',
-            code: 'undeclared-chain',
-            message: `Rule for chain '${chain.name}', which table '${table.name}' does not declare: add ':${chain.name} - [0:0]' among the declarations at the top of the table.`,
-          });
-        }
-      } else if (full && !chain.builtin && node.incoming.length === 0 && !isMarkerChain(chain.name) && chain.declaration) {
-        diagnostics.push({
-          span: chain.declaration,
-          severity: 'hint',
-          code: 'unused-chain',
-          unnecessary: true,
-          message: `Nothing jumps to chain '${chain.name}'${chain.rules.length > 0 ? `, so ${chain.rules.length === 1 ? 'its rule never sees' : `its ${chain.rules.length} rules never see`} a packet` : ''}.`,
-        });
-      }
-    }
-
-    const adjacency = adjacencyOf(list);
-    markReachable(list, adjacency);
-    const cycles = findCycles(list, adjacency);
-    for (const cycle of cycles) {
-      const members = new Set(cycle);
-      const shown = cycle.length > CYCLE_NAMES_SHOWN + 1 ? [...cycle.slice(0, CYCLE_NAMES_SHOWN), '…', cycle[cycle.length - 1]!] : cycle;
-      const message = `Jump loop: ${shown.join(' -> ')}. The kernel rejects a ruleset with a loop (iptables-restore: 'Too many levels of symbolic links'); break the loop by removing one of these jumps.`;
-      for (const name of members) {
-        for (const jump of nodes.get(name)!.outgoing) {
-          if (!members.has(jump.to.chain.name)) continue;
-          const t = jump.rule;
-          diagnostics.push({ span: { line: jump.rule.line, start: t.targetStart, end: t.targetEnd }, severity: 'error', code: 'jump-cycle', message });
-        }
-      }
-    }
-    const graph: TableGraph = { table, nodes, list, cycles };
+    const graph: TableGraph = { table, nodes, list, cycles: [], jumpOffsets: EMPTY, jumpTargets: EMPTY, diagnostics: [] };
+    refreshTableGraph(graph, ruleset);
     tables.push(graph);
     byTable.set(table, graph);
   }
-  return { tables, byTable, diagnostics };
+  return { tables, byTable, diagnostics: tables.flatMap((t) => t.diagnostics) };
+}
+
+const EMPTY = new Int32Array(0);
+
+/** Recomputes what follows from a table's jumps: the flat jump arrays, reachability, loops and the diagnostics. */
+export function refreshTableGraph(graph: TableGraph, ruleset: Ruleset): void {
+  const { table, list, nodes } = graph;
+  const diagnostics: Diagnostic[] = [];
+  const full = ruleset.form === 'save';
+  for (const node of list) {
+    const { chain } = node;
+    node.reachable = false;
+    node.inCycle = false;
+    if (!node.declared) {
+      const elsewhere = ruleset.tables.filter((t) => t !== table && t.chains.has(chain.name)).map((t) => t.name);
+      const hint = elsewhere.length > 0 ? ` A chain of that name exists in table '${elsewhere[0]}', but jumps stay inside one table.` : '';
+      for (const jump of node.incoming) {
+        const t = jump.rule;
+        diagnostics.push(
+          full
+            ? {
+                span: { line: jump.rule.line, start: t.targetStart, end: t.targetEnd },
+                severity: 'error',
+                code: 'undeclared-target',
+                message: `Jump to '${chain.name}', which table '${table.name}' does not declare: iptables-restore fails on this rule. Declare it with ':${chain.name} - [0:0]' or correct the name.${hint}`,
+              }
+            : {
+                span: { line: jump.rule.line, start: t.targetStart, end: t.targetEnd },
+                severity: 'information',
+                code: 'undeclared-target',
+                message: `'${chain.name}' is not declared in this file. In a kube-proxy partial restore that is expected: an earlier sync created it.${hint}`,
+              },
+        );
+      }
+      for (const rule of chain.rules) {
+        diagnostics.push({
+          span: rule.chainSpan,
+          severity: full ? 'error' : 'warning',
+          code: 'undeclared-chain',
+          message: `Rule for chain '${chain.name}', which table '${table.name}' does not declare: add ':${chain.name} - [0:0]' among the declarations at the top of the table.`,
+        });
+      }
+    } else if (full && !chain.builtin && node.incoming.length === 0 && !isMarkerChain(chain.name) && chain.declaration) {
+      diagnostics.push({
+        span: chain.declaration,
+        severity: 'hint',
+        code: 'unused-chain',
+        unnecessary: true,
+        message: `Nothing jumps to chain '${chain.name}'${chain.rules.length > 0 ? `, so ${chain.rules.length === 1 ? 'its rule never sees' : `its ${chain.rules.length} rules never see`} a packet` : ''}.`,
+      });
+    }
+  }
+
+  const adjacency = adjacencyOf(list);
+  markReachable(list, adjacency);
+  const cycles = findCycles(list, adjacency);
+  for (const cycle of cycles) {
+    const members = new Set(cycle);
+    const shown = cycle.length > CYCLE_NAMES_SHOWN + 1 ? [...cycle.slice(0, CYCLE_NAMES_SHOWN), '…', cycle[cycle.length - 1]!] : cycle;
+    const message = `Jump loop: ${shown.join(' -> ')}. The kernel rejects a ruleset with a loop (iptables-restore: 'Too many levels of symbolic links'); break the loop by removing one of these jumps.`;
+    for (const name of members) {
+      for (const jump of nodes.get(name)!.outgoing) {
+        if (!members.has(jump.to.chain.name)) continue;
+        const t = jump.rule;
+        diagnostics.push({ span: { line: jump.rule.line, start: t.targetStart, end: t.targetEnd }, severity: 'error', code: 'jump-cycle', message });
+      }
+    }
+  }
+  graph.cycles = cycles;
+  graph.jumpOffsets = adjacency.offsets;
+  graph.jumpTargets = adjacency.targets;
+  graph.diagnostics = diagnostics;
 }
 
 /** The jumps of a table as flat arrays: the targets of node i are targets[offsets[i] .. offsets[i + 1]). */

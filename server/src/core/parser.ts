@@ -23,6 +23,8 @@ import {
 export interface ParseOptions {
   /** Overrides the guess between a full `iptables-save` dump and a partial restore file. */
   form?: DumpForm;
+  /** The line number of the text's first line, when the text is a piece of a larger document. */
+  firstLine?: number;
 }
 
 /** Past this many syntax errors the rest are counted, not listed: a wrong file must not flood the editor. */
@@ -616,6 +618,7 @@ export function parseRuleset(text: string, options: ParseOptions = {}): Ruleset 
   const parser = new LineParser();
   const other = detectOtherFormat(text);
   let lineCount = 0;
+  const firstLine = options.firstLine ?? 0;
   let lastLength = 0;
   if (other !== undefined) {
     lineCount = countLines(text);
@@ -631,13 +634,13 @@ export function parseRuleset(text: string, options: ParseOptions = {}): Ruleset 
     for (;;) {
       const nl = text.indexOf('\n', offset);
       const raw = nl === -1 ? text.slice(offset) : text.slice(offset, nl);
-      parser.parseLine(raw, lineCount);
+      parser.parseLine(raw, firstLine + lineCount);
       lastLength = raw.length;
       lineCount++;
       if (nl === -1) break;
       offset = nl + 1;
     }
-    parser.finish(lineCount - 1, lastLength);
+    parser.finish(firstLine + lineCount - 1, lastLength);
   }
   const form: DumpForm = options.form ?? (parser.generatedBy !== undefined || parser.declaresBuiltins ? 'save' : 'restore');
   const family = parser.generatedBy?.startsWith('ip6tables') || (parser.sawIpv6 && !parser.sawIpv4) ? 'ipv6' : parser.generatedBy || parser.sawIpv4 ? 'ipv4' : 'unknown';

@@ -177,10 +177,10 @@ export class Rule implements RuleFacts {
   constructor(
     readonly line: number,
     /** The text of the rule's line, from which ruleSpec() reads the full options. */
-    readonly text: string,
+    public text: string,
     /** Column range of the whole rule text (after a counters prefix). */
-    readonly start: number,
-    readonly end: number,
+    public start: number,
+    public end: number,
   ) {}
 
   get facts(): RuleFacts {
@@ -205,6 +205,31 @@ export class Rule implements RuleFacts {
       : { text: this.toDestination, start: this.toDestinationStart, end: this.toDestinationEnd, quoted: this.toDestinationQuoted };
   }
 
+  /** Takes over what `other`, a reading of this rule's line after an edit, says (the chain links stay). */
+  copyFrom(other: Rule): void {
+    this.text = other.text;
+    this.start = other.start;
+    this.end = other.end;
+    this.command = other.command;
+    this.chainStart = other.chainStart;
+    this.chainEnd = other.chainEnd;
+    this.ruleNumber = other.ruleNumber;
+    this.counters = other.counters;
+    this.targetName = other.targetName;
+    this.targetStart = other.targetStart;
+    this.targetEnd = other.targetEnd;
+    this.targetKind = other.targetKind;
+    this.targetChain = other.targetChain;
+    this.comment = other.comment;
+    this.commentStart = other.commentStart;
+    this.commentEnd = other.commentEnd;
+    this.commentQuoted = other.commentQuoted;
+    this.assignFacts(other);
+    this.toDestinationStart = other.toDestinationStart;
+    this.toDestinationEnd = other.toDestinationEnd;
+    this.toDestinationQuoted = other.toDestinationQuoted;
+  }
+
   /** Copies facts read by the general reader. */
   assignFacts(facts: RuleFacts): void {
     this.source = facts.source;
@@ -217,9 +242,9 @@ export class Rule implements RuleFacts {
     this.recent = facts.recent;
     this.setCounters = facts.setCounters;
     this.conditional = facts.conditional;
+    this.toDestination = facts.toDestination;
     const to = facts.toDestinationArg;
     if (facts.toDestination !== undefined && to) {
-      this.toDestination = facts.toDestination;
       this.toDestinationStart = to.start;
       this.toDestinationEnd = to.end;
       this.toDestinationQuoted = to.quoted;

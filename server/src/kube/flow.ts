@@ -578,38 +578,27 @@ class CompiledRules {
     const list = graph.list;
     this.list = list;
     let count = 0;
-    let jumps = 0;
-    for (let id = 0; id < list.length; id++) {
-      const node = list[id]!;
-      count += node.chain.rules.length;
-      jumps += node.outgoing.length;
-    }
+    for (let id = 0; id < list.length; id++) count += list[id]!.chain.rules.length;
     this.nodeSlots = new Int32Array(2 * (list.length + 1));
     this.data = new Float64Array(count * 3);
     this.firstDnat = new Int32Array(list.length).fill(-1);
     this.nodeFlags = new Uint8Array(list.length);
-    this.firstJump = new Int32Array(list.length + 1);
-    this.jumpTargets = new Int32Array(jumps);
+    this.firstJump = graph.jumpOffsets;
+    this.jumpTargets = graph.jumpTargets;
     this.incoming = new Int32Array(list.length);
+    for (const to of this.jumpTargets) this.incoming[to]++;
     this.dnatChains = new Int32Array(count);
     this.dnatRules = new Int32Array(count);
     this.dnatPorts = new Float64Array(count);
     this.dnatIpEnds = new Int32Array(count);
     const data = this.data;
     let r = 0;
-    let jump = 0;
     for (let id = 0; id < list.length; id++) {
       const node = list[id]!;
       this.nodeSlots[2 * id] = r;
       const rules = node.chain.rules;
       const outgoing = node.outgoing;
-      const firstJump = jump;
-      this.firstJump[id] = jump;
-      for (let j = 0; j < outgoing.length; j++) {
-        const to = outgoing[j]!.to.id;
-        this.jumpTargets[jump++] = to;
-        this.incoming[to]++;
-      }
+      const firstJump = this.firstJump[id]!;
       let j = 0;
       let nodeFlags = 0;
       for (let k = 0; k < rules.length; k++, r++) {
@@ -622,13 +611,13 @@ class CompiledRules {
         const recent = facts.recent;
         if (recent?.set === true) nodeFlags |= NODE_RECORDS_AFFINITY;
         if (rule.comment !== undefined) nodeFlags |= NODE_HAS_COMMENT;
-        const target = rule.target;
-        if (!target) continue;
+        const targetName = rule.targetName;
+        if (targetName === undefined) continue;
         // A jump names a chain: what its name means was read with the chain's.
-        let op: Op = jumpTo !== -1 ? nodes.ops[jumpTo]! : opOfName(target.name);
+        let op: Op = jumpTo !== -1 ? nodes.ops[jumpTo]! : opOfName(targetName);
         let aux = -1;
         if (op === Op.Chain) {
-          const next = jumpTo !== -1 ? jumpTo : graph.nodes.get(target.name)?.id;
+          const next = jumpTo !== -1 ? jumpTo : graph.nodes.get(targetName)?.id;
           if (next !== undefined) aux = next;
           else op = Op.Continue;
         } else if (op === Op.Dnat) {
@@ -640,7 +629,7 @@ class CompiledRules {
           }
           if (this.firstDnat[id] === -1) this.firstDnat[id] = r;
         }
-        let code: number = op | (facts.conditional ? CONDITIONAL : 0) | (target.kind === 'goto' ? GOTO : 0) | (recent ? RECENT : 0);
+        let code: number = op | (facts.conditional ? CONDITIONAL : 0) | (rule.targetKind === 'goto' ? GOTO : 0) | (recent ? RECENT : 0);
         const seconds = affinitySeconds(recent);
         if (seconds !== undefined) {
           code |= AFFINITY;
@@ -668,7 +657,6 @@ class CompiledRules {
       this.nodeFlags[id] = nodeFlags;
     }
     this.nodeSlots[2 * list.length] = r;
-    this.firstJump[list.length] = jump;
   }
 
   /** Records the address and port of a --to-destination under the next DNAT number; false when it is no IP[:port]. */
@@ -841,14 +829,14 @@ export class FlowWalker {
     return this.compiled.firstOf(id);
   }
 
-  /** The id of the chain that rule r (of node id) names as its target, as graph.nodes.get(rule.target.name) finds it; -1 for none. */
+  /** The id of the chain that rule r (of node id) names as its target, as graph.nodes.get(rule.targetName) finds it; -1 for none. */
   targetNodeIdAt(id: number, r: number): number {
     const table = this.compiled;
     const op = table.opAt(r);
     if (op === Op.Chain) return table.auxAt(r);
     if (op === Op.None || op === Op.Continue) return -1;
     // A name the walk knows (ACCEPT, DNAT, RETURN, KUBE-MARK-DROP…) can still be a chain's.
-    return this.graph.nodes.get(table.ruleAt(id, r).target!.name)?.id ?? -1;
+    return this.graph.nodes.get(table.ruleAt(id, r).targetName!)?.id ?? -1;
   }
 
   /** A rule of the chain records clients for session affinity (`-m recent --set`). */

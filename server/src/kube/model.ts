@@ -456,7 +456,7 @@ class ModelBuilder {
       const rules = filter.nodes.get(chainName)?.chain.rules ?? [];
       for (let k = 0; k < rules.length; k++) {
         const rule = rules[k]!;
-        const target = rule.target?.name;
+        const target = rule.targetName;
         if (target !== 'REJECT' && target !== 'DROP') continue;
         const comment = kubeCommentOf(rule);
         if (!comment) continue;
@@ -508,7 +508,7 @@ class ModelBuilder {
       let comment: KubeComment | undefined;
       for (let k = 0; k < rules.length && !comment; k++) comment = kubeCommentOf(rules[k]!);
       if (!comment) continue;
-      const dnat = rules.find((r) => r.target?.name === 'DNAT');
+      const dnat = rules.find((r) => r.targetName === 'DNAT');
       this.endpoint(this.service(comment.service, dnat ? this.protocolOf(dnat) : 'TCP', 'comment'), id);
     }
   }
@@ -701,7 +701,7 @@ class ModelBuilder {
   }
 
   private shareOf(node: ChainNode, rule: Rule): number {
-    const target = rule.target ? this.nat?.nodes.get(rule.target.name) : undefined;
+    const target = rule.targetName !== undefined ? this.nat?.nodes.get(rule.targetName) : undefined;
     const flow = this.walker ? this.flowOf(node) : undefined;
     return (target && flow?.destinations.get(target)?.share) ?? 0;
   }

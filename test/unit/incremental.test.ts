@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { generateDump } from '../../bench/generate';
+import { type Analysis, analyze } from '../../server/src/core/analysis';
+import { type LineEdit, patchAnalysis } from '../../server/src/core/incremental';
+import { carryServiceModel, serviceModelOf } from '../../server/src/kube';
+import { allFixtureNames, fixture } from '../support/fixtures';
+
+const KUBE_DNS = fixture('seed-kube-dns.legacy-save.txt');
+/** Line 20 of the file: the first of kube-dns's two endpoints, picked with probability 0.5. */
+const SVC_RULE = 19;
+
+function edit(text: string, line: number, change: (old: string) => string): { text: string; edit: LineEdit } {
+  const lines = text.split('\n');
+  const oldText = lines[line]!;
+  lines[line] = change(oldText);
+  return { text: lines.join('\n'), edit: { line, oldText, newText: lines[line]! } };
+}
+
+/** What a patched analysis must agree on with a fresh one: diagnostics, rules, jumps, reachability, loops, services. */
+function summary(analysis: Analysis): unknown {
+  const model = serviceModelOf(analysis);
+  return {
+    diagnostics: [...analysis.diagnostics, ...model.diagnostics].map((d) => `${d.span.line}:${d.span.start}-${d.span.end} ${d.severity} ${d.code} ${d.message}`),
+    tables: analysis.graph.tables.map((g) => ({
+      rules: g.table.rules.map((r) => [r.line, r.chainName, r.targetName, r.targetStart, r.comment, r.statistic?.probability, r.toDestination]),
+      nodes: g.list.map((n) => [n.chain.name, n.declared, n.reachable, n.inCycle, n.chain.rules.map((r) => r.line), n.incoming.map((j) => j.rule.line), n.outgoing.map((j) => [j.rule.line, j.to.chain.name, j.kind])]),
+      cycles: g.cycles,
+      jumps: [...g.jumpTargets],
+    })),
+    byLine: Array.from(analysis.rulesByLine, (r) => r?.line ?? null),
+    services: model.services.map((s) => [s.id, s.entries.map((e) => [e.kind, e.address, e.chain?.chain.name]), s.endpoints.map((e) => [e.ip, e.port, e.chain.chain.name])]),
+  };
+}
+
+/** Patches `before` with the edit and checks the result against reading `after` afresh; undefined when the patch declined. */
+function patchAndCompare(before: string, after: string, edits: LineEdit[]): Analysis | undefined {
+  const previous = analyze(before);
+  serviceModelOf(previous);
+  const patch = patchAnalysis(previous, edits);
+  if (!patch) return undefined;
+  if (patch.sameMeaning) carryServiceModel(previous, patch.analysis, patch.lines);
+  assert.deepEqual(summary(patch.analysis), summary(analyze(after)), JSON.stringify(edits));
+  return patch.analysis;
+}
+
+describe('patching an analysis after edits within lines', () => {
+  it('a changed probability gives the skew diagnostic a full reading gives', () => {
+    const { text, edit: e } = edit(KUBE_DNS, SVC_RULE, (l) => l.replace('0.50000000000', '0.9'));
+    const previous = analyze(KUBE_DNS);
+    assert.deepEqual(serviceModelOf(previous).diagnostics, []);
+    const patch = patchAnalysis(previous, [e])!;
+    assert.equal(patch.sameMeaning, false);
+    const diagnostics = serviceModelOf(patch.analysis).diagnostics;
+    const value = e.newText.indexOf('0.9 ');
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.span.line, d.span.start, d.span.end]), [['skewed-probability', SVC_RULE, value, value + 3]]);
+    assert.match(diagnostics[0]!.message, /the probability 0\.5000000000, here it is 0\.89999999991, so its endpoint gets 90 % instead of 50 %/);
+    assert.deepEqual(summary(patch.analysis), summary(analyze(text)));
+  });
+
+  it('a space added keeps the meaning, and the service model with it', () => {
+    const { edit: e } = edit(KUBE_DNS, SVC_RULE, (l) => l.replace(' -j ', '  -j '));
+    const previous = analyze(KUBE_DNS);
+    const model = serviceModelOf(previous);
+    const patch = patchAnalysis(previous, [e])!;
+    assert.equal(patch.sameMeaning, true);
+    carryServiceModel(previous, patch.analysis, patch.lines);
+    assert.equal(serviceModelOf(patch.analysis), model);
+    const rule = patch.analysis.rulesByLine[SVC_RULE]!;
+    assert.equal(rule.targetStart, e.newText.indexOf('KUBE-SEP-S4MK5EVI7CLHCCS6'));
+    assert.equal(rule.targetStart, e.oldText.indexOf('KUBE-SEP-S4MK5EVI7CLHCCS6') + 1);
+  });
+
+  it('blanking a rule takes it and its jump out: the second endpoint then gets all traffic', () => {
+    const { text, edit: e } = edit(KUBE_DNS, SVC_RULE, () => '');
+    const patched = patchAndCompare(KUBE_DNS, text, [e])!;
+    const nat = patched.graph.tables[0]!;
+    assert.deepEqual(nat.nodes.get('KUBE-SVC-ERIFXISQEP7F7OF4')!.chain.rules.map((r) => r.line), [20]);
+    assert.equal(nat.nodes.get('KUBE-SEP-S4MK5EVI7CLHCCS6')!.incoming.length, 0);
+    const diagnostics = serviceModelOf(patched).diagnostics.map((d) => [d.code, d.span.line]);
+    assert.deepEqual(diagnostics, [['orphan-endpoint', 7]]);
+  });
+
+  it('a rule typed into a blank line joins its chain in line order', () => {
+    const lines = KUBE_DNS.split('\n');
+    lines.splice(SVC_RULE, 0, '');
+    const before = lines.join('\n');
+    const { text, edit: e } = edit(before, SVC_RULE, () => '-A KUBE-SVC-ERIFXISQEP7F7OF4 -j KUBE-MARK-MASQ');
+    const patched = patchAndCompare(before, text, [e])!;
+    assert.deepEqual(patched.graph.tables[0]!.nodes.get('KUBE-MARK-MASQ')!.incoming.map((j) => j.rule.line), [14, 16, SVC_RULE]);
+  });
+
+  it('declines what needs a full reading: a new chain name, a declaration, a table line', () => {
+    const previous = analyze(KUBE_DNS);
+    const lines = KUBE_DNS.split('\n');
+    const at = (line: number, newText: string): LineEdit => ({ line, oldText: lines[line]!, newText });
+    assert.equal(patchAnalysis(previous, [at(SVC_RULE, lines[SVC_RULE]!.replace('-j KUBE-SEP-S4MK5EVI7CLHCCS6', '-j KUBE-SEP-NEW'))]), undefined);
+    assert.equal(patchAnalysis(previous, [at(SVC_RULE, lines[SVC_RULE]!.replace('-A KUBE-SVC-ERIFXISQEP7F7OF4', '-A KUBE-SVC-OTHER'))]), undefined);
+    assert.equal(patchAnalysis(previous, [at(7, ':KUBE-SEP-RENAMED - [0:0]')]), undefined);
+    assert.equal(patchAnalysis(previous, [at(1, '*filter')]), undefined);
+    assert.equal(patchAnalysis(previous, [at(SVC_RULE, lines[SVC_RULE]!.replace('-A', '-I'))]), undefined);
+  });
+
+  it('a mistake typed into a rule gives the same diagnostics as a full reading', () => {
+    const { text, edit: e } = edit(KUBE_DNS, SVC_RULE, (l) => l.replace('--probability 0.50000000000', '--probability'));
+    const patched = patchAndCompare(KUBE_DNS, text, [e])!;
+    const option = e.newText.indexOf('--probability');
+    assert.deepEqual(patched.diagnostics.map((d) => [d.code, d.span.line, d.span.start, d.span.end]), [['missing-value', SVC_RULE, option, option + '--probability'.length]]);
+  });
+
+  it('agrees with a full reading after random edits of fixtures and a generated dump', () => {
+    const texts = [...allFixtureNames().filter((n) => n.endsWith('.txt') && !n.includes('nft-list')).map(fixture), generateDump(40, 3).text];
+    const mutations: Array<(line: string, all: string[], pick: number) => string> = [
+      (l) => l.replace(/--probability \S+/, '--probability 0.7'),
+      (l) => l.replace(/--comment "([^"]*)"/, '--comment "other/name:port"'),
+      (l) => l.replace(/--to-destination \S+/, '--to-destination 10.9.9.9:99'),
+      (l) => `${l} `,
+      () => '',
+      (l, all, pick) => {
+        // Jump to another chain that exists: a name taken from another rule line.
+        const names = all.flatMap((x) => /-j (KUBE-\S+)/.exec(x)?.[1] ?? []);
+        return names.length > 0 ? l.replace(/-j \S+/, `-j ${names[pick % names.length]!}`) : l;
+      },
+      (l) => l.replace(/ -[ds] \S+/, ''),
+      (l) => l.replace(/-m statistic --mode random --probability \S+ /, ''),
+      (_l, all, pick) => all.filter((x) => x.startsWith('-A '))[pick % Math.max(1, all.filter((x) => x.startsWith('-A ')).length)] ?? '',
+    ];
+    let patched = 0;
+    fc.assert(
+      fc.property(fc.nat(texts.length - 1), fc.nat(), fc.nat(mutations.length - 1), fc.nat(), (t, lineSeed, m, pick) => {
+        const text = texts[t]!;
+        const lines = text.split('\n');
+        const candidates = lines.map((l, i) => (l.startsWith('-A ') || l.startsWith('[') || l === '' || l.startsWith('#') ? i : -1)).filter((i) => i >= 0);
+        const line = candidates[lineSeed % candidates.length]!;
+        const { text: after, edit: e } = edit(text, line, (old) => mutations[m]!(old, lines, pick));
+        if (patchAndCompare(text, after, [e])) patched++;
+      }),
+      { numRuns: 300, seed: 20261124 },
+    );
+    assert.ok(patched > 150, `only ${patched} of 300 edits were patched`);
+  });
+});
