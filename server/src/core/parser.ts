@@ -557,10 +557,22 @@ class LineParser {
     else if (rule.command === 'replace' && rule.ruleNumber !== undefined && rule.ruleNumber - 1 < chain.rules.length) chain.rules[rule.ruleNumber - 1] = rule;
   }
 
+  /** Probability texts seen, and whether each is a number in [0, 1]: kube-proxy writes a handful of them many times. */
+  private readonly probabilities = new Map<string, boolean>();
+
+  private isProbability(text: string): boolean {
+    let valid = this.probabilities.get(text);
+    if (valid === undefined) {
+      valid = kernelProbability(text) !== undefined;
+      if (this.probabilities.size < 10_000) this.probabilities.set(text, valid);
+    }
+    return valid;
+  }
+
   /** Values iptables itself refuses: a probability outside [0, 1], `--every 0`, a DNAT address that is not one. */
   private checkTargetValues(rule: Rule): void {
     const statistic = rule.statistic;
-    if (statistic?.probability !== undefined && kernelProbability(statistic.probability) === undefined) {
+    if (statistic?.probability !== undefined && !this.isProbability(statistic.probability)) {
       this.report(
         rule.line, statistic.valueEnd - statistic.probability.length, statistic.valueEnd, 'error', 'bad-probability',
         `Probability '${statistic.probability}' is not a number between 0 and 1: iptables-restore rejects it. kube-proxy writes 1/n for the first of n endpoints, e.g. 0.3333333333.`,

@@ -81,6 +81,55 @@ function slotOf(text: string, start: number, end: number): number {
   return (length * 31 + text.charCodeAt(start) * 7 + text.charCodeAt(end - 1) * 3 + text.charCodeAt(end - 2 > start ? end - 2 : start) * 5) & (RECENT_SLOTS - 1);
 }
 
+/** What the reader needs to know of an option name, worked out once per distinct name. */
+interface OptionInfo {
+  /** The canonical key: `destination` for `-d`. */
+  key: string;
+  /** -d, --protocol...: the rule's own option wherever it stands. */
+  core: boolean;
+  needsValue: boolean;
+  flag: boolean;
+  /** protocol, -c, -4, -6: the rule's own options that select no traffic. */
+  neutralCore: boolean;
+}
+
+const optionInfos = new Map<string, OptionInfo>();
+
+function optionInfo(name: string): OptionInfo {
+  let info = optionInfos.get(name);
+  if (!info) {
+    const key = optionKeyOf(name);
+    info = { key, core: isRuleOption(name, key), needsValue: needsValue(key), flag: flagOption(key), neutralCore: !narrowsTraffic('', key) };
+    // Names come from the dump; remember a bounded number of distinct ones.
+    if (optionInfos.size < 10_000) optionInfos.set(name, info);
+  }
+  return info;
+}
+
+const MATCH = optionInfo('-m');
+const JUMP = optionInfo('-j');
+const PROTOCOL = optionInfo('-p');
+const DESTINATION = optionInfo('-d');
+const SOURCE = optionInfo('-s');
+const GOTO = optionInfo('-g');
+const COMMENT = optionInfo('--comment');
+const DPORT = optionInfo('--dport');
+const PROBABILITY = optionInfo('--probability');
+const MODE = optionInfo('--mode');
+const TO_DESTINATION = optionInfo('--to-destination');
+
+/** Modules whose options never narrow the traffic, by name; looked up once per `-m`. */
+const neutralModules = new Map<string, boolean>();
+
+function isNeutralModule(module: string): boolean {
+  let neutral = neutralModules.get(module);
+  if (neutral === undefined) {
+    neutral = !narrowsTraffic(module, '');
+    if (neutralModules.size < 10_000) neutralModules.set(module, neutral);
+  }
+  return neutral;
+}
+
 /**
  * Reads rule specifications one after another, keeping its scanning state in fields (no
  * closures or objects per argument). `read` answers undefined when the line needs the
@@ -94,9 +143,10 @@ export class FastRuleReader {
   private start = 0;
   private end = 0;
   private quoted = false;
-  // The option being read (key undefined: none).
-  private key: string | undefined;
+  // The option being read (undefined: none).
+  private option: OptionInfo | undefined;
   private optModule = '';
+  private optModuleNeutral = true;
   private optOfTarget = false;
   private negated = false;
   private count = 0;
@@ -116,11 +166,12 @@ export class FastRuleReader {
     this.raw = raw;
     this.to = to;
     this.i = from;
-    this.key = undefined;
+    this.option = undefined;
     this.rule = rule;
     this.hasComment = false;
     this.hasTarget = false;
     let module = '';
+    let moduleNeutral = false;
     let ofTarget = false;
     let negateNext = false;
     for (;;) {
@@ -128,18 +179,19 @@ export class FastRuleReader {
       if (more === undefined) return false;
       if (!more) break;
       if (!this.quoted && this.end - this.start === 1 && raw.charCodeAt(this.start) === BANG) {
-        if (this.key !== undefined && this.count === 0 && !this.negated && !flagOption(this.key)) {
+        const option = this.option;
+        if (option !== undefined && this.count === 0 && !this.negated && !option.flag) {
           this.negated = true; // old style: `-s ! 10.0.0.0/8`
         } else {
           // An option left without a value before '!' is an odd case: the general reader decides.
-          if (this.key !== undefined && (this.count === 0 || !this.close())) return false;
+          if (option !== undefined && (this.count === 0 || !this.close())) return false;
           negateNext = true;
-          this.key = undefined;
+          this.option = undefined;
         }
         continue;
       }
       if (!this.isOption()) {
-        if (this.key === undefined || flagOption(this.key)) return false;
+        if (this.option === undefined || this.option.flag) return false;
         if (this.count === 0) {
           this.firstStart = this.start;
           this.firstEnd = this.end;
@@ -149,14 +201,15 @@ export class FastRuleReader {
         continue;
       }
       if (!this.close()) return false;
-      const optionKey = this.optionKey();
+      const option = this.optionAt();
       const optionNegated = negateNext;
       negateNext = false;
-      if (optionKey === 'match' || optionKey === 'jump' || optionKey === 'goto') {
+      if (option === MATCH || option === JUMP || option === GOTO) {
         if (!this.next()) return false;
         if (this.isOption() || (!this.quoted && this.end - this.start === 1 && raw.charCodeAt(this.start) === BANG)) return false;
-        if (optionKey === 'match') {
+        if (option === MATCH) {
           module = this.quoted ? this.interner.get(this.value(this.start, this.end, true)) : this.interner.range(raw, this.start, this.end);
+          moduleNeutral = isNeutralModule(module);
           ofTarget = false;
         } else {
           if (this.hasTarget) return false;
@@ -164,14 +217,15 @@ export class FastRuleReader {
           this.targetQuoted = this.quoted;
           rule.targetStart = this.start;
           rule.targetEnd = this.end;
-          rule.targetKind = optionKey === 'jump' ? 'jump' : 'goto';
+          rule.targetKind = option === JUMP ? 'jump' : 'goto';
           ofTarget = true;
         }
         continue;
       }
-      const core = this.isRuleOption(optionKey);
-      this.key = optionKey;
+      const core = option.core;
+      this.option = option;
       this.optModule = core ? '' : module;
+      this.optModuleNeutral = core ? false : moduleNeutral;
       this.optOfTarget = !core && ofTarget;
       this.negated = optionNegated;
       this.count = 0;
@@ -180,38 +234,31 @@ export class FastRuleReader {
   }
 
   /**
-   * The canonical key of the option word at [start, end): the options of kube-proxy's rules
-   * are told apart by their length and a letter or two, without making a string.
+   * The option word at [start, end): the options of kube-proxy's rules are told apart by their
+   * length and a letter or two, without making a string.
    */
-  private optionKey(): string {
+  private optionAt(): OptionInfo {
     const raw = this.raw;
     const s = this.start;
     const length = this.end - s;
     if (length === 2) {
       switch (raw.charCodeAt(s + 1)) {
-        case 109: return 'match'; // -m
-        case 106: return 'jump'; // -j
-        case 112: return 'protocol'; // -p
-        case 100: return 'destination'; // -d
-        case 115: return 'source'; // -s
-        case 103: return 'goto'; // -g
+        case 109: return MATCH; // -m
+        case 106: return JUMP; // -j
+        case 112: return PROTOCOL; // -p
+        case 100: return DESTINATION; // -d
+        case 115: return SOURCE; // -s
+        case 103: return GOTO; // -g
         default: break;
       }
     } else if (raw.charCodeAt(s + 1) === DASH) {
-      // --comment, --dport, --probability, --mode, --to-destination, --mark, --ctstate
-      if (length === 9 && raw.startsWith('--comment', s)) return 'comment';
-      if (length === 7 && raw.startsWith('--dport', s)) return 'dport';
-      if (length === 13 && raw.startsWith('--probability', s)) return 'probability';
-      if (length === 6 && raw.startsWith('--mode', s)) return 'mode';
-      if (length === 16 && raw.startsWith('--to-destination', s)) return 'to-destination';
+      if (length === 9 && raw.startsWith('--comment', s)) return COMMENT;
+      if (length === 7 && raw.startsWith('--dport', s)) return DPORT;
+      if (length === 13 && raw.startsWith('--probability', s)) return PROBABILITY;
+      if (length === 6 && raw.startsWith('--mode', s)) return MODE;
+      if (length === 16 && raw.startsWith('--to-destination', s)) return TO_DESTINATION;
     }
-    return optionKeyOf(raw.slice(s, this.end));
-  }
-
-  /** An option of the rule itself (`-d`, `--protocol`), wherever it stands among the matches. */
-  private isRuleOption(key: string): boolean {
-    if (this.end - this.start === 2) return key === 'source' || key === 'destination' || key === 'protocol' || isRuleOption(this.raw.slice(this.start, this.end), key);
-    return key !== 'comment' && key !== 'dport' && key !== 'probability' && key !== 'mode' && key !== 'to-destination' && isRuleOption(this.raw.slice(this.start, this.end), key);
+    return optionInfo(raw.slice(s, this.end));
   }
 
   /** Moves to the next argument; false at the end; undefined when the line needs the general reader. */
@@ -269,10 +316,11 @@ export class FastRuleReader {
 
   /** Records the option just read into the rule's facts; false when it lacks a value it needs. */
   private close(): boolean {
-    const key = this.key;
-    if (key === undefined) return true;
-    this.key = undefined;
-    if (this.count === 0 && needsValue(key)) return false;
+    const option = this.option;
+    if (option === undefined) return true;
+    this.option = undefined;
+    const key = option.key;
+    if (this.count === 0 && option.needsValue) return false;
     const has = this.count > 0;
     const rule = this.rule;
     if (this.optOfTarget) {
@@ -332,7 +380,7 @@ export class FastRuleReader {
       else if (key === 'set') recent.set = true;
       else if (key === 'seconds' && has) recent.seconds = Number(this.first());
       else if (key === 'name' && has) recent.name = { text: this.first(), start: this.firstStart, end: this.firstEnd, quoted: this.firstQuoted };
-    } else if (m !== 'comment' && m !== 'statistic' && narrowsTraffic(m, key)) {
+    } else if (!this.optModuleNeutral && !(m === '' && option.neutralCore)) {
       rule.conditional = true;
     }
     return true;
