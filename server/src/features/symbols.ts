@@ -63,15 +63,22 @@ function prefixOf(name: string): string | undefined {
   return i > 0 ? name.slice(0, i + 1) : undefined;
 }
 
-function isBefore(a: Range['start'], b: Range['start']): boolean {
-  return a.line < b.line || (a.line === b.line && a.character < b.character);
+/** The line a chain's symbol starts on: its first rule, else its declaration. Distinct for each written chain. */
+function placeOf(chain: Chain): number {
+  return chain.rules[0]?.line ?? chain.declaration!.line;
+}
+
+/** Where a chain's symbol ends: the end of its last rule, else of its declaration. */
+function endOf(chain: Chain): Range['end'] {
+  const last = chain.rules[chain.rules.length - 1];
+  return last ? { line: last.line, character: last.end } : { line: chain.declaration!.line, character: chain.declaration!.end };
 }
 
 /** A run of chains in document order shown as one symbol: its range spans theirs. */
 interface Group {
   name: string;
   detail: string;
-  chains: DocumentSymbol[];
+  chains: Chain[];
   /** A page of a longer run (or of a table in document order): its chains are never listed inside it. */
   page: boolean;
   /** Whether the chains are listed inside it. */
@@ -79,21 +86,24 @@ interface Group {
 }
 
 function groupSymbol(group: Group): DocumentSymbol {
-  const first = group.chains[0]!;
+  const first = chainSymbol(group.chains[0]!);
   let end = first.range.end;
-  for (const c of group.chains) if (isBefore(end, c.range.end)) end = c.range.end;
+  for (const chain of group.chains) {
+    const e = endOf(chain);
+    if (e.line > end.line || (e.line === end.line && e.character > end.character)) end = e;
+  }
   return {
     name: group.name,
     detail: group.detail,
     kind: SymbolKind.Package,
     range: { start: first.range.start, end },
     selectionRange: first.selectionRange,
-    ...(group.listed ? { children: group.chains } : {}),
+    ...(group.listed ? { children: group.chains.map(chainSymbol) } : {}),
   };
 }
 
 /** `KUBE-SEP-` pages: `KUBE-SEP-* (3 of 200)`, detail `2CL4… – 4FXA… · 500 chains`. */
-function pagesOf(label: string, prefix: string, chains: DocumentSymbol[]): Group[] {
+function pagesOf(label: string, prefix: string, chains: Chain[]): Group[] {
   const count = Math.ceil(chains.length / OUTLINE_PAGE_SIZE);
   const short = (name: string) => (prefix && name.startsWith(prefix) ? name.slice(prefix.length) : name);
   const groups: Group[] = [];
@@ -113,19 +123,24 @@ function pagesOf(label: string, prefix: string, chains: DocumentSymbol[]): Group
  * (one run per chain), the table is cut into pages in document order. Groups never overlap, so
  * breadcrumbs name the group (or the chain) the cursor is in.
  */
-function groupedChildren(chains: DocumentSymbol[]): Array<DocumentSymbol | Group> {
-  const runs: Array<{ prefix: string | undefined; chains: DocumentSymbol[] }> = [];
+function groupedChildren(chains: Chain[]): Array<Chain | Group> {
+  const runs: Array<{ prefix: string | undefined; chains: Chain[] }> = [];
+  let last: { prefix: string | undefined; chains: Chain[] } | undefined;
   for (const chain of chains) {
-    const prefix = prefixOf(chain.name);
-    const last = runs[runs.length - 1];
-    if (last && prefix !== undefined && last.prefix === prefix) last.chains.push(chain);
-    else runs.push({ prefix, chains: [chain] });
+    // Same run when the name has the last run's prefix and no '-' after it.
+    const name = chain.name;
+    if (last?.prefix !== undefined && name.startsWith(last.prefix) && name.indexOf('-', last.prefix.length) === -1 && name.length > last.prefix.length) {
+      last.chains.push(chain);
+      continue;
+    }
+    last = { prefix: prefixOf(name), chains: [chain] };
+    runs.push(last);
   }
   if (runs.length > OUTLINE_MAX_RUNS) {
     const pages = pagesOf('chains', '', chains);
     return pages.map((p, i) => ({ ...p, name: `chains ${(i * OUTLINE_PAGE_SIZE + 1).toLocaleString('en-US')}–${(i * OUTLINE_PAGE_SIZE + p.chains.length).toLocaleString('en-US')}` }));
   }
-  const out: Array<DocumentSymbol | Group> = [];
+  const out: Array<Chain | Group> = [];
   for (const run of runs) {
     if (run.prefix === undefined || run.chains.length < OUTLINE_MIN_GROUP) out.push(...run.chains);
     else if (run.chains.length <= OUTLINE_PAGE_SIZE) out.push({ name: `${run.prefix}*`, detail: plural(run.chains.length, 'chain'), chains: run.chains, page: false, listed: false });
@@ -134,37 +149,50 @@ function groupedChildren(chains: DocumentSymbol[]): Array<DocumentSymbol | Group
   return out;
 }
 
-function startOf(symbol: DocumentSymbol): number {
-  return symbol.range.start.line;
+/** Chains in the order their symbols start in the document (each on a line of its own). */
+function inDocumentOrder(chains: Chain[], lineCount: number): Chain[] {
+  const slots: Array<Chain | undefined> = new Array(lineCount + 1);
+  for (const chain of chains) {
+    const line = placeOf(chain);
+    if (!(line >= 0 && line <= lineCount) || slots[line]) return [...chains].sort((a, b) => placeOf(a) - placeOf(b));
+    slots[line] = chain;
+  }
+  const ordered: Chain[] = [];
+  for (let line = 0; line <= lineCount; line++) {
+    const chain = slots[line];
+    if (chain) ordered.push(chain);
+  }
+  return ordered;
+}
+
+function isGroup(item: Chain | Group): item is Group {
+  return 'page' in item;
 }
 
 function buildOutline(analysis: Analysis): DocumentSymbol[] {
   const tables = analysis.ruleset.tables.map((table) => {
-    const chains: DocumentSymbol[] = [];
-    for (const chain of table.chains.values()) if (isWritten(chain)) chains.push(chainSymbol(chain));
+    const chains: Chain[] = [];
+    for (const chain of table.chains.values()) if (isWritten(chain)) chains.push(chain);
     return { table, chains };
   });
   const total = tables.reduce((n, t) => n + t.chains.length, 0);
-  if (total <= OUTLINE_MAX_CHAINS) return tables.map(({ table, chains }) => tableSymbol(table, chains.length, chains));
+  if (total <= OUTLINE_MAX_CHAINS) return tables.map(({ table, chains }) => tableSymbol(table, chains.length, chains.map(chainSymbol)));
 
   // Grouped: tables of up to a page of chains stay as they are; the others get groups and pages.
-  const children = tables.map(({ chains }) => {
-    if (chains.length <= OUTLINE_PAGE_SIZE) return chains;
-    return groupedChildren([...chains].sort((a, b) => startOf(a) - startOf(b) || a.range.start.character - b.range.start.character));
-  });
+  const children = tables.map(({ chains }) => (chains.length <= OUTLINE_PAGE_SIZE ? chains : groupedChildren(inDocumentOrder(chains, analysis.ruleset.lineCount))));
   let budget = OUTLINE_MAX_SYMBOLS - tables.length;
   for (const list of children) budget -= list.length;
   // Chains are listed inside the smallest groups first, while the outline stays within its budget.
-  const groups = children.flat().filter((c): c is Group => 'page' in c && !c.page);
+  const groups = children.flat().filter((c): c is Group => isGroup(c) && !c.page);
   for (const group of groups.sort((a, b) => a.chains.length - b.chains.length)) {
     if (group.chains.length > budget) break;
     group.listed = true;
     budget -= group.chains.length;
   }
   for (const list of children) {
-    for (const c of list) if ('page' in c && !c.listed) c.detail = `${c.detail}, each in Go to Symbol in Workspace`;
+    for (const c of list) if (isGroup(c) && !c.listed) c.detail = `${c.detail}, each in Go to Symbol in Workspace`;
   }
-  return tables.map(({ table, chains }, i) => tableSymbol(table, chains.length, children[i]!.map((c) => ('page' in c ? groupSymbol(c) : c))));
+  return tables.map(({ table, chains }, i) => tableSymbol(table, chains.length, children[i]!.map((c) => (isGroup(c) ? groupSymbol(c) : chainSymbol(c)))));
 }
 
 /**
