@@ -114,10 +114,10 @@ function treeIndex(analysis: Analysis): TreeIndex {
 
 /** What the filter searches in a service: namespace, name, port, protocol, entries, endpoints, pods and nodes, chains. */
 function haystack(service: ServicePort, summary: ServiceSummary, pods: PodInventory | undefined): string {
-  const parts = [summary.title, service.protocol, ...service.chains.map((c) => c.chain.name)];
+  const parts = [summary.title, service.protocol, ...service.chains.map((c) => c.chain.name), ...summary.entryTitles];
   const endpoints = new Set<Endpoint>();
   for (const entry of service.entries) {
-    parts.push(entryTitleOf(service, entry), entry.address ?? '', ...entry.sourceRanges);
+    parts.push(...entry.sourceRanges);
     for (const { endpoint } of entry.split.endpoints) endpoints.add(endpoint);
     for (const condition of entry.conditions) for (const { endpoint } of condition.endpoints) endpoints.add(endpoint);
   }
