@@ -44,14 +44,15 @@ export function nearest<T extends { span: { line: number } }>(sorted: readonly T
 }
 
 /** The places a request may answer with: the declaration (when wanted) and at most `max` places nearest the cursor. */
-function placesNear(analysis: Analysis, node: ChainNode, line: number, includeDeclaration: boolean, max: number): { places: ChainOccurrence[]; total: number } {
+function placesNear(analysis: Analysis, node: ChainNode, line: number, includeDeclaration: boolean, max: number): { places: ChainOccurrence[]; total: number; lines: [number, number] | undefined } {
   const all = occurrencesOfChain(analysis, node);
   const declared = all[0]?.role === 'declaration';
   const rest = declared ? all.slice(1) : all;
   const head = declared && includeDeclaration ? [all[0]!] : [];
   const total = head.length + rest.length;
-  if (total <= max) return { places: [...head, ...rest], total };
-  return { places: [...head, ...nearest(rest, line, max - head.length)], total };
+  if (total <= max) return { places: [...head, ...rest], total, lines: undefined };
+  const near = nearest(rest, line, max - head.length);
+  return { places: [...head, ...near], total, lines: near.length > 0 ? [near[0]!.span.line, near[near.length - 1]!.span.line] : undefined };
 }
 
 export interface ReferencesAnswer {
@@ -59,21 +60,23 @@ export interface ReferencesAnswer {
   /** How many places name the chain; more than `locations` holds when the list was cut. */
   total: number;
   chain: string;
+  /** When the list was cut: the first and last line of the places listed near the cursor (besides the declaration). */
+  lines: [number, number] | undefined;
 }
 
 /** Places the chain under the cursor is named, in its table: all of them, or the MAX_REFERENCES nearest the cursor. */
 export function references(analysis: Analysis, uri: string, position: Position, includeDeclaration: boolean, max = MAX_REFERENCES): ReferencesAnswer | null {
   const occurrence = occurrenceAt(analysis, position.line, position.character);
   if (!occurrence) return null;
-  const { places, total } = placesNear(analysis, occurrence.node, position.line, includeDeclaration, max);
-  return { locations: places.map((o) => ({ uri, range: toRange(o.span) })), total, chain: occurrence.node.chain.name };
+  const { places, total, lines } = placesNear(analysis, occurrence.node, position.line, includeDeclaration, max);
+  return { locations: places.map((o) => ({ uri, range: toRange(o.span) })), total, chain: occurrence.node.chain.name, lines };
 }
 
 /** What the user is told when Find All References lists only some of the places. */
 export function referencesCutMessage(answer: ReferencesAnswer): string | undefined {
   if (answer.total <= answer.locations.length) return undefined;
-  const lines = answer.locations.map((l) => l.range.start.line + 1);
-  return `${answer.chain} is named in ${answer.total.toLocaleString('en-US')} places; Find All References lists the ${answer.locations.length.toLocaleString('en-US')} nearest the cursor (lines ${Math.min(...lines).toLocaleString('en-US')}–${Math.max(...lines).toLocaleString('en-US')}). Its hover names the chains that jump to it.`;
+  const where = answer.lines ? ` (lines ${(answer.lines[0] + 1).toLocaleString('en-US')}–${(answer.lines[1] + 1).toLocaleString('en-US')})` : '';
+  return `${answer.chain} is named in ${answer.total.toLocaleString('en-US')} places; Find All References lists the ${answer.locations.length.toLocaleString('en-US')} nearest the cursor${where}. Its hover names the chains that jump to it.`;
 }
 
 /** The chain name under the cursor wherever it appears: at most MAX_HIGHLIGHTS places, nearest the cursor. */
