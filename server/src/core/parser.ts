@@ -16,6 +16,7 @@ import {
   BUILTIN_CHAINS,
   KNOWN_TABLES,
   Rule,
+  newRule,
   isBuiltinChain,
   newChain,
 } from './ruleset';
@@ -385,7 +386,7 @@ class LineParser {
       const chain = this.chainOf(table, chainArg.text);
       const specStart = args[next - 1]!.end;
       const make = (): Rule => {
-        const made = new Rule(line, raw, start, end);
+        const made = newRule(line, raw, start, end);
         made.command = command;
         made.chainStart = chainArg.start;
         made.chainEnd = chainArg.end;
@@ -441,7 +442,7 @@ class LineParser {
       chainEnd++;
     }
     if (chainEnd === chainStart || raw.charCodeAt(chainStart) === 45) return false;
-    const rule = new Rule(line, raw, start, end);
+    const rule = newRule(line, raw, start, end);
     if (!this.fastReader.read(rule, raw, chainEnd, end)) return false;
     const last = this.lastChain;
     let chain = last && this.lastChainTable === table && last.name.length === chainEnd - chainStart && raw.startsWith(last.name, chainStart) ? last : undefined;

@@ -4,7 +4,7 @@
 // anything that could be a mistake (a missing value, a stray word, an escaped quote) it
 // gives up and the general reader (parseRuleSpec), which reports problems, reads the line.
 // A test holds both readers to the same answers.
-import { Rule } from './ruleset';
+import { newRule, type Rule } from './ruleset';
 import { flagOption, isRuleOption, narrowsTraffic, needsValue, optionKeyOf } from './ruleSpec';
 
 const SPACE = 32;
@@ -389,7 +389,7 @@ export class FastRuleReader {
 
 /** Reads `raw[from, to)` into a fresh rule; undefined when the line needs the general reader. */
 export function readRuleFast(raw: string, from: number, to: number, interner: Interner): Rule | undefined {
-  const rule = new Rule(0, raw, 0, raw.length);
+  const rule = newRule(0, raw, 0, raw.length);
   const reader = new FastRuleReader(interner);
   if (!reader.read(rule, raw, from, to)) return undefined;
   if (reader.hasTarget) rule.targetName = reader.targetQuoted ? raw.slice(rule.targetStart + 1, rule.targetEnd - 1) : raw.slice(rule.targetStart, rule.targetEnd);
