@@ -3,7 +3,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis } from './core/analysis';
 import { type LineEdit, patchAnalysis } from './core/incremental';
 import type { DumpForm } from './core/ruleset';
-import { carryServiceModel } from './kube';
+import { reviseServiceModel } from './kube';
 
 interface Entry {
   version: number;
@@ -101,7 +101,7 @@ export class AnalysisCache {
     for (const [line, oldText] of pending.oldLines) edits.push({ line, oldText, newText: lineText(document, line) });
     const patch = patchAnalysis(entry.analysis!, edits);
     if (!patch) return undefined;
-    if (patch.sameMeaning) carryServiceModel(entry.analysis!, patch.analysis, patch.lines);
+    reviseServiceModel(entry.analysis!, patch);
     this.lastWay = 'patched';
     return patch.analysis;
   }

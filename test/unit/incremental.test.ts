@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { generateDump } from '../../bench/generate';
 import { type Analysis, analyze } from '../../server/src/core/analysis';
 import { type LineEdit, patchAnalysis } from '../../server/src/core/incremental';
-import { carryServiceModel, serviceModelOf } from '../../server/src/kube';
+import { carryServiceModel, reviseServiceModel, serviceModelOf } from '../../server/src/kube';
 import { allFixtureNames, fixture } from '../support/fixtures';
 
 const KUBE_DNS = fixture('seed-kube-dns.legacy-save.txt');
@@ -40,7 +40,7 @@ function patchAndCompare(before: string, after: string, edits: LineEdit[]): Anal
   serviceModelOf(previous);
   const patch = patchAnalysis(previous, edits);
   if (!patch) return undefined;
-  if (patch.sameMeaning) carryServiceModel(previous, patch.analysis, patch.lines);
+  reviseServiceModel(previous, patch);
   assert.deepEqual(summary(patch.analysis), summary(analyze(after)), JSON.stringify(edits));
   return patch.analysis;
 }
@@ -52,6 +52,8 @@ describe('patching an analysis after edits within lines', () => {
     assert.deepEqual(serviceModelOf(previous).diagnostics, []);
     const patch = patchAnalysis(previous, [e])!;
     assert.equal(patch.sameMeaning, false);
+    // The new model takes over what the old one read of the other rules.
+    reviseServiceModel(previous, patch);
     const diagnostics = serviceModelOf(patch.analysis).diagnostics;
     const value = e.newText.indexOf('0.9 ');
     assert.deepEqual(diagnostics.map((d) => [d.code, d.span.line, d.span.start, d.span.end]), [['skewed-probability', SVC_RULE, value, value + 3]]);

@@ -23,6 +23,8 @@ export interface Patch {
   sameMeaning: boolean;
   /** The lines edited. */
   lines: number[];
+  /** The rules on those lines now. */
+  rules: Rule[];
 }
 
 type LineKind = 'blank' | 'rule' | 'other';
@@ -161,15 +163,21 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
       continue;
     }
     meaning = false;
-    changedGraphs.add(tableGraph);
     let rule = fresh;
     if (old && fresh && old.chain === fresh.chain) {
       // The rule object keeps its place in its chain and table and takes over the new reading.
+      rule = old;
+      if (old.targetName === fresh.targetName && old.targetKind === fresh.targetKind) {
+        // Same jump: the graph stays as it is; its diagnostics on the line move with the target.
+        old.copyFrom(fresh);
+        continue;
+      }
+      changedGraphs.add(tableGraph);
       removeJump(tableGraph, old);
       old.copyFrom(fresh);
       insertJump(tableGraph, old);
-      rule = old;
     } else {
+      changedGraphs.add(tableGraph);
       if (old) removeRule(tableGraph, table, old);
       if (fresh) insertRule(tableGraph, table, fresh);
     }
@@ -196,7 +204,8 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
     declarationsByLine: previous.declarationsByLine,
     mentions: undefined,
   };
-  return { analysis, sameMeaning: meaning, lines: [...lines] };
+  const rules = [...lines].flatMap((line) => previous.rulesByLine[line] ?? []);
+  return { analysis, sameMeaning: meaning, lines: [...lines], rules };
 }
 
 /** Moves a graph diagnostic on a rule line to where its chain or target now stands. */

@@ -567,8 +567,8 @@ class CompiledRules {
   readonly firstDnat: Int32Array;
   readonly nodeFlags: Uint8Array;
   /** The node ids the jumps of node id i go to (node.outgoing): firstJump[i] to firstJump[i + 1] - 1 in jumpTargets. */
-  readonly firstJump: Int32Array;
-  readonly jumpTargets: Int32Array;
+  firstJump: Int32Array;
+  jumpTargets: Int32Array;
   /** node.incoming.length by node id. */
   readonly incoming: Int32Array;
   /** The Destination objects callers asked for, by DNAT number. */
@@ -591,7 +591,6 @@ class CompiledRules {
     this.dnatRules = new Int32Array(count);
     this.dnatPorts = new Float64Array(count);
     this.dnatIpEnds = new Int32Array(count);
-    const data = this.data;
     let r = 0;
     for (let id = 0; id < list.length; id++) {
       const node = list[id]!;
@@ -603,60 +602,108 @@ class CompiledRules {
       let nodeFlags = 0;
       for (let k = 0; k < rules.length; k++, r++) {
         const rule = rules[k]!;
-        data[3 * r + 2] = NaN;
         // The graph has a jump for each rule that names a chain, in the table's order.
         let jumpTo = -1;
         if (j < outgoing.length && outgoing[j]!.rule === rule) jumpTo = this.jumpTargets[firstJump + j++]!;
-        const facts = rule.facts;
-        const recent = facts.recent;
-        if (recent?.set === true) nodeFlags |= NODE_RECORDS_AFFINITY;
+        if (rule.recent?.set === true) nodeFlags |= NODE_RECORDS_AFFINITY;
         if (rule.comment !== undefined) nodeFlags |= NODE_HAS_COMMENT;
-        const targetName = rule.targetName;
-        if (targetName === undefined) continue;
-        // A jump names a chain: what its name means was read with the chain's.
-        let op: Op = jumpTo !== -1 ? nodes.ops[jumpTo]! : opOfName(targetName);
-        let aux = -1;
-        if (op === Op.Chain) {
-          const next = jumpTo !== -1 ? jumpTo : graph.nodes.get(targetName)?.id;
-          if (next !== undefined) aux = next;
-          else op = Op.Continue;
-        } else if (op === Op.Dnat) {
-          const text = facts.toDestination;
-          if (text !== undefined && this.readAddress(text)) {
-            aux = this.dnatCount++;
-            this.dnatChains[aux] = id;
-            this.dnatRules[aux] = r;
-          }
-          if (this.firstDnat[id] === -1) this.firstDnat[id] = r;
-        }
-        let code: number = op | (facts.conditional ? CONDITIONAL : 0) | (rule.targetKind === 'goto' ? GOTO : 0) | (recent ? RECENT : 0);
-        const seconds = affinitySeconds(recent);
-        if (seconds !== undefined) {
-          code |= AFFINITY;
-          this.affinitySeconds.set(r, seconds);
-        }
-        const statistic = facts.statistic;
-        const p = selectionProbability(statistic, probabilities);
-        if (p !== undefined) data[3 * r + 2] = p;
-        if (statistic) {
-          if (statistic.every !== undefined) {
-            code |= EVERY << FORM_SHIFT;
-          } else if (statistic.probability !== undefined) {
-            code |= PROBABILITY << FORM_SHIFT;
-            if (statistic.negated) {
-              code |= NEGATED;
-              this.negatedKernels.set(r, probabilities.kernel(statistic.probability) ?? NaN);
-            }
-          } else {
-            code |= BARE << FORM_SHIFT;
-          }
-        }
-        data[3 * r] = code;
-        data[3 * r + 1] = aux;
+        this.compileRule(graph, nodes, probabilities, id, r, rule, jumpTo);
       }
       this.nodeFlags[id] = nodeFlags;
     }
     this.nodeSlots[2 * list.length] = r;
+  }
+
+  /** Rule r of node id: its code, its chain or DNAT number, and its probability. */
+  private compileRule(graph: TableGraph, nodes: CompiledNodes, probabilities: ProbabilityCache, id: number, r: number, rule: Rule, jumpTo: number): void {
+    const data = this.data;
+    data[3 * r] = 0;
+    data[3 * r + 1] = 0;
+    data[3 * r + 2] = NaN;
+    const targetName = rule.targetName;
+    if (targetName === undefined) return;
+    const facts = rule.facts;
+    const recent = facts.recent;
+    // A jump names a chain: what its name means was read with the chain's.
+    let op: Op = jumpTo !== -1 ? nodes.ops[jumpTo]! : opOfName(targetName);
+    let aux = -1;
+    if (op === Op.Chain) {
+      const next = jumpTo !== -1 ? jumpTo : graph.nodes.get(targetName)?.id;
+      if (next !== undefined) aux = next;
+      else op = Op.Continue;
+    } else if (op === Op.Dnat) {
+      const text = facts.toDestination;
+      if (text !== undefined && this.readAddress(text)) {
+        aux = this.dnatCount++;
+        this.dnatChains[aux] = id;
+        this.dnatRules[aux] = r;
+      }
+      if (this.firstDnat[id] === -1) this.firstDnat[id] = r;
+    }
+    let code: number = op | (facts.conditional ? CONDITIONAL : 0) | (rule.targetKind === 'goto' ? GOTO : 0) | (recent ? RECENT : 0);
+    const seconds = affinitySeconds(recent);
+    if (seconds !== undefined) {
+      code |= AFFINITY;
+      this.affinitySeconds.set(r, seconds);
+    }
+    const statistic = facts.statistic;
+    const p = selectionProbability(statistic, probabilities);
+    if (p !== undefined) data[3 * r + 2] = p;
+    if (statistic) {
+      if (statistic.every !== undefined) {
+        code |= EVERY << FORM_SHIFT;
+      } else if (statistic.probability !== undefined) {
+        code |= PROBABILITY << FORM_SHIFT;
+        if (statistic.negated) {
+          code |= NEGATED;
+          this.negatedKernels.set(r, probabilities.kernel(statistic.probability) ?? NaN);
+        }
+      } else {
+        code |= BARE << FORM_SHIFT;
+      }
+    }
+    data[3 * r] = code;
+    data[3 * r + 1] = aux;
+  }
+
+  /**
+   * Brings the arrays up to date after edits that changed the given rules in place (each still
+   * in its chain, every chain with as many rules as before) and possibly their jumps. False
+   * when that is not so, or a DNAT rule is involved (DNAT numbers follow the table's order):
+   * then the rules must be read again.
+   */
+  recompile(graph: TableGraph, nodes: CompiledNodes, probabilities: ProbabilityCache, changed: readonly Rule[]): boolean {
+    const list = this.list;
+    if (graph.list !== list) return false;
+    for (let id = 0; id < list.length; id++) if (this.nodeSlots[2 * id + 2]! - this.nodeSlots[2 * id]! !== list[id]!.chain.rules.length) return false;
+    const places: Array<{ id: number; r: number; rule: Rule }> = [];
+    for (const rule of changed) {
+      const id = rule.chain?.id;
+      if (id === undefined || list[id]?.chain !== rule.chain) return false;
+      const k = rule.chain!.rules.indexOf(rule);
+      if (k === -1) return false;
+      const r = this.nodeSlots[2 * id]! + k;
+      if ((this.data[3 * r]! & 15) === Op.Dnat || rule.targetName === 'DNAT') return false;
+      places.push({ id, r, rule });
+    }
+    this.firstJump = graph.jumpOffsets;
+    this.jumpTargets = graph.jumpTargets;
+    this.incoming.fill(0);
+    for (const to of this.jumpTargets) this.incoming[to]++;
+    for (const { id, r, rule } of places) {
+      this.affinitySeconds.delete(r);
+      this.negatedKernels.delete(r);
+      const node = list[id]!;
+      const jump = node.outgoing.find((j) => j.rule === rule);
+      this.compileRule(graph, nodes, probabilities, id, r, rule, jump ? jump.to.id : -1);
+      let flags = 0;
+      for (const other of node.chain.rules) {
+        if (other.recent?.set === true) flags |= NODE_RECORDS_AFFINITY;
+        if (other.comment !== undefined) flags |= NODE_HAS_COMMENT;
+      }
+      this.nodeFlags[id] = flags;
+    }
+    return true;
   }
 
   /** Records the address and port of a --to-destination under the next DNAT number; false when it is no IP[:port]. */
@@ -745,7 +792,7 @@ const STATE_DNAT = 3;
  * Results are cached per chain (they scale linearly with the share entering).
  */
 export class FlowWalker {
-  readonly probabilities = new ProbabilityCache();
+  probabilities = new ProbabilityCache();
   private compiledNodes: CompiledNodes | undefined;
   private compiledRules: CompiledRules | undefined;
   private readonly flows: Array<FlowData | undefined>;
@@ -763,6 +810,21 @@ export class FlowWalker {
   /** The table's rules in flat arrays, read on first use. */
   private get compiled(): CompiledRules {
     return (this.compiledRules ??= new CompiledRules(this.graph, this.nodes, this.probabilities));
+  }
+
+  /**
+   * Takes over what `previous`, the walker of the same table before edits that changed
+   * `changed` in place, read of chain names and rules, instead of reading them all again.
+   * The previous walker must not be used afterwards.
+   */
+  adopt(previous: FlowWalker, changed: readonly Rule[]): void {
+    if (previous.graph !== this.graph || !previous.compiledNodes) return;
+    this.compiledNodes = previous.compiledNodes;
+    const rules = previous.compiledRules;
+    if (rules?.recompile(this.graph, previous.compiledNodes, previous.probabilities, changed)) {
+      this.compiledRules = rules;
+      this.probabilities = previous.probabilities;
+    }
   }
 
   /** Whether a node is one of this walker's table (by id): the others have no flow here. */

@@ -1,16 +1,32 @@
 import type { Analysis } from '../core/analysis';
-import { buildServiceModel, type ServiceModel } from './model';
+import type { Patch } from '../core/incremental';
+import { buildServiceModel, type ModelReuse, type ServiceModel } from './model';
 
 const models = new WeakMap<Analysis, ServiceModel>();
+/** For an analysis patched from another: the other's model, to take over what still holds when this one's is built. */
+const predecessors = new WeakMap<Analysis, ModelReuse>();
 
 /** The service model of an analysed dump, built on first use and kept as long as the analysis. */
 export function serviceModelOf(analysis: Analysis): ServiceModel {
   let model = models.get(analysis);
   if (!model) {
-    model = buildServiceModel(analysis);
+    model = buildServiceModel(analysis, predecessors.get(analysis));
+    predecessors.delete(analysis);
     models.set(analysis, model);
   }
   return model;
+}
+
+/**
+ * Hands the model of the analysis before an edit to the one after it: kept as it is when every
+ * rule still means the same (see carryServiceModel), else built again on first use from what
+ * the old one read that the edit left alone.
+ */
+export function reviseServiceModel(from: Analysis, patch: Patch): void {
+  const model = models.get(from);
+  if (!model) return;
+  if (patch.sameMeaning) carryServiceModel(from, patch.analysis, patch.lines);
+  if (!models.has(patch.analysis)) predecessors.set(patch.analysis, { model, changed: patch.rules });
 }
 
 /**

@@ -311,8 +311,10 @@ class ModelBuilder {
   /** kube-proxy's probability for endpoint i of n, by n. */
   private readonly expectedProbabilities = new Map<number, Array<number | undefined>>();
 
-  constructor(private readonly analysis: Analysis, private readonly nat: TableGraph | undefined, private readonly filter: TableGraph | undefined) {
+  constructor(private readonly analysis: Analysis, private readonly nat: TableGraph | undefined, private readonly filter: TableGraph | undefined, reuse?: ModelReuse) {
     this.walker = nat ? new FlowWalker(nat) : undefined;
+    const previous = reuse ? walkers.get(reuse.model) : undefined;
+    if (this.walker && previous) this.walker.adopt(previous, reuse!.changed);
     const size = nat ? nat.list.length : 0;
     this.serviceById = new Array<ServicePort | undefined>(size).fill(undefined);
     this.endpointById = new Array<EndpointData | undefined>(size).fill(undefined);
@@ -743,10 +745,19 @@ function serviceOrder(a: ServicePort, b: ServicePort): number {
 }
 
 /** Services, their entries and endpoints with effective shares, from the nat and filter tables of a dump. */
-export function buildServiceModel(analysis: Analysis): ServiceModel {
+/** The walker each model was built with, for the model after an edit. */
+const walkers = new WeakMap<ServiceModel, FlowWalker>();
+
+/** The model of the same dump before edits that changed `changed` in place: what it read of the rules is taken over where it still holds. */
+export interface ModelReuse {
+  model: ServiceModel;
+  changed: readonly Rule[];
+}
+
+export function buildServiceModel(analysis: Analysis, reuse?: ModelReuse): ServiceModel {
   const nat = analysis.graph.tables.find((t) => t.table.name === 'nat');
   const filter = analysis.graph.tables.find((t) => t.table.name === 'filter');
-  const builder = new ModelBuilder(analysis, nat, filter);
+  const builder = new ModelBuilder(analysis, nat, filter, reuse);
   builder.collectFilterFates();
   const entries = builder.collectEntries();
   builder.collectEndpoints();
@@ -762,7 +773,7 @@ export function buildServiceModel(analysis: Analysis): ServiceModel {
   let endpointByChain: Map<ChainNode, Endpoint> | undefined;
   let entriesByAddress: Map<string, Array<{ service: ServicePort; entry: ServiceEntry }>> | undefined;
   let endpointsByIp: Map<string, Array<{ service: ServicePort; endpoint: Endpoint }>> | undefined;
-  return {
+  const model: ServiceModel = {
     services,
     get serviceByChain() {
       if (!serviceByChain) {
@@ -815,4 +826,6 @@ export function buildServiceModel(analysis: Analysis): ServiceModel {
     diagnostics: builder.diagnostics.sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start),
     flowOf: (node) => (walker && nat && nat.list[node.id] === node ? builder.flowOf(node) : undefined),
   };
+  if (walker) walkers.set(model, walker);
+  return model;
 }
