@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import type { ChainItem, ChainsResult, RuleItem, TableItem } from '../../server/src/protocol';
+import type { ChainGroupItem, ChainItem, ChainsResult, RuleItem, TableItem } from '../../server/src/protocol';
 import type { DumpTracker } from './dumps';
-import { chainList, endpointAddress, formatCounters, formatShare, plural } from './model';
+import { endpointAddress, formatCounters, formatShare, plural } from './model';
 
 export const CHAINS_VIEW_ID = 'netfilterExplorer.chains';
 
@@ -21,14 +21,12 @@ interface NodeBase {
 export interface TableNode extends NodeBase {
   kind: 'table';
   table: TableItem;
-  byName: Map<string, ChainItem>;
 }
+/** Chains of a long table with one name prefix (or a page of them), asked when it is expanded. */
 export interface GroupNode extends NodeBase {
   kind: 'group';
   table: TableNode;
-  label: string;
-  detail?: string;
-  chains: ChainItem[];
+  group: ChainGroupItem;
 }
 export interface ChainNode extends NodeBase {
   kind: 'chain';
@@ -58,6 +56,11 @@ export interface MessageNode extends NodeBase {
   text: string;
 }
 export type ChainsNode = TableNode | GroupNode | ChainNode | RuleNode | RulePageNode | MessageNode;
+
+/** `10.32.0.3:53 coredns-5d78c9869d-4xk2p` for a KUBE-SEP chain. */
+function endpointText(endpoint: ChainItem['endpoint']): string | undefined {
+  return endpoint ? `${endpointAddress(endpoint)}${endpoint.pod ? ` ${endpoint.pod}` : ''}` : undefined;
+}
 
 function icon(id: string, color?: string): vscode.ThemeIcon {
   return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
@@ -108,7 +111,7 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
       // The same answer keeps the same nodes: their expanded children stay, and VS Code keeps its handles.
       if (result !== this.result || !this.roots) {
         this.result = result;
-        this.roots = (result?.tables ?? []).map((table) => ({ kind: 'table', id: `t:${table.name}`, parent: undefined, table, byName: new Map(table.chains.map((c) => [c.name, c])) }));
+        this.roots = (result?.tables ?? []).map((table) => ({ kind: 'table', id: `t:${table.name}`, parent: undefined, table }));
       }
       this.treeView.description = dump ? vscode.workspace.asRelativePath(dump.uri, false) : undefined;
       this.treeView.message = dump && !result ? (this.tracker.readingMessage() ?? 'The language server did not list the chains of this dump (see the "Netfilter Explorer" output); Refresh Views asks again.') : undefined;
@@ -121,9 +124,16 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
   private async childrenOf(node: ChainsNode): Promise<ChainsNode[]> {
     switch (node.kind) {
       case 'table':
-        return this.chainNodes(node, node, node.table.chains, true);
-      case 'group':
-        return this.chainNodes(node, node.table, node.chains, false);
+        return node.table.entries.map((entry, i): ChainsNode =>
+          'chain' in entry
+            ? this.chainNode(node, node, entry.chain)
+            : { kind: 'group', id: `${node.id}/g${i}:${entry.group.label}`, parent: node, table: node, group: entry.group },
+        );
+      case 'group': {
+        const chains = await this.tracker.chainGroup(node.table.table.name, node.group.key);
+        if (!chains) return [{ kind: 'message', id: `${node.id}/?`, parent: node, text: `The chains of ${node.group.label} are not available (the dump changed?); refresh.` }];
+        return chains.map((chain) => this.chainNode(node, node.table, chain));
+      }
       case 'chain':
         return this.ruleNodes(node, node.table, node.chain.name, [node.chain.name]);
       case 'rulePage':
@@ -138,13 +148,8 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
     }
   }
 
-  private chainNodes(parent: ChainsNode, table: TableNode, chains: readonly ChainItem[], group: boolean): ChainsNode[] {
-    const items = group ? chainList(chains) : chains.map((chain) => ({ kind: 'chain' as const, chain }));
-    return items.map((item, i): ChainsNode =>
-      item.kind === 'chain'
-        ? { kind: 'chain', id: `${parent.id}/${item.chain.name}`, parent, table, chain: item.chain }
-        : { kind: 'group', id: `${parent.id}/g${i}:${item.label}`, parent, table, label: item.label, chains: item.chains, ...(item.detail ? { detail: item.detail } : {}) },
-    );
+  private chainNode(parent: ChainsNode, table: TableNode, chain: ChainItem): ChainNode {
+    return { kind: 'chain', id: `${parent.id}/${chain.name}`, parent, table, chain };
   }
 
   private async ruleNodes(parent: ChainsNode, table: TableNode, chain: string, path: string[]): Promise<ChainsNode[]> {
@@ -160,12 +165,6 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
     return rules.map((rule): RuleNode => ({ kind: 'rule', id: `${parent.id}/${rule.line}`, parent, table, chain, rule, path }));
   }
 
-  /** `10.32.0.3:53 coredns-5d78c9869d-4xk2p` for a KUBE-SEP chain of the table. */
-  private endpointText(table: TableNode, chain: string): string | undefined {
-    const endpoint = table.byName.get(chain)?.endpoint;
-    return endpoint ? `${endpointAddress(endpoint)}${endpoint.pod ? ` ${endpoint.pod}` : ''}` : undefined;
-  }
-
   getParent(node: ChainsNode): ChainsNode | undefined {
     return node.parent;
   }
@@ -178,15 +177,15 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
     switch (node.kind) {
       case 'table': {
         item = new vscode.TreeItem(node.table.name, C.Expanded);
-        item.description = plural(node.table.chains.length, 'chain');
+        item.description = plural(node.table.chainCount, 'chain');
         item.iconPath = icon('symbol-namespace');
-        item.tooltip = `Table ${node.table.name}: ${plural(node.table.chains.length, 'chain')}`;
+        item.tooltip = `Table ${node.table.name}: ${plural(node.table.chainCount, 'chain')}`;
         item.command = reveal(node.table.range);
         break;
       }
       case 'group': {
-        item = new vscode.TreeItem(node.label, C.Collapsed);
-        item.description = [...(node.detail ? [node.detail] : []), plural(node.chains.length, 'chain')].join(' · ');
+        item = new vscode.TreeItem(node.group.label, C.Collapsed);
+        item.description = [...(node.group.detail ? [node.group.detail] : []), plural(node.group.count, 'chain')].join(' · ');
         item.iconPath = icon('folder');
         break;
       }
@@ -196,7 +195,7 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         const parts: string[] = [];
         if (chain.policy) parts.push(`policy ${chain.policy}`);
         if (chain.service) parts.push(chain.service);
-        const endpoint = this.endpointText(node.table, chain.name);
+        const endpoint = endpointText(chain.endpoint);
         if (endpoint) parts.push(endpoint);
         parts.push(plural(chain.ruleCount, 'rule'));
         // Declarations always carry counters ([0:0] for user chains): show them when they say something.
@@ -217,13 +216,13 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         const { rule } = node;
         const target = rule.target;
         const loop = rule.targetIsChain && target !== null && node.path.includes(target);
-        const expandable = rule.targetIsChain && target !== null && !loop && node.path.length <= MAX_JUMP_DEPTH && (node.table.byName.get(target)?.ruleCount ?? 1) > 0;
+        const targetChain = rule.targetChain;
+        const expandable = rule.targetIsChain && target !== null && !loop && node.path.length <= MAX_JUMP_DEPTH && (targetChain?.ruleCount ?? 1) > 0;
         item = new vscode.TreeItem(target ?? '(no target)', expandable ? C.Collapsed : C.None);
-        const targetChain = target ? node.table.byName.get(target) : undefined;
         const parts: string[] = [];
         if (loop) parts.push('loop');
         if (rule.share !== null) parts.push(formatShare(rule.share));
-        const endpoint = target ? this.endpointText(node.table, target) : undefined;
+        const endpoint = endpointText(targetChain?.endpoint);
         if (endpoint) parts.push(`→ ${endpoint}`);
         else if (targetChain?.service) parts.push(targetChain.service);
         if (rule.counters) parts.push(formatCounters(rule.counters));

@@ -106,36 +106,78 @@ export class Commands {
   async goToChain(arg?: string | { table?: string; chain: string }): Promise<void> {
     const dump = this.dump();
     if (!dump) return;
-    const result = await this.tracker.chainsResult(dump);
-    if (!result) {
-      void vscode.window.showWarningMessage('Netfilter Explorer: the language server did not list the chains of this dump.');
-      return;
-    }
-    const all: Array<{ table: string; chain: ChainItem }> = result.tables.flatMap((t) => t.chains.map((chain) => ({ table: t.name, chain })));
-    let pick: { table: string; chain: ChainItem } | undefined;
     if (arg !== undefined) {
       const want = typeof arg === 'string' ? { chain: arg } : arg;
-      pick = all.find((c) => c.chain.name === want.chain && (want.table === undefined || c.table === want.table));
+      const found = await this.tracker.findChains(dump, { query: '', exact: want });
+      if (!found) {
+        void vscode.window.showWarningMessage('Netfilter Explorer: the language server did not list the chains of this dump.');
+        return;
+      }
+      const pick = found.chains[0];
       if (!pick) {
         void vscode.window.showWarningMessage(`Netfilter Explorer: no chain ${want.chain}${want.table ? ` in table ${want.table}` : ''}.`);
         return;
       }
-    } else {
-      type Item = vscode.QuickPickItem & { target: { table: string; chain: ChainItem } };
-      const items: Item[] = all.map((c) => ({
-        label: c.chain.name,
-        description: [c.table, plural(c.chain.ruleCount, 'rule'), ...(c.chain.policy ? [`policy ${c.chain.policy}`] : []), ...(c.chain.service ? [c.chain.service] : [])].join(' · '),
-        iconPath: new vscode.ThemeIcon(c.chain.builtin ? 'symbol-event' : c.chain.service ? 'symbol-class' : 'symbol-function'),
-        target: c,
-      }));
-      const chosen = await vscode.window.showQuickPick(items, {
-        title: `Go to Chain (${plural(items.length, 'chain')} in ${vscode.workspace.asRelativePath(dump.uri, false)})`,
-        placeHolder: 'Chain name, table or service',
-        matchOnDescription: true,
-      });
-      pick = chosen?.target;
+      await revealRange(dump, protocolRange(pick.range), { selectWhole: false });
+      return;
     }
-    if (pick) await revealRange(dump, protocolRange(pick.chain.range), { selectWhole: false });
+    const chosen = await this.pickChain(dump);
+    if (chosen) await revealRange(dump, protocolRange(chosen.range), { selectWhole: false });
+  }
+
+  /**
+   * A quick pick of the chains matching what is typed, asked of the server as the user types (a
+   * dump of 10,000 services has 120,000 chains; the first 1,000 matches are listed).
+   */
+  private pickChain(dump: Dump): Promise<ChainItem | undefined> {
+    type Item = vscode.QuickPickItem & { chain: ChainItem };
+    const where = vscode.workspace.asRelativePath(dump.uri, false);
+    const quickPick = vscode.window.createQuickPick<Item>();
+    quickPick.title = `Go to Chain (${where})`;
+    quickPick.placeholder = 'Chain name, table or service';
+    quickPick.matchOnDescription = true;
+    let asked = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const ask = async (query: string): Promise<void> => {
+      const run = ++asked;
+      quickPick.busy = true;
+      const found = await this.tracker.findChains(dump, { query });
+      if (run !== asked) return;
+      quickPick.busy = false;
+      if (!found) {
+        quickPick.title = `Go to Chain: the language server did not list the chains of ${where}`;
+        quickPick.items = [];
+        return;
+      }
+      quickPick.items = found.chains.map((chain) => ({
+        label: chain.name,
+        description: [chain.table, plural(chain.ruleCount, 'rule'), ...(chain.policy ? [`policy ${chain.policy}`] : []), ...(chain.service ? [chain.service] : [])].join(' · '),
+        iconPath: new vscode.ThemeIcon(chain.builtin ? 'symbol-event' : chain.service ? 'symbol-class' : 'symbol-function'),
+        chain,
+      }));
+      quickPick.title =
+        found.total > found.chains.length
+          ? `Go to Chain (${plural(found.total, 'chain')} match in ${where}: the first ${found.chains.length.toLocaleString('en-US')} are listed, type more)`
+          : `Go to Chain (${plural(found.total, 'chain')} in ${where})`;
+    };
+    return new Promise((resolve) => {
+      let chosen: ChainItem | undefined;
+      quickPick.onDidChangeValue((value) => {
+        clearTimeout(timer);
+        timer = setTimeout(() => void ask(value), 80);
+      });
+      quickPick.onDidAccept(() => {
+        chosen = (quickPick.selectedItems[0] ?? quickPick.activeItems[0])?.chain;
+        quickPick.hide();
+      });
+      quickPick.onDidHide(() => {
+        clearTimeout(timer);
+        quickPick.dispose();
+        resolve(chosen);
+      });
+      quickPick.show();
+      void ask('');
+    });
   }
 
   /** Every service of the dump, for a quick pick. */

@@ -1,9 +1,14 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
+  ChainGroupRequest,
+  type ChainItem,
   type ChainsResult,
   ChainRulesRequest,
   ChainsRequest,
+  type FindChainsParams,
+  type FindChainsResult,
+  FindChainsRequest,
   type RuleItem,
   type ServiceAtResult,
   ServiceAtRequest,
@@ -294,6 +299,16 @@ export class DumpTracker implements vscode.Disposable {
     const fetch = () => this.ask(dump, 'chains', (uri) => this.client.sendRequest(ChainsRequest, { textDocument: { uri } }));
     if (dump !== this.current) return fetch();
     return this.chains.get(this.key(dump, this.chainsGeneration), fetch);
+  }
+
+  /** The chains of a group of a long table, asked when it is expanded. */
+  chainGroup(table: string, key: string): Promise<ChainItem[] | undefined> {
+    return this.part(this.current, `group\u0000${table}\u0000${key}`, `chains of ${table}/${key}`, (uri) => this.client.sendRequest(ChainGroupRequest, { textDocument: { uri }, table, key }));
+  }
+
+  /** Chains matching what is typed in Go to Chain…, or the one chain named. */
+  findChains(dump: Dump, params: Omit<FindChainsParams, 'textDocument'>): Promise<FindChainsResult | undefined> {
+    return this.ask(dump, `chains matching "${params.query}"`, (uri) => this.client.sendRequest(FindChainsRequest, { textDocument: { uri }, ...params }));
   }
 
   /** The rules of one chain, fetched when it is expanded; shared by every place the chain is expanded. */

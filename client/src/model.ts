@@ -3,7 +3,7 @@
 // reads the dump: the server owns every netfilter fact (it also filters the services and finds
 // the service at a line); this file only arranges and formats.
 
-import type { ChainItem, EndpointItem, EntryItem, ServiceItem, ServiceSummary, SplitItem } from '../../server/src/protocol';
+import type { EndpointItem, EntryItem, ServiceItem, ServiceSummary, SplitItem } from '../../server/src/protocol';
 
 /** A share for people, as the server writes it: 50 %, 33.3 %, 8.33 %, 0.012 %. */
 export function formatShare(share: number): string {
@@ -145,62 +145,4 @@ export function endpointTableMarkdown(service: ServiceItem): string {
     ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
     '',
   ].join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Long chain lists: grouped by name prefix so that a table with 20,000 chains opens at once.
-
-export const CHAIN_GROUP_THRESHOLD = 500;
-export const CHAIN_PAGE_SIZE = 500;
-
-export type ChainListItem = { kind: 'chain'; chain: ChainItem } | { kind: 'group'; label: string; detail?: string; chains: ChainItem[] };
-
-/** The prefix chains are grouped by: the name up to its last `-` (`KUBE-SEP-`), or none. */
-function prefixOf(name: string): string | undefined {
-  const i = name.lastIndexOf('-');
-  return i > 0 ? name.slice(0, i + 1) : undefined;
-}
-
-/**
- * The children of a table in the Chains view: the chains themselves when there are few; else
- * chains grouped by name prefix (`KUBE-SEP-*`), each group cut into pages of CHAIN_PAGE_SIZE.
- */
-export function chainList(chains: readonly ChainItem[]): ChainListItem[] {
-  if (chains.length <= CHAIN_GROUP_THRESHOLD) return chains.map((chain) => ({ kind: 'chain', chain }));
-  const groups = new Map<string, ChainItem[]>();
-  const out: Array<ChainListItem | { kind: 'prefix'; prefix: string }> = [];
-  for (const chain of chains) {
-    const prefix = prefixOf(chain.name);
-    if (prefix === undefined) {
-      out.push({ kind: 'chain', chain });
-      continue;
-    }
-    let list = groups.get(prefix);
-    if (!list) {
-      groups.set(prefix, (list = []));
-      out.push({ kind: 'prefix', prefix });
-    }
-    list.push(chain);
-  }
-  return out.flatMap((item): ChainListItem[] => {
-    if (item.kind !== 'prefix') return [item];
-    const list = groups.get(item.prefix)!;
-    if (list.length === 1) return [{ kind: 'chain', chain: list[0]! }];
-    return pages(`${item.prefix}*`, list);
-  });
-}
-
-/** A group, or pages of it when it is long: `KUBE-SEP-* (2 of 20)`, detail `A2… – F7…`. */
-export function pages(label: string, chains: readonly ChainItem[]): ChainListItem[] {
-  if (chains.length <= CHAIN_PAGE_SIZE) return [{ kind: 'group', label, chains: [...chains] }];
-  const sorted = [...chains].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const count = Math.ceil(sorted.length / CHAIN_PAGE_SIZE);
-  const prefix = label.endsWith('*') ? label.slice(0, -1) : '';
-  const short = (name: string): string => (prefix && name.startsWith(prefix) ? name.slice(prefix.length) : name);
-  const out: ChainListItem[] = [];
-  for (let i = 0; i < sorted.length; i += CHAIN_PAGE_SIZE) {
-    const page = sorted.slice(i, i + CHAIN_PAGE_SIZE);
-    out.push({ kind: 'group', label: `${label} (${i / CHAIN_PAGE_SIZE + 1} of ${count})`, detail: `${short(page[0]!.name)} – ${short(page[page.length - 1]!.name)}`, chains: page });
-  }
-  return out;
 }

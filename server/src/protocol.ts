@@ -179,10 +179,28 @@ export interface ChainItem {
   endpoint?: { ip: string; port: number | null; pod?: string };
 }
 
+/** A group of a long table's chains, by name prefix (`KUBE-SEP-*`), or a page of one (`KUBE-SEP-* (3 of 200)`). */
+export interface ChainGroupItem {
+  label: string;
+  /** For a page: its first and last name without the prefix, `2CL4… – 4FXA…`. */
+  detail?: string;
+  count: number;
+  /** Names the group for ChainGroupRequest. */
+  key: string;
+}
+
+/** A table's child in the Chains view: a chain, or a group of chains asked when it is expanded. */
+export type ChainEntry = { chain: ChainItem } | { group: ChainGroupItem };
+
 export interface TableItem {
   name: string;
   range: Range;
-  chains: ChainItem[];
+  chainCount: number;
+  /**
+   * Its chains when it has at most 500; else chains grouped by name prefix, in pages of 500
+   * (chains alone under their prefix stay as they are).
+   */
+  entries: ChainEntry[];
 }
 
 export interface ChainsResult {
@@ -191,8 +209,35 @@ export interface ChainsResult {
   tables: TableItem[];
 }
 
-/** Tables and their chains, for the Chains view; rules come with ChainRulesRequest when a chain is expanded. */
+/** Tables and their chains (or groups of chains), for the Chains view; rules come with ChainRulesRequest when a chain is expanded. */
 export const ChainsRequest = new RequestType<ServicesParams, ChainsResult | null, void>('netfilterExplorer/chains');
+
+export interface ChainGroupParams extends ServicesParams {
+  table: string;
+  /** ChainGroupItem.key */
+  key: string;
+}
+
+/** The chains of a group of the Chains view; null when the table has no such group (the dump changed). */
+export const ChainGroupRequest = new RequestType<ChainGroupParams, ChainItem[] | null, void>('netfilterExplorer/chainGroup');
+
+export interface FindChainsParams extends ServicesParams {
+  /** Words that the name, table or service of each chain contains (case-insensitive); empty: all. */
+  query: string;
+  /** At most this many chains (default 1,000). */
+  limit?: number;
+  /** Only the chain of that name (and table): for Go to Chain with a name. */
+  exact?: { chain: string; table?: string };
+}
+
+export interface FindChainsResult {
+  /** How many chains match; `chains` holds the first `limit` of them, in document order of tables. */
+  total: number;
+  chains: Array<ChainItem & { table: string }>;
+}
+
+/** Chains matching a query, for Go to Chain…: asked as the user types. */
+export const FindChainsRequest = new RequestType<FindChainsParams, FindChainsResult | null, void>('netfilterExplorer/findChains');
 
 export interface ChainRulesParams {
   textDocument: { uri: string };
@@ -209,6 +254,8 @@ export interface RuleItem {
   target: string | null;
   /** The target is a chain of the same table (expandable), not a verdict or extension. */
   targetIsChain: boolean;
+  /** That chain, when it is one: its rule count, service and endpoint (for a KUBE-SEP chain). */
+  targetChain?: Pick<ChainItem, 'ruleCount' | 'service' | 'endpoint'>;
   counters: { packets: number; bytes: number } | null;
   /** The endpoint share this rule gives, in a service chain (`0.5`), else null. */
   share: number | null;

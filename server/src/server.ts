@@ -22,7 +22,7 @@ import { AnalysisCache } from './analysisCache';
 import type { Analysis } from './core/analysis';
 import type { DumpForm } from './core/ruleset';
 import { callersCutMessage, incomingCalls, outgoingCalls, prepareCallHierarchy } from './features/callHierarchy';
-import { chainRules, chainsResult } from './features/chains';
+import { chainGroup, chainRules, chainsResult, findChains } from './features/chains';
 import { completion } from './features/completion';
 import { diagnostics, type DiagnosticSettings } from './features/diagnostics';
 import { foldingRanges } from './features/folding';
@@ -35,9 +35,11 @@ import { documentSymbols, workspaceSymbols } from './features/symbols';
 import { InventoryError, parsePodInventory, type PodInventory } from './kube/inventory';
 import { serviceModelOf } from './kube';
 import {
+  ChainGroupRequest,
   ChainRulesRequest,
   ChainsRequest,
   CloseLargeFileNotification,
+  FindChainsRequest,
   type LargeFileResult,
   OpenLargeFileRequest,
   PodInventoryNotification,
@@ -229,7 +231,9 @@ export function startServer(connection: Connection): void {
   connection.onRequest(ServiceRequest, handle('service', (a, p) => serviceDetails(a, pods, p.id)));
   connection.onRequest(ServiceAtRequest, handle('serviceAt', (a, p) => serviceAt(a, pods, p.line, p.filter)));
   connection.onRequest(ChainsRequest, handle('chains', (a, _p, d) => chainsResult(a, d.uri, d.version, pods)));
-  connection.onRequest(ChainRulesRequest, handle('chainRules', (a, p, d) => chainRules(a, p.table, p.chain, (line) => d.getText({ start: { line, character: 0 }, end: { line, character: Number.MAX_SAFE_INTEGER } }))));
+  connection.onRequest(ChainGroupRequest, handle('chainGroup', (a, p) => chainGroup(a, pods, p.table, p.key)));
+  connection.onRequest(FindChainsRequest, handle('findChains', (a, p) => findChains(a, pods, p.query, p.limit, p.exact)));
+  connection.onRequest(ChainRulesRequest, handle('chainRules', (a, p, d) => chainRules(a, p.table, p.chain, (line) => d.getText({ start: { line, character: 0 }, end: { line, character: Number.MAX_SAFE_INTEGER } }), pods)));
   connection.onNotification(PodInventoryNotification, (params) => {
     if (params.source === null || params.text === undefined) {
       pods = undefined;

@@ -3,9 +3,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  CHAIN_GROUP_THRESHOLD,
-  CHAIN_PAGE_SIZE,
-  chainList,
   endpointAddress,
   endpointTableMarkdown,
   entryDescription,
@@ -19,7 +16,7 @@ import {
   serviceLabel,
   servicePages,
 } from '../../client/src/model';
-import type { ChainItem, EndpointItem, ServiceItem } from '../../server/src/protocol';
+import type { EndpointItem, ServiceItem } from '../../server/src/protocol';
 
 const r = (line: number, start = 0, end = 10) => ({ start: { line, character: start }, end: { line, character: end } });
 
@@ -172,36 +169,6 @@ describe('client model: long service lists', () => {
     assert.equal(pages.length, 10_000 / SERVICE_PAGE_SIZE);
     assert.deepEqual(pages[1], { offset: SERVICE_PAGE_SIZE, count: SERVICE_PAGE_SIZE });
     assert.deepEqual(servicePages(SERVICE_PAGE_THRESHOLD + 1)!.at(-1), { offset: SERVICE_PAGE_THRESHOLD, count: 1 });
-  });
-});
-
-describe('client model: long chain lists', () => {
-  const chain = (name: string): ChainItem => ({ name, builtin: false, policy: null, counters: null, range: r(0), ruleCount: 1, incoming: 1, service: null });
-
-  it('keeps short lists as they are', () => {
-    const chains = ['PREROUTING', 'KUBE-SERVICES', 'KUBE-SVC-A'].map(chain);
-    assert.deepEqual(chainList(chains).map((c) => (c.kind === 'chain' ? c.chain.name : c.label)), ['PREROUTING', 'KUBE-SERVICES', 'KUBE-SVC-A']);
-  });
-
-  it('groups 20,000 chains by prefix, in pages', () => {
-    const chains = ['PREROUTING', 'OUTPUT', 'KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-MARK-MASQ'].map(chain);
-    for (let i = 0; i < 10_000; i++) chains.push(chain(`KUBE-SVC-${String(i).padStart(16, 'A')}`), chain(`KUBE-SEP-${String(i).padStart(16, 'B')}`));
-    const t = performance.now();
-    const list = chainList(chains);
-    const took = performance.now() - t;
-    assert.ok(chains.length > CHAIN_GROUP_THRESHOLD);
-    const labels = list.map((c) => (c.kind === 'chain' ? c.chain.name : c.label));
-    // Lone chains stay; KUBE-SERVICES and KUBE-NODEPORTS share a prefix, KUBE-MARK-MASQ has its own.
-    assert.deepEqual(labels.slice(0, 3), ['PREROUTING', 'OUTPUT', 'KUBE-*']);
-    const groups = list.filter((c) => c.kind === 'group');
-    assert.ok(groups.every((g) => g.kind === 'group' && g.chains.length <= CHAIN_PAGE_SIZE));
-    assert.equal(groups.reduce((n, g) => n + (g.kind === 'group' ? g.chains.length : 0), 0) + list.filter((c) => c.kind === 'chain').length, chains.length);
-    const svcPages = list.filter((c) => c.kind === 'group' && c.label.startsWith('KUBE-SVC-* '));
-    assert.equal(svcPages.length, 10_000 / CHAIN_PAGE_SIZE);
-    // Pages in name order, each labelled with its place and its first and last name, without the prefix.
-    assert.equal(svcPages[0]!.kind === 'group' && `${svcPages[0]!.label} | ${svcPages[0]!.detail}`, 'KUBE-SVC-* (1 of 20) | AAAAAAAAAAAA1000 – AAAAAAAAAAAA1499');
-    assert.ok(list.length < 100, `${list.length} top-level rows`);
-    assert.ok(took < 500, `grouped in ${took.toFixed(0)} ms`);
   });
 });
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze } from '../../server/src/core/analysis';
-import { chainRules, chainsResult } from '../../server/src/features/chains';
+import { chainGroup, chainRules, chainsResult } from '../../server/src/features/chains';
 import { serviceAt, serviceDetails, serviceList, servicesTree } from '../../server/src/features/servicesTree';
 import { parsePodInventory, type PodInventory } from '../../server/src/kube/inventory';
 import type { ServiceListParams, ServiceListResult, ServicesResult, ServiceSummary } from '../../server/src/protocol';
@@ -55,7 +55,11 @@ function inProcessTracker(text: string, pods?: PodInventory) {
       return serviceDetails(analysis, pods, id) ?? undefined;
     },
     chainsResult: async () => chainsResult(analysis, uri, 1, pods),
-    chainRules: async (table: string, chain: string) => chainRules(analysis, table, chain, (l) => lines[l] ?? '') ?? undefined,
+    chainGroup: async (table: string, key: string) => {
+      asked.push(`group ${table} ${key}`);
+      return chainGroup(analysis, pods, table, key) ?? undefined;
+    },
+    chainRules: async (table: string, chain: string) => chainRules(analysis, table, chain, (l) => lines[l] ?? '', pods) ?? undefined,
   };
   return { tracker: tracker as unknown as Tracker, asked, analysis, pods, lines };
 }
@@ -187,5 +191,28 @@ describe('the Chains view names the endpoint and pod of each KUBE-SEP chain from
     assert.ok(lines.some((l) => l.startsWith('    KUBE-SEP-S4MK5EVI7CLHCCS6 — 50 % · → 10.32.0.3:53 coredns-5d78c9869d-4xk2p · ')), lines.join('\n'));
     assert.ok(lines.some((l) => l.startsWith('  KUBE-SEP-ZT5TVM6PMFDFQAMO — kube-system/kube-dns:dns-tcp · 10.32.0.4:53 coredns-5d78c9869d-9qz7m · 2 rules')), lines.join('\n'));
     assert.ok(lines.some((l) => /^ {8}DNAT — .*--to-destination 10\.32\.0\.3:53/.test(l)), lines.join('\n'));
+  });
+
+  it('shows a table of 600 chains in groups, and asks for the chains of a group when it is expanded', async () => {
+    const names = ['PREROUTING', 'KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-MARK-MASQ'];
+    for (let i = 0; i < 596; i++) names.push(`KUBE-SEP-${String(i).padStart(16, '0')}`);
+    const text = ['*nat', ...names.map((n) => (n === 'PREROUTING' ? ':PREROUTING ACCEPT [0:0]' : `:${n} - [0:0]`)), '-A PREROUTING -j KUBE-SERVICES', 'COMMIT', ''].join('\n');
+    const { tracker, asked } = inProcessTracker(text);
+    const view = new ChainsView(tracker);
+    const lines = await treeLines(view as unknown as Provider, (label) => label === 'nat', 1);
+    assert.deepEqual(lines, [
+      'nat — 600 chains',
+      '  PREROUTING — policy ACCEPT · 1 rule',
+      '  KUBE-* — 2 chains',
+      '  KUBE-MARK-MASQ — 0 rules',
+      '  KUBE-SEP-* (1 of 2) — 0000000000000000 – 0000000000000499 · 500 chains',
+      '  KUBE-SEP-* (2 of 2) — 0000000000000500 – 0000000000000595 · 96 chains',
+    ]);
+    assert.deepEqual(asked, []);
+    const [table] = await view.getChildren();
+    const groups = await view.getChildren(table);
+    const page = await view.getChildren(groups[4]);
+    assert.deepEqual(asked, ['group nat KUBE-SEP-#2']);
+    assert.equal(page.length, 96);
   });
 });

@@ -13,9 +13,11 @@ import {
   WorkspaceSymbolRequest,
 } from 'vscode-languageserver-protocol/node';
 import { generateDump } from '../../bench/generate';
+import { CHAIN_PAGE_SIZE, MAX_FOUND_CHAINS } from '../../server/src/features/chains';
 import { MAX_CALLERS } from '../../server/src/features/callHierarchy';
 import { MAX_HIGHLIGHTS, MAX_REFERENCES } from '../../server/src/features/navigation';
 import { OUTLINE_MAX_CHAINS, OUTLINE_MAX_SYMBOLS, OUTLINE_PAGE_SIZE } from '../../server/src/features/symbols';
+import { ChainGroupRequest, ChainsRequest, FindChainsRequest } from '../../server/src/protocol';
 import { LspSession } from '../support/lspClient';
 
 /** Every symbol of an outline, depth first. */
@@ -117,5 +119,36 @@ describe('answers that would be too large on a big dump are cut, and say so', ()
     assert.equal(calls?.length, MAX_CALLERS);
     assert.equal(messages.length, 1);
     assert.match(messages[0]!.message, /^[\d,]+ chains jump to KUBE-MARK-MASQ; the call hierarchy lists the first 2,000\./);
+  });
+
+  it('gives the Chains view groups of chains, a group when it is expanded, and Go to Chain the matches of what is typed', async () => {
+    const chains = await lsp.connection.sendRequest(ChainsRequest, { textDocument: { uri } });
+    const nat = chains!.tables.find((t) => t.name === 'nat')!;
+    const label = (e: (typeof nat.entries)[number]) => ('chain' in e ? e.chain.name : e.group.label);
+    const labels = nat.entries.map(label);
+    // Lone chains stay; KUBE-SERVICES, KUBE-NODEPORTS and KUBE-POSTROUTING share a prefix, KUBE-MARK-MASQ has its own.
+    assert.deepEqual(labels.filter((l) => !l.startsWith('KUBE-SEP-') && !l.startsWith('KUBE-SVC-')), ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING', 'KUBE-EXT-*', 'KUBE-FW-*', 'KUBE-MARK-MASQ', 'KUBE-*', 'KUBE-SVL-*']);
+    const sepPages = nat.entries.filter((e) => 'group' in e && e.group.label.startsWith('KUBE-SEP-* ('));
+    assert.equal(sepPages.length, Math.ceil(7_125 / CHAIN_PAGE_SIZE));
+    const first = sepPages[0]!;
+    assert.ok('group' in first);
+    assert.match(`${first.group.label} | ${first.group.detail}`, /^KUBE-SEP-\* \(1 of 15\) \| \w{16} – \w{16}$/);
+    assert.ok(JSON.stringify(chains).length < 20_000, `${JSON.stringify(chains).length} bytes`);
+    const page = await lsp.connection.sendRequest(ChainGroupRequest, { textDocument: { uri }, table: 'nat', key: first.group.key });
+    assert.equal(page?.length, CHAIN_PAGE_SIZE);
+    const names = page!.map((c) => c.name);
+    assert.deepEqual(names, [...names].sort());
+    assert.equal(page![0]!.endpoint?.port, 8080);
+    assert.equal(await lsp.connection.sendRequest(ChainGroupRequest, { textDocument: { uri }, table: 'nat', key: 'NOPE' }), null);
+
+    const chain = names[7]!;
+    const found = await lsp.connection.sendRequest(FindChainsRequest, { textDocument: { uri }, query: chain.slice(-8).toLowerCase() });
+    assert.ok(found?.chains.some((c) => c.name === chain && c.table === 'nat'), JSON.stringify(found));
+    const many = await lsp.connection.sendRequest(FindChainsRequest, { textDocument: { uri }, query: 'KUBE-SEP nat' });
+    assert.deepEqual([many?.total, many?.chains.length], [7_125, MAX_FOUND_CHAINS]);
+    const exact = await lsp.connection.sendRequest(FindChainsRequest, { textDocument: { uri }, query: '', exact: { chain, table: 'nat' } });
+    assert.deepEqual(exact?.chains.map((c) => c.name), [chain]);
+    const line = lines.findIndex((l) => l.startsWith(`:${chain} `));
+    assert.equal(exact?.chains[0]?.range.start.line, line);
   });
 });

@@ -146,7 +146,10 @@ describe('services in the editor, over JSON-RPC, on the seed kube-dns dump', () 
     // The filter finds pods and their nodes; the Chains view names the pod behind an endpoint chain.
     assert.equal((await lsp.connection.sendRequest(ServicesRequest, { textDocument: { uri: URI }, filter: 'node-2' }))?.matched, 1);
     const chains = await lsp.connection.sendRequest(ChainsRequest, { textDocument: { uri: URI } });
-    assert.deepEqual(chains?.tables[0]?.chains.find((c) => c.name === 'KUBE-SEP-S4MK5EVI7CLHCCS6')?.endpoint, { ip: '10.32.0.3', port: 53, pod: 'coredns-5d78c9869d-4xk2p' });
+    const sep = chains?.tables[0]?.entries.find((e) => 'chain' in e && e.chain.name === 'KUBE-SEP-S4MK5EVI7CLHCCS6');
+    assert.deepEqual(sep && 'chain' in sep && sep.chain.endpoint, { ip: '10.32.0.3', port: 53, pod: 'coredns-5d78c9869d-4xk2p' });
+    const jump = (await lsp.connection.sendRequest(ChainRulesRequest, { textDocument: { uri: URI }, table: 'nat', chain: 'KUBE-SVC-ERIFXISQEP7F7OF4' }))?.[0];
+    assert.deepEqual(jump?.targetChain, { ruleCount: 2, service: 'kube-system/kube-dns:dns-tcp', endpoint: { ip: '10.32.0.3', port: 53, pod: 'coredns-5d78c9869d-4xk2p' } });
     await lsp.connection.sendNotification(PodInventoryNotification, { source: null });
     assert.match(await hoverText(at(':KUBE-SEP-S4MK5EVI7CLHCCS6')), /^Pod: unknown/m);
   });
@@ -173,8 +176,9 @@ describe('the chains requests behind the Chains view', () => {
       await lsp.open(URI, seed);
       const chains = await lsp.connection.sendRequest(ChainsRequest, { textDocument: { uri: URI } });
       assert.deepEqual(chains?.tables.map((t) => t.name), ['nat']);
-      const byName = new Map(chains!.tables[0]!.chains.map((c) => [c.name, c]));
-      assert.equal(byName.size, 9);
+      assert.equal(chains!.tables[0]!.chainCount, 9);
+      const byName = new Map(chains!.tables[0]!.entries.flatMap((e) => ('chain' in e ? [[e.chain.name, e.chain] as const] : [])));
+      assert.equal(byName.size, 9, 'a table of 9 chains lists them, without groups');
       assert.deepEqual(byName.get('PREROUTING'), { name: 'PREROUTING', builtin: true, policy: 'ACCEPT', counters: { packets: 0, bytes: 0 }, range: { start: { line: 2, character: 1 }, end: { line: 2, character: 11 } }, ruleCount: 1, incoming: 0, service: null });
       assert.equal(byName.get('KUBE-SEP-S4MK5EVI7CLHCCS6')?.service, 'kube-system/kube-dns:dns-tcp');
       assert.deepEqual(byName.get('KUBE-SEP-S4MK5EVI7CLHCCS6')?.endpoint, { ip: '10.32.0.3', port: 53 });
@@ -187,6 +191,8 @@ describe('the chains requests behind the Chains view', () => {
       assert.deepEqual(svc?.map((r) => [r.target, r.share]), [['KUBE-SEP-S4MK5EVI7CLHCCS6', 0.5], ['KUBE-SEP-ZT5TVM6PMFDFQAMO', 0.5]]);
       const dnat = await lsp.connection.sendRequest(ChainRulesRequest, { textDocument: { uri: URI }, table: 'nat', chain: 'KUBE-SEP-S4MK5EVI7CLHCCS6' });
       assert.deepEqual(dnat?.map((r) => [r.target, r.targetIsChain]), [['KUBE-MARK-MASQ', true], ['DNAT', false]]);
+      assert.deepEqual(dnat?.map((r) => r.targetChain), [{ ruleCount: 1, service: null }, undefined]);
+      assert.deepEqual(svc?.map((r) => r.targetChain?.endpoint), [{ ip: '10.32.0.3', port: 53 }, { ip: '10.32.0.4', port: 53 }]);
       assert.equal(await lsp.connection.sendRequest(ChainRulesRequest, { textDocument: { uri: URI }, table: 'nat', chain: 'NOPE' }), null);
     } finally {
       await lsp.stop();

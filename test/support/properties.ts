@@ -7,7 +7,7 @@ import { printRuleset } from '../../server/src/core/printer';
 import type { Ruleset, Span } from '../../server/src/core/ruleset';
 import { codeLenses, inlayHints } from '../../server/src/features/services';
 import { serviceAt, serviceDetails, serviceList, servicesTree } from '../../server/src/features/servicesTree';
-import { chainRules, chainsResult } from '../../server/src/features/chains';
+import { chainGroup, chainRules, chainsResult, findChains } from '../../server/src/features/chains';
 import { completion } from '../../server/src/features/completion';
 import { diagnostics } from '../../server/src/features/diagnostics';
 import { foldingRanges } from '../../server/src/features/folding';
@@ -61,7 +61,13 @@ function exerciseFeatures(analysis: Analysis, text: string, positions: Array<{ l
   servicesTree(analysis, uri, 1, undefined, 'tcp');
   for (const service of serviceList(analysis, uri, 1, undefined, {}).services.slice(0, 5)) serviceDetails(analysis, undefined, service.id);
   const chains = chainsResult(analysis, uri, 1, undefined);
-  for (const table of chains.tables.slice(0, 3)) for (const chain of table.chains.slice(0, 5)) chainRules(analysis, table.name, chain.name, (l) => lines[l] ?? '');
+  for (const table of chains.tables.slice(0, 3)) {
+    for (const entry of table.entries.slice(0, 5)) {
+      if ('chain' in entry) chainRules(analysis, table.name, entry.chain.name, (l) => lines[l] ?? '');
+      else chainGroup(analysis, undefined, table.name, entry.group.key);
+    }
+  }
+  findChains(analysis, undefined, 'kube');
   inlayHints(analysis, { start: { line: 0, character: 0 }, end: { line: lines.length + 5, character: 0 } });
   for (const position of positions) {
     hover(analysis, position, undefined);
