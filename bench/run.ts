@@ -28,7 +28,7 @@ import {
   StreamMessageWriter,
 } from 'vscode-languageserver-protocol/node';
 import { analyze } from '../server/src/core/analysis';
-import { ServiceListRequest, ServiceRequest, ServicesRequest, type ServiceSummary } from '../server/src/protocol';
+import { ChainGroupRequest, ChainsRequest, FindChainsRequest, ServiceListRequest, ServiceRequest, ServicesRequest, type ServiceSummary } from '../server/src/protocol';
 import { benchActivation } from './activation';
 import { generateDump } from './generate';
 
@@ -166,6 +166,13 @@ async function server(file: string): Promise<ServerFigures> {
       return connection.sendRequest(ServicesRequest, { textDocument: doc, filter: title.replace(/^\D+/, '') });
     });
   }
+
+  // The Chains view: its tables with groups of chains, a group expanded; Go to Chain… as the user types.
+  await measure('chains view', 20, () => connection.sendRequest(ChainsRequest, { textDocument: doc }));
+  const chainTables = (await connection.sendRequest(ChainsRequest, { textDocument: doc }))?.tables ?? [];
+  const groups = chainTables.flatMap((t) => t.entries.flatMap((e) => ('group' in e ? [{ table: t.name, key: e.group.key }] : [])));
+  if (groups.length > 0) await measure('chains of a group', 50, (i) => connection.sendRequest(ChainGroupRequest, { textDocument: doc, ...groups[(i * 13) % groups.length]! }));
+  await measure('go to chain (typing)', 20, (i) => connection.sendRequest(FindChainsRequest, { textDocument: doc, query: ['k', 'kube-s', 'kube-sep', 'sep 2c', 'svc-', 'nat'][i % 6]! }));
 
   // One-line edits: change a comment in the middle of the file, wait for the diagnostics of that version.
   const editToDiagnosticsMs: number[] = [];
