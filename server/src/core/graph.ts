@@ -24,13 +24,49 @@ export interface ChainNode {
   chain: Chain;
   /** False for a name that rules jump to but no line declares. */
   declared: boolean;
-  incoming: Jump[];
+  /** The jumps to this chain, in line order; listed for the whole table when first asked for. */
+  readonly incoming: Jump[];
   outgoing: Jump[];
   /** Reached from a built-in chain by following jumps. */
   reachable: boolean;
   /** Part of a jump loop. */
   inCycle: boolean;
 }
+
+/** A node as made: `incoming` is filled from the table's outgoing jumps on first use. */
+interface NodeData extends Omit<ChainNode, 'incoming'> {
+  incomingJumps: Jump[] | undefined;
+  /** All nodes of the table, to fill every node's incoming jumps in one pass. */
+  siblings: NodeData[];
+}
+
+/**
+ * Lists every node's incoming jumps. Pushing 100,000 jumps onto KUBE-MARK-MASQ's list while the
+ * graph is built made the build grow faster than the dump (large arrays of young objects are
+ * scanned again by each scavenge); most uses never need them.
+ */
+function fillIncoming(list: NodeData[]): void {
+  for (const node of list) node.incomingJumps = [];
+  for (const node of list) for (const jump of node.outgoing) (jump.to as unknown as NodeData).incomingJumps!.push(jump);
+  // Chains are listed in order of declaration, which is not always the order of their rules.
+  for (const node of list) {
+    const jumps = node.incomingJumps!;
+    for (let i = 1; i < jumps.length; i++) {
+      if (jumps[i - 1]!.rule.line > jumps[i]!.rule.line) {
+        jumps.sort((a, b) => a.rule.line - b.rule.line);
+        break;
+      }
+    }
+  }
+}
+
+const NODE_PROTOTYPE = {
+  get incoming(): Jump[] {
+    const node = this as unknown as NodeData;
+    if (node.incomingJumps === undefined) fillIncoming(node.siblings);
+    return node.incomingJumps!;
+  },
+};
 
 /** The nodes of a table by name: its chains by their ids, and names only jumped to. */
 export class NodeMap {
@@ -106,10 +142,13 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
   for (const table of ruleset.tables) {
     const list: ChainNode[] = [];
     const nodes = new NodeMap(table, list);
+    const siblings = list as unknown as NodeData[];
     const addNode = (chain: Chain, declared: boolean): ChainNode => {
-      const node: ChainNode = { id: list.length, table, chain, declared, incoming: [], outgoing: [], reachable: false, inCycle: false };
-      list.push(node);
-      return node;
+      const node = {
+        __proto__: NODE_PROTOTYPE, id: list.length, table, chain, declared, outgoing: [] as Jump[], reachable: false, inCycle: false, incomingJumps: undefined, siblings,
+      };
+      list.push(node as unknown as ChainNode);
+      return node as unknown as ChainNode;
     };
     // Node ids are the chains' ids; names only jumped to get the ids after them.
     for (const chain of table.chains.values()) addNode(chain, chain.builtin || chain.declaration !== undefined);
@@ -125,7 +164,6 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
       }
       const jump: Jump = { from, to, rule, kind: rule.targetKind };
       from.outgoing.push(jump);
-      to.incoming.push(jump);
     }
     const graph: TableGraph = { table, nodes, list, cycles: [], jumpOffsets: EMPTY, jumpTargets: EMPTY, diagnostics: [] };
     refreshTableGraph(graph, ruleset);
@@ -142,6 +180,9 @@ export function refreshTableGraph(graph: TableGraph, ruleset: Ruleset): void {
   const { table, list, nodes } = graph;
   const diagnostics: Diagnostic[] = [];
   const full = ruleset.form === 'save';
+  const adjacency = adjacencyOf(list);
+  const incomingCounts = new Int32Array(list.length);
+  for (const to of adjacency.targets) incomingCounts[to]++;
   for (const node of list) {
     const { chain } = node;
     node.reachable = false;
@@ -175,7 +216,7 @@ export function refreshTableGraph(graph: TableGraph, ruleset: Ruleset): void {
           message: `Rule for chain '${chain.name}', which table '${table.name}' does not declare: add ':${chain.name} - [0:0]' among the declarations at the top of the table.`,
         });
       }
-    } else if (full && !chain.builtin && node.incoming.length === 0 && !isMarkerChain(chain.name) && chain.declaration) {
+    } else if (full && !chain.builtin && incomingCounts[node.id] === 0 && !isMarkerChain(chain.name) && chain.declaration) {
       diagnostics.push({
         span: chain.declaration,
         severity: 'hint',
@@ -186,7 +227,6 @@ export function refreshTableGraph(graph: TableGraph, ruleset: Ruleset): void {
     }
   }
 
-  const adjacency = adjacencyOf(list);
   markReachable(list, adjacency);
   const cycles = findCycles(list, adjacency);
   for (const cycle of cycles) {

@@ -227,10 +227,12 @@ function jumpOf(graph: TableGraph, rule: Rule): Jump | undefined {
 function removeJump(graph: TableGraph, rule: Rule): void {
   const jump = jumpOf(graph, rule);
   if (!jump) return;
-  jump.from.outgoing.splice(jump.from.outgoing.indexOf(jump), 1);
+  // Incoming lists are filled from the outgoing ones when first asked for: ask before changing those.
   const incoming = jump.to.incoming;
+  jump.from.outgoing.splice(jump.from.outgoing.indexOf(jump), 1);
   const at = lowerBound(incoming, rule.line, jumpLine);
-  incoming.splice(incoming[at] === jump ? at : incoming.indexOf(jump), 1);
+  const index = incoming[at] === jump ? at : incoming.indexOf(jump);
+  if (index !== -1) incoming.splice(index, 1);
 }
 
 /** Takes a rule and its jump out of its table and chain. */
@@ -249,8 +251,9 @@ function insertJump(graph: TableGraph, rule: Rule): void {
   if (!to) return;
   const from = graph.list[rule.chain!.id]!;
   const jump: Jump = { from, to, rule, kind: rule.targetKind };
+  const incoming = to.incoming;
   from.outgoing.splice(lowerBound(from.outgoing, rule.line, jumpLine), 0, jump);
-  to.incoming.splice(lowerBound(to.incoming, rule.line, jumpLine), 0, jump);
+  incoming.splice(lowerBound(incoming, rule.line, jumpLine), 0, jump);
 }
 
 /** Adds a new rule to its table and chain, in line order, with its jump. */
