@@ -1,6 +1,7 @@
 import { type Position, type Range, ResponseError, ErrorCodes, type WorkspaceEdit } from 'vscode-languageserver';
-import { type Analysis, occurrenceAt, occurrencesOf } from '../core/analysis';
+import { type Analysis, occurrenceAt } from '../core/analysis';
 import { isBuiltinTarget } from '../core/ruleset';
+import { occurrencesOfChain } from './navigation';
 import { toRange } from './ranges';
 
 /** iptables keeps chain names in 29 bytes including the terminating NUL. */
@@ -25,7 +26,7 @@ export function rename(analysis: Analysis, uri: string, position: Position, newN
   if (newName !== node.chain.name && graph?.nodes.has(newName)) {
     throw new ResponseError(ErrorCodes.InvalidParams, `Table '${node.table.name}' already has a chain '${newName}'. Choose another name.`);
   }
-  const edits = occurrencesOf(analysis, node).map((o) => ({ range: toRange(o.span), newText: newName }));
+  const edits = occurrencesOfChain(analysis, node).map((o) => ({ range: toRange(o.span), newText: newName }));
   return { changes: { [uri]: edits } };
 }
 

@@ -3,7 +3,7 @@
 // level: namespaces with counts, a namespace's services (in pages when long), a service's
 // entries and endpoints when it is expanded. The filter runs here, on an index made once per
 // version (and pod inventory).
-import { type Analysis, occurrencesOf, definitionOf, tableGraphAtLine } from '../core/analysis';
+import { type Analysis, definitionOf, tableGraphAtLine } from '../core/analysis';
 import type { ChainNode } from '../core/graph';
 import { serviceModelOf } from '../kube';
 import { podFor, type PodInventory } from '../kube/inventory';
@@ -22,6 +22,7 @@ import type {
   SplitItem,
 } from '../protocol';
 import { memo, memoWith } from './memo';
+import { occurrencesOfChain } from './navigation';
 import { lineRange, toRange } from './ranges';
 
 const collator = new Intl.Collator();
@@ -38,7 +39,7 @@ interface TreeIndex {
 }
 
 export function chainRef(analysis: Analysis, node: ChainNode): ChainRef {
-  const place = definitionOf(node) ?? occurrencesOf(analysis, node)[0];
+  const place = definitionOf(node) ?? occurrencesOfChain(analysis, node)[0];
   return { name: node.chain.name, range: place ? toRange(place.span) : lineRange(0, 0, 0) };
 }
 
