@@ -96,6 +96,8 @@ class LineParser {
   hasCounters = false;
   readonly interner = new Interner();
   private readonly fastReader = new FastRuleReader(this.interner);
+  /** The chains of the open table by id. */
+  private chainsById: Chain[] = [];
   /** Chains of the open table jumped to lately. */
   private readonly recentTargets = new RecentWords<Chain>((chain) => chain.name);
   /** iptables-save writes a chain's rules together: the chain of the previous rule is usually this one's. */
@@ -201,9 +203,10 @@ class LineParser {
       );
     }
     this.recentTargets.clear();
-    for (const builtin of BUILTIN_CHAINS[name] ?? []) this.addChain(table, newChain(table.chains.size, builtin, true));
+    this.chainsById = [];
     this.tables.push(table);
     this.table = table;
+    for (const builtin of BUILTIN_CHAINS[name] ?? []) this.addChain(table, newChain(table.chains.size, builtin, true));
   }
 
   private parseCommit(line: number, start: number, end: number): void {
@@ -297,6 +300,7 @@ class LineParser {
 
   private addChain(table: Table, chain: Chain): void {
     table.chains.set(chain.name, chain);
+    if (table === this.table) this.chainsById[chain.id] = chain;
   }
 
   /**
@@ -446,6 +450,14 @@ class LineParser {
     if (!this.fastReader.read(rule, raw, chainEnd, end)) return false;
     const last = this.lastChain;
     let chain = last && this.lastChainTable === table && last.name.length === chainEnd - chainStart && raw.startsWith(last.name, chainStart) ? last : undefined;
+    if (!chain && last && this.lastChainTable === table) {
+      // iptables-save writes the chains' rules in the order it declared the chains: try the next one.
+      const next = this.chainsById[last.id + 1];
+      if (next && next.name.length === chainEnd - chainStart && raw.startsWith(next.name, chainStart)) {
+        chain = next;
+        this.lastChain = chain;
+      }
+    }
     if (!chain) {
       const name = raw.slice(chainStart, chainEnd);
       chain = table.chains.get(name);
