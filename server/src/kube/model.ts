@@ -3,7 +3,7 @@ import type { ChainNode, TableGraph } from '../core/graph';
 import type { Diagnostic, Rule } from '../core/ruleset';
 import { destinationChainId, FlowWalker, type Flow, type OutcomeKind } from './flow';
 import { endpointHash, kubeChain, type KubeChainKind, servicePortHash } from './hashes';
-import { type CommentRole, type KubeComment, parseKubeComment, servicePortKey, type ServicePortName } from './names';
+import { type CommentRole, parseKubeComment, servicePortKey, type ServicePortName } from './names';
 import { formatShare, kubeProxyProbability } from '../core/statistic';
 
 export type EntryKind = 'clusterIP' | 'nodePort' | 'externalIP' | 'loadBalancerIP';
@@ -120,29 +120,87 @@ function portOf(rule: Rule): number | undefined {
   return Number.isInteger(n) ? n : undefined;
 }
 
-/** The comment of a rule as kube-proxy wrote it, if it is one of kube-proxy's. */
-function kubeCommentOf(rule: Rule) {
-  return rule.comment === undefined ? undefined : parseKubeComment(rule.comment);
+/**
+ * A service port name as read once: interned by its key (one object per key), and kept with the
+ * comments that name it from one model to the next after an edit.
+ */
+interface PortName {
+  readonly service: ServicePortName;
+  /** servicePortKey(service). */
+  readonly key: string;
 }
 
-class ServicePortData implements ServicePort {
-  hash: string | undefined = undefined;
-  readonly chains: ChainNode[] = [];
-  readonly endpoints: Endpoint[] = [];
-  readonly entries: ServiceEntry[] = [];
-  private confirmed: boolean | undefined = undefined;
+/** A kube-proxy comment as the model reads it. */
+interface ReadComment {
+  readonly role: CommentRole;
+  readonly name: PortName;
+}
 
-  constructor(
-    readonly id: string,
-    readonly namespace: string,
-    readonly name: string,
-    readonly port: string,
-    readonly protocol: string,
-    readonly key: string,
-    public nameSource: 'comment' | 'inferred',
-    /** Order of creation in its model. */
-    readonly ordinal: number,
-  ) {}
+/**
+ * The comments a model read and the names they gave, by text: the KUBE-SERVICES and KUBE-NODEPORTS
+ * rules of a large dump have one comment per service port, the same before and after an edit.
+ */
+class NameCache {
+  private readonly comments = new Map<string, ReadComment | null>();
+  private readonly names = new Map<string, PortName>();
+  /** Lookups since made, to drop a cache that grew with comments no longer in the dump. */
+  private used = 0;
+
+  comment(text: string): ReadComment | undefined {
+    this.used++;
+    let read = this.comments.get(text);
+    if (read === undefined) {
+      const comment = parseKubeComment(text);
+      read = comment ? { role: comment.role, name: this.name(comment.service) } : null;
+      this.comments.set(text, read);
+    }
+    return read ?? undefined;
+  }
+
+  /** The name with the key of `service`: the first one read with that key. */
+  name(service: ServicePortName): PortName {
+    const key = servicePortKey(service);
+    let name = this.names.get(key);
+    if (name === undefined) {
+      name = { service, key };
+      this.names.set(key, name);
+    }
+    return name;
+  }
+
+  /** Whether the cache is worth keeping for the next model: not grown far beyond what this one asked. */
+  get keep(): boolean {
+    return this.comments.size + this.names.size <= 4 * this.used + 1024;
+  }
+
+  reset(): void {
+    this.used = 0;
+  }
+}
+
+/** Made by newServicePort, as an object literal: V8 then allocates the thousands of a large dump in the old generation. */
+class ServicePortData implements ServicePort {
+  declare readonly id: string;
+  declare readonly namespace: string;
+  declare readonly name: string;
+  declare readonly port: string;
+  declare readonly protocol: string;
+  declare readonly key: string;
+  declare nameSource: 'comment' | 'inferred';
+  /** Order of creation in its model. */
+  declare readonly ordinal: number;
+  declare hash: string | undefined;
+  declare readonly chains: ChainNode[];
+  declare readonly endpoints: Endpoint[];
+  declare readonly entries: ServiceEntry[];
+  /** The interned name it was made for, and the next service port of that name (another protocol). */
+  declare readonly portName: PortName;
+  declare sameName: ServicePortData | undefined;
+  /** Its place in the sorted services of its model. */
+  declare rank: number;
+  private declare confirmed: boolean | undefined;
+
+  private constructor() {}
 
   /** Hashed on first use: a view or hover asks for a few, the model has thousands. */
   get hashConfirmed(): boolean {
@@ -158,21 +216,45 @@ class ServicePortData implements ServicePort {
   }
 }
 
+function newServicePort(portName: PortName, protocol: string, nameSource: 'comment' | 'inferred', ordinal: number): ServicePortData {
+  const name = portName.service;
+  const service = {
+    __proto__: ServicePortData.prototype,
+    id: `${portName.key}/${protocol}`,
+    namespace: name.namespace,
+    name: name.name,
+    port: name.port,
+    protocol,
+    key: portName.key,
+    nameSource,
+    ordinal,
+    hash: undefined,
+    chains: [],
+    endpoints: [],
+    entries: [],
+    portName,
+    sameName: undefined,
+    rank: -1,
+    confirmed: undefined,
+  };
+  return service as unknown as ServicePortData;
+}
+
 /**
  * The endpoint of a KUBE-SEP chain. A large dump has one per pod and service, so it keeps the
  * chain's id and reads its address, chain and DNAT rule from the walker's tables when asked.
  */
 class EndpointData implements Endpoint {
-  local = false;
-  private named: boolean | undefined = undefined;
-  private confirmed: boolean | undefined = undefined;
+  declare local: boolean;
+  private declare named: boolean | undefined;
+  private declare confirmed: boolean | undefined;
+  private declare readonly walker: FlowWalker;
+  private declare readonly id: number;
+  /** The service port kube-proxy hashes into the chain's name. */
+  private declare readonly service: ServicePort;
 
-  constructor(
-    private readonly walker: FlowWalker,
-    private readonly id: number,
-    /** The service port kube-proxy hashes into the chain's name. */
-    private readonly service: ServicePort,
-  ) {}
+  /** Made by newEndpoint, as an object literal: a large dump has 100,000, which V8 then allocates in the old generation. */
+  private constructor() {}
 
   get ip(): string {
     return this.walker.dnatIpAt(this.id) ?? '';
@@ -227,25 +309,30 @@ class EndpointData implements Endpoint {
   }
 }
 
+function newEndpoint(walker: FlowWalker, id: number, service: ServicePort): EndpointData {
+  const endpoint = { __proto__: EndpointData.prototype, local: false, named: undefined, confirmed: undefined, walker, id, service };
+  return endpoint as unknown as EndpointData;
+}
+
 /**
  * A service entry. What its traffic does (split, conditions, source ranges, affinity) is worked
  * out for all entries together on first use: the diagnostics need none of it, a view all of it.
  */
 class EntryData implements ServiceEntry {
-  private splitValue: TrafficSplit | undefined = undefined;
-  private conditionsValue: ConditionalSplit[] = [];
-  private sourceRangesValue: string[] = [];
-  private affinityValue: number | undefined = undefined;
+  declare readonly kind: EntryKind;
+  declare readonly address: string | null;
+  declare readonly port: number | undefined;
+  declare readonly rule: Rule;
+  declare readonly chain: ChainNode | undefined;
+  /** Works out the shares of the entries that have them to work out; undefined when this one's are known. */
+  private declare readonly shares: { ensureShares(): void } | undefined;
+  private declare splitValue: TrafficSplit | undefined;
+  private declare conditionsValue: ConditionalSplit[];
+  private declare sourceRangesValue: string[];
+  private declare affinityValue: number | undefined;
 
-  constructor(
-    readonly kind: EntryKind,
-    readonly address: string | null,
-    readonly port: number | undefined,
-    readonly rule: Rule,
-    readonly chain: ChainNode | undefined,
-    /** Works out the shares of the entries that have them to work out; undefined when this one's are known. */
-    private readonly shares: { ensureShares(): void } | undefined,
-  ) {}
+  /** Made by newEntry, as an object literal. */
+  private constructor() {}
 
   get split(): TrafficSplit {
     this.shares?.ensureShares();
@@ -284,10 +371,31 @@ class EntryData implements ServiceEntry {
   }
 }
 
+function newEntry(kind: EntryKind, address: string | null, port: number | undefined, rule: Rule, chain: ChainNode | undefined, shares: { ensureShares(): void } | undefined): EntryData {
+  const entry = {
+    __proto__: EntryData.prototype,
+    kind,
+    address,
+    port,
+    rule,
+    chain,
+    shares,
+    splitValue: undefined,
+    conditionsValue: [],
+    sourceRangesValue: [],
+    affinityValue: undefined,
+  };
+  return entry as unknown as EntryData;
+}
+
 type FilterFate = { rule: Rule; address: string | null; port: number | undefined; fate: Fate; role: CommentRole; chain: string };
 
 class ModelBuilder {
-  readonly services = new Map<string, ServicePortData>();
+  /** The service ports in order of creation. */
+  readonly services: ServicePortData[] = [];
+  /** The first service port made for each name (the others follow its sameName links). */
+  private readonly servicesByName = new Map<PortName, ServicePortData>();
+  readonly names: NameCache;
   /** The service of each nat chain the model explains, by node id; the ids of those chains in the order they were explained. */
   readonly serviceById: Array<ServicePort | undefined>;
   readonly explained: Int32Array;
@@ -298,8 +406,8 @@ class ModelBuilder {
   endpointCount = 0;
   readonly diagnostics: Diagnostic[] = [];
   readonly walker: FlowWalker | undefined;
-  /** Filter-table rules that reject or drop a service's traffic, by service id. */
-  private readonly filterFates = new Map<string, FilterFate[]>();
+  /** Filter-table rules that reject or drop a service's traffic, by service. */
+  private readonly filterFates = new Map<ServicePortData, FilterFate[]>();
   /** Services in the order their chain hash was set, and an index of the first-created service per hash over the first `hashesIndexed` of them. */
   private readonly hashed: ServicePortData[] = [];
   private readonly serviceByHash = new Map<string, ServicePortData>();
@@ -313,8 +421,10 @@ class ModelBuilder {
 
   constructor(private readonly analysis: Analysis, private readonly nat: TableGraph | undefined, private readonly filter: TableGraph | undefined, reuse?: ModelReuse) {
     this.walker = nat ? new FlowWalker(nat) : undefined;
-    const previous = reuse ? walkers.get(reuse.model) : undefined;
-    if (this.walker && previous) this.walker.adopt(previous, reuse!.changed);
+    const previous = reuse ? readings.get(reuse.model) : undefined;
+    if (this.walker && previous) this.walker.adopt(previous.walker, reuse!.changed);
+    this.names = previous?.names ?? new NameCache();
+    this.names.reset();
     const size = nat ? nat.list.length : 0;
     this.serviceById = new Array<ServicePort | undefined>(size).fill(undefined);
     this.endpointById = new Array<EndpointData | undefined>(size).fill(undefined);
@@ -351,17 +461,30 @@ class ModelBuilder {
     return upper;
   }
 
-  private service(name: ServicePortName, protocol: string, nameSource: 'comment' | 'inferred'): ServicePortData {
-    const key = servicePortKey(name);
-    const id = `${key}/${protocol}`;
-    let service = this.services.get(id);
+  /** The service port of a name and protocol (`${key}/${protocol}`), made on first use. */
+  private service(name: PortName, protocol: string, nameSource: 'comment' | 'inferred'): ServicePortData {
+    const first = this.servicesByName.get(name);
+    let service = first;
+    while (service !== undefined && service.protocol !== protocol) service = service.sameName;
     if (!service) {
-      service = new ServicePortData(id, name.namespace, name.name, name.port, protocol, key, nameSource, this.services.size);
-      this.services.set(id, service);
+      service = newServicePort(name, protocol, nameSource, this.services.length);
+      this.services.push(service);
+      if (first === undefined) {
+        this.servicesByName.set(name, service);
+      } else {
+        let last = first;
+        while (last.sameName !== undefined) last = last.sameName;
+        last.sameName = service;
+      }
     } else if (nameSource === 'comment') {
       service.nameSource = 'comment';
     }
     return service;
+  }
+
+  /** The comment of a rule as kube-proxy wrote it, if it is one of kube-proxy's. */
+  private commentOf(rule: Rule): ReadComment | undefined {
+    return rule.comment === undefined ? undefined : this.names.comment(rule.comment);
   }
 
   private attachChain(service: ServicePortData, id: number): void {
@@ -395,10 +518,10 @@ class ModelBuilder {
     const target = this.walker!.nodeAt(id);
     const rules = target.chain.rules;
     for (let k = 0; k < rules.length; k++) {
-      const comment = kubeCommentOf(rules[k]!);
-      if (comment) return this.service(comment.service, protocol, 'comment');
+      const comment = this.commentOf(rules[k]!);
+      if (comment) return this.service(comment.name, protocol, 'comment');
     }
-    return this.service({ namespace: '', name: target.chain.name, port: '' }, protocol, 'inferred');
+    return this.service(this.names.name({ namespace: '', name: target.chain.name, port: '' }), protocol, 'inferred');
   }
 
   collectEntries(): Array<{ service: ServicePortData; entry: ServiceEntry }> {
@@ -418,12 +541,12 @@ class ModelBuilder {
         const target = walker.targetNodeIdAt(id, first + k);
         if (target === -1 || target === masq || target === nodePorts?.id) continue;
         const protocol = this.protocolOf(rule);
-        const comment = kubeCommentOf(rule);
+        const comment = this.commentOf(rule);
         const kind = comment ? ENTRY_ROLES[comment.role] : kindFromChain(walker.kindAt(target));
         if (!kind) continue;
-        const service = comment ? this.service(comment.service, protocol, 'comment') : this.inferService(target, protocol);
+        const service = comment ? this.service(comment.name, protocol, 'comment') : this.inferService(target, protocol);
         this.attachChain(service, target);
-        found.push({ service, entry: new EntryData(kind, hostAddress(rule.facts.destination), portOf(rule), rule, walker.nodeAt(target), this) });
+        found.push({ service, entry: newEntry(kind, hostAddress(rule.facts.destination), portOf(rule), rule, walker.nodeAt(target), this) });
       }
     }
     if (nodePorts) {
@@ -436,15 +559,15 @@ class ModelBuilder {
         const target = walker.targetNodeIdAt(id, first + k);
         if (target === -1 || target === masq) continue;
         const protocol = this.protocolOf(rule);
-        const comment = kubeCommentOf(rule);
-        const service = comment ? this.service(comment.service, protocol, 'comment') : this.inferService(target, protocol);
+        const comment = this.commentOf(rule);
+        const service = comment ? this.service(comment.name, protocol, 'comment') : this.inferService(target, protocol);
         this.attachChain(service, target);
         const port = portOf(rule);
         // kube-proxy writes a second rule for node ports reached on 127.0.0.0/8; it is the same entry.
         const key = `${service.id}:${port}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        found.push({ service, entry: new EntryData('nodePort', null, port, rule, walker.nodeAt(target), this) });
+        found.push({ service, entry: newEntry('nodePort', null, port, rule, walker.nodeAt(target), this) });
       }
     }
     return found;
@@ -460,22 +583,22 @@ class ModelBuilder {
         const rule = rules[k]!;
         const target = rule.targetName;
         if (target !== 'REJECT' && target !== 'DROP') continue;
-        const comment = kubeCommentOf(rule);
+        const comment = this.commentOf(rule);
         if (!comment) continue;
         if (comment.role !== 'no-endpoints' && comment.role !== 'no-local-endpoints' && comment.role !== 'firewall-not-accepted') continue;
-        const service = this.service(comment.service, this.protocolOf(rule), 'comment');
+        const service = this.service(comment.name, this.protocolOf(rule), 'comment');
         const dstType = rule.facts.dstType;
         const fate: FilterFate = { rule, address: dstType === 'LOCAL' ? null : hostAddress(rule.facts.destination), port: portOf(rule), fate: target, role: comment.role, chain: chainName };
-        const list = this.filterFates.get(service.id);
+        const list = this.filterFates.get(service);
         if (list) list.push(fate);
-        else this.filterFates.set(service.id, [fate]);
+        else this.filterFates.set(service, [fate]);
       }
     }
   }
 
-  private filterFate(service: ServicePort, entry: { address: string | null; port: number | undefined }): FilterFate | undefined {
+  private filterFate(service: ServicePortData, entry: { address: string | null; port: number | undefined }): FilterFate | undefined {
     if (this.filterFates.size === 0) return undefined;
-    const fates = this.filterFates.get(service.id);
+    const fates = this.filterFates.get(service);
     if (!fates) return undefined;
     for (const f of fates) if (f.address === entry.address && (f.port === undefined || entry.port === undefined || f.port === entry.port)) return f;
     return undefined;
@@ -485,7 +608,9 @@ class ModelBuilder {
     const nat = this.nat;
     const walker = this.walker;
     if (!nat || !walker) return;
-    for (const service of this.services.values()) {
+    const services = this.services;
+    for (let s = 0; s < services.length; s++) {
+      const service = services[s]!;
       // KUBE-SVC first so that endpoint order follows the cluster chain; SVL/XLB mark local ones.
       const chains = service.chains;
       for (let p = 0; p < ENDPOINT_PARENTS.length; p++) {
@@ -507,11 +632,11 @@ class ModelBuilder {
     for (let id = 0; id < nat.list.length; id++) {
       if (walker.kindAt(id) !== 'SEP' || this.endpointById[id] !== undefined || !walker.hasCommentsAt(id)) continue;
       const rules = walker.nodeAt(id).chain.rules;
-      let comment: KubeComment | undefined;
-      for (let k = 0; k < rules.length && !comment; k++) comment = kubeCommentOf(rules[k]!);
+      let comment: ReadComment | undefined;
+      for (let k = 0; k < rules.length && !comment; k++) comment = this.commentOf(rules[k]!);
       if (!comment) continue;
       const dnat = rules.find((r) => r.targetName === 'DNAT');
-      this.endpoint(this.service(comment.service, dnat ? this.protocolOf(dnat) : 'TCP', 'comment'), id);
+      this.endpoint(this.service(comment.name, dnat ? this.protocolOf(dnat) : 'TCP', 'comment'), id);
     }
   }
 
@@ -519,7 +644,7 @@ class ModelBuilder {
   private endpoint(service: ServicePort, id: number): EndpointData {
     const existing = this.endpointById[id];
     if (existing) return existing;
-    const endpoint = new EndpointData(this.walker!, id, service);
+    const endpoint = newEndpoint(this.walker!, id, service);
     this.endpointById[id] = endpoint;
     this.endpointIds[this.endpointCount++] = id;
     this.setService(id, service);
@@ -535,13 +660,12 @@ class ModelBuilder {
       if (entry.chain && !entry.chain.declared) entry.split = { endpoints: [], fates: new Map([['unknown', 1]]) };
     }
     this.pendingEntries = entries;
-    for (const [id, fates] of this.filterFates) {
-      const service = this.services.get(id)!;
+    for (const [service, fates] of this.filterFates) {
       for (const fate of fates) {
         // A filter rule for an address no nat rule load-balances: the service has no (local) endpoints there.
         if (service.entries.some((e) => e.address === fate.address && e.port === fate.port)) continue;
         const kind: EntryKind = fate.chain === 'KUBE-SERVICES' ? 'clusterIP' : fate.address === null ? 'nodePort' : 'externalIP';
-        const entry = new EntryData(kind, fate.address, fate.port, fate.rule, undefined, undefined);
+        const entry = newEntry(kind, fate.address, fate.port, fate.rule, undefined, undefined);
         entry.split = { endpoints: [], fates: new Map([[fate.fate, 1]]) };
         service.entries.push(entry);
       }
@@ -644,7 +768,7 @@ class ModelBuilder {
       }
       if (kind === 'SVC' || kind === 'SVL') this.checkSkew(id);
     }
-    for (const service of this.services.values()) {
+    for (const service of this.services) {
       const entries = service.entries;
       for (let e = 0; e < entries.length; e++) {
         const entry = entries[e]!;
@@ -745,8 +869,8 @@ function serviceOrder(a: ServicePort, b: ServicePort): number {
 }
 
 /** Services, their entries and endpoints with effective shares, from the nat and filter tables of a dump. */
-/** The walker each model was built with, for the model after an edit. */
-const walkers = new WeakMap<ServiceModel, FlowWalker>();
+/** The walker each model was built with and the names it read, for the model after an edit. */
+const readings = new WeakMap<ServiceModel, { walker: FlowWalker; names: NameCache | undefined }>();
 
 /** The model of the same dump before edits that changed `changed` in place: what it read of the rules is taken over where it still holds. */
 export interface ModelReuse {
@@ -764,7 +888,7 @@ export function buildServiceModel(analysis: Analysis, reuse?: ModelReuse): Servi
   builder.placeEntries(entries);
   builder.checkProblems();
   const services: ServicePort[] = [];
-  for (const s of builder.services.values()) if (s.entries.length > 0 || s.endpoints.length > 0) services.push(s);
+  for (const s of builder.services) if (s.entries.length > 0 || s.endpoints.length > 0) services.push(s);
   services.sort(serviceOrder);
   for (let s = 0; s < services.length; s++) if (services[s]!.entries.length > 1) services[s]!.entries.sort(entryOrder);
   const walker = builder.walker;
@@ -826,6 +950,6 @@ export function buildServiceModel(analysis: Analysis, reuse?: ModelReuse): Servi
     diagnostics: builder.diagnostics.sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start),
     flowOf: (node) => (walker && nat && nat.list[node.id] === node ? builder.flowOf(node) : undefined),
   };
-  if (walker) walkers.set(model, walker);
+  if (walker) readings.set(model, { walker, names: builder.names.keep ? builder.names : undefined });
   return model;
 }
