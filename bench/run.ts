@@ -89,7 +89,8 @@ interface ServerFigures {
   openToDiagnosticsMs: number;
   /** Latencies per request; `max` is the slowest, usually the first ask of a version (answers are kept per version). */
   requests: Record<string, { p50: number; p95: number; max: number; n: number }>;
-  editToDiagnosticsMs: number[];
+  /** Milliseconds from an edit to the diagnostics of its version, by kind of edit. */
+  edits: Record<string, number[]>;
   serverPeakRssMb: number;
   initializeMs: number;
 }
@@ -174,20 +175,36 @@ async function server(file: string): Promise<ServerFigures> {
   if (groups.length > 0) await measure('chains of a group', 50, (i) => connection.sendRequest(ChainGroupRequest, { textDocument: doc, ...groups[(i * 13) % groups.length]! }));
   await measure('go to chain (typing)', 20, (i) => connection.sendRequest(FindChainsRequest, { textDocument: doc, query: ['k', 'kube-s', 'kube-sep', 'sep 2c', 'svc-', 'nat'][i % 6]! }));
 
-  // One-line edits: change a comment in the middle of the file, wait for the diagnostics of that version.
-  const editToDiagnosticsMs: number[] = [];
+  // Edits, each waited on until the diagnostics of its version arrive. Within a line the server
+  // patches its analysis; a changed meaning also rebuilds the service model from the old one;
+  // a line break makes it read the whole dump again.
+  const edits: ServerFigures['edits'] = {};
+  let version = 1;
   const middle = Math.floor(lines.length / 2);
-  for (let version = 2; version < 7; version++) {
+  const lineWith = (needle: string, from: number) => {
+    for (let i = from; i < lines.length; i++) if (lines[i]!.includes(needle)) return i;
+    return -1;
+  };
+  const editLine = async (name: string, line: number, change: (text: string) => string) => {
+    if (line === -1) return;
+    version++;
     const published = diagnosticsFor(version);
     const t = performance.now();
-    const edited = `${lines[middle]} `;
+    const edited = change(lines[line]!);
     await connection.sendNotification(DidChangeTextDocumentNotification.type, {
       textDocument: { uri, version },
-      contentChanges: [{ range: { start: { line: middle, character: 0 }, end: { line: middle, character: lines[middle]!.length } }, text: edited }],
+      contentChanges: [{ range: { start: { line, character: 0 }, end: { line, character: lines[line]!.length } }, text: edited }],
     });
-    lines[middle] = edited;
+    lines[line] = edited;
     await published;
-    editToDiagnosticsMs.push(performance.now() - t);
+    (edits[name] ??= []).push(performance.now() - t);
+  };
+  for (let i = 0; i < 5; i++) await editLine('a space typed in a rule', middle, (text) => `${text} `);
+  for (let i = 0; i < 5; i++) {
+    await editLine('a probability changed', lineWith('--probability', middle + 1000 * i), (text) => text.replace(/--probability \S+/, `--probability 0.${i + 2}`));
+  }
+  for (let i = 0; i < 5; i++) {
+    await editLine("an endpoint's rule emptied", lineWith('-j KUBE-MARK-MASQ', middle + 2000 * i), () => '');
   }
   // Answers are kept per version: after an edit the first asks make them afresh.
   const masq = jumps.find((j) => lines[j.line]!.endsWith('-j KUBE-MARK-MASQ'));
@@ -195,11 +212,22 @@ async function server(file: string): Promise<ServerFigures> {
   await measure('after an edit: services tree', 1, () => connection.sendRequest(ServicesRequest, { textDocument: doc }));
   if (masq) await measure('after an edit: references', 1, () => connection.sendRequest(ReferencesRequest.type, { textDocument: doc, position: masq, context: { includeDeclaration: true } }));
   await measure('after an edit: hover', 1, () => connection.sendRequest(HoverRequest.type, { textDocument: doc, position: masq ?? pick(0) }));
+  // A line break: lines move, so the dump is read again.
+  version++;
+  const published = diagnosticsFor(version);
+  const t = performance.now();
+  await connection.sendNotification(DidChangeTextDocumentNotification.type, {
+    textDocument: { uri, version },
+    contentChanges: [{ range: { start: { line: middle, character: 0 }, end: { line: middle, character: 0 } }, text: '\n' }],
+  });
+  lines.splice(middle, 0, '');
+  await published;
+  edits['a line break typed (read again)'] = [performance.now() - t];
   const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const serverPeakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
   connection.dispose();
   child.kill();
-  return { openToDiagnosticsMs, requests, editToDiagnosticsMs, serverPeakRssMb, initializeMs };
+  return { openToDiagnosticsMs, requests, edits, serverPeakRssMb, initializeMs };
 }
 
 function fileSizes() {
@@ -222,7 +250,10 @@ async function main(): Promise<void> {
     process.stdout.write(`  core median: parse ${median(c.parse).toFixed(0)} ms, graph ${median(c.graph).toFixed(0)} ms, model ${median(c.model).toFixed(0)} ms; parse+graph+model ${total.toFixed(0)} ms; heap ${c.heapMb.toFixed(0)} MB, peak RSS ${c.maxRssMb.toFixed(0)} MB\n`);
     if (restore) process.stdout.write(`  iptables-restore --test (${restore.tool}): ${restore.ms.toFixed(0)} ms; ours / theirs = ${(total / restore.ms).toFixed(2)}\n`);
     else process.stdout.write('  iptables-restore --test: not available here (needs iptables and unshare)\n');
-    process.stdout.write(`  server: open to diagnostics ${s.openToDiagnosticsMs.toFixed(0)} ms; edit to diagnostics ${s.editToDiagnosticsMs.map((x) => x.toFixed(0)).join(', ')} ms; peak RSS ${s.serverPeakRssMb.toFixed(0)} MB\n`);
+    process.stdout.write(`  server: open to diagnostics ${s.openToDiagnosticsMs.toFixed(0)} ms; peak RSS ${s.serverPeakRssMb.toFixed(0)} MB\n`);
+    for (const [name, times] of Object.entries(s.edits)) {
+      process.stdout.write(`    edit to diagnostics, ${name.padEnd(31)} ${times.length > 1 ? `median ${median(times).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms (n=${times.length})` : `${times[0]!.toFixed(0)} ms`}\n`);
+    }
     for (const [name, r] of Object.entries(s.requests)) process.stdout.write(`    ${name.padEnd(24)} p50 ${r.p50.toFixed(1).padStart(7)} ms   p95 ${r.p95.toFixed(1).padStart(7)} ms   max ${r.max.toFixed(0).padStart(5)} ms   (n=${r.n})\n`);
   }
   const ten = results.find((r) => r.services === 10_000) as { medianMs: { total: number } } | undefined;
