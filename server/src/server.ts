@@ -55,8 +55,8 @@ interface ServerSettings {
   hints?: { endpointShares?: boolean };
 }
 
-/** Diagnostics wait this long after the last edit, so a burst of typing is analysed once. */
-const DIAGNOSTICS_DELAY_MS = 40;
+/** Diagnostics wait this long after the last edit, so a burst of keystrokes (a held key, an autocompleted word) is analysed once. */
+const DIAGNOSTICS_DELAY_MS = 25;
 /** Dumps read from disk may be this large; a 1,000,000-line dump is about 110 MB. */
 const MAX_DISK_DUMP_BYTES = 512 * 1024 * 1024;
 /** Requests slower than this are logged with their timing. */
