@@ -3,10 +3,13 @@
 // expressions they replace, and the compact forms to the Map views and fields callers read.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { generateDump } from '../../bench/generate';
 import { analyze } from '../../server/src/core/analysis';
-import { buildServiceModel } from '../../server/src/kube/model';
+import { patchAnalysis } from '../../server/src/core/incremental';
+import { buildServiceModel, type ServicePort } from '../../server/src/kube/model';
 import { parseEndpointAddress, type Flow } from '../../server/src/kube/flow';
 import { endpointHash, kubeChain, kubeChainKind, servicePortHash } from '../../server/src/kube/hashes';
+import { parseKubeComment, parseServicePortName, readKubeComment, servicePortKey } from '../../server/src/kube/names';
 import { fixture, iptablesFixtureNames } from '../support/fixtures';
 
 const KUBE_CHAIN_RE = /^KUBE-(SVC|SVL|EXT|FW|XLB|SEP)-([A-Z2-7]{16})$/;
@@ -23,6 +26,13 @@ function endpointByRegex(text: string): { ip: string; port: number | undefined }
   if (v4 && v4[1]!.split('.').every((o) => Number(o) <= 255)) return { ip: v4[1]!, port: v4[2] === undefined ? undefined : Number(v4[2]) };
   if (/^[0-9a-fA-F:]+$/.test(text) && text.includes(':')) return { ip: text, port: undefined };
   return undefined;
+}
+
+const NAME_RE = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)(?::([-a-zA-Z0-9]*))?$/;
+
+function nameByRegex(text: string): { namespace: string; name: string; port: string } | undefined {
+  const m = NAME_RE.exec(text);
+  return m ? { namespace: m[1]!, name: m[3]!, port: m[5] ?? '' } : undefined;
 }
 
 /** A small deterministic generator, so that a failure names an input that comes back. */
@@ -83,6 +93,91 @@ describe('regex-free readers', () => {
       if (expected) addresses++;
     }
     assert.ok(addresses > 1000, `only ${addresses} addresses among the mutations`);
+  });
+
+  it('parseServicePortName reads service port names as the regular expression does, readKubeComment their keys', () => {
+    const texts = mutations(
+      ['kube-system/kube-dns:dns-tcp', 'default/kubernetes:https', 'ns1/svc1', 'a/b:', 'a.b-c/d.e-f:P-80', 'team-0/app-0:http', '-a/b', 'a-/b', 'a/b-', 'a/.b', 'a//b', 'a/b:c:d', 'A/b', 'a/B', 'a/b:c_d', '/b', 'a/', ''],
+      'az09-.:/AZ_ ',
+      20_000,
+    );
+    let names = 0;
+    for (const text of texts) {
+      const expected = nameByRegex(text);
+      assert.deepEqual(parseServicePortName(text), expected, JSON.stringify(text));
+      for (const comment of [text, `${text} cluster IP`, `${text} -> 10.0.0.1:80`, `pod traffic for ${text} external destinations`]) {
+        const read = readKubeComment(comment);
+        assert.deepEqual(read?.comment, parseKubeComment(comment), JSON.stringify(comment));
+        if (read) assert.equal(read.key, servicePortKey(read.comment.service), JSON.stringify(comment));
+      }
+      if (expected) names++;
+    }
+    assert.ok(names > 1000, `only ${names} names among the mutations`);
+  });
+});
+
+/** The order of a model's services: a stable sort with the collator, field by field. */
+function collatorOrder(a: ServicePort, b: ServicePort): number {
+  const collator = new Intl.Collator();
+  return collator.compare(a.namespace, b.namespace) || collator.compare(a.name, b.name) || collator.compare(a.port, b.port) || collator.compare(a.protocol, b.protocol);
+}
+
+function assertCollatorOrder(services: ServicePort[]): void {
+  const sorted = [...services].sort(collatorOrder);
+  assert.deepEqual(services.map((s) => s.id), sorted.map((s) => s.id));
+}
+
+describe('service order', () => {
+  it('is the collator order on a generated dump, sorted by code units and checked', () => {
+    const model = buildServiceModel(analyze(generateDump(400, 3).text));
+    assert.ok(model.services.length >= 400);
+    assertCollatorOrder(model.services);
+  });
+
+  it('is the collator order where code units order otherwise: upper-case port names, names inferred from chains', () => {
+    const text = [
+      '*nat',
+      ':KUBE-SERVICES - [0:0]',
+      ':KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]',
+      ':KUBE-SVC-BBBBBBBBBBBBBBBB - [0:0]',
+      ':KUBE-SVC-CCCCCCCCCCCCCCCC - [0:0]',
+      ':KUBE-SVC-DDDDDDDDDDDDDDDD - [0:0]',
+      '-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment "ns/a:HTTP cluster IP" -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA',
+      '-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment "ns/a:grpc cluster IP" -m tcp --dport 81 -j KUBE-SVC-BBBBBBBBBBBBBBBB',
+      '-A KUBE-SERVICES -d 10.96.0.2/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-CCCCCCCCCCCCCCCC',
+      '-A KUBE-SERVICES -d 10.96.0.3/32 -p udp -m comment --comment "ns/a:Http cluster IP" -m udp --dport 80 -j KUBE-SVC-DDDDDDDDDDDDDDDD',
+      'COMMIT',
+      '',
+    ].join('\n');
+    const services = buildServiceModel(analyze(text)).services;
+    assert.deepEqual(services.map((s) => s.id), ['/KUBE-SVC-CCCCCCCCCCCCCCCC/TCP', 'ns/a:grpc/TCP', 'ns/a:Http/UDP', 'ns/a:HTTP/TCP']);
+    assertCollatorOrder(services);
+  });
+
+  it('after an edit is that of a fresh model, whether the edit renames a service or not', () => {
+    const text = generateDump(300, 2).text;
+    const lines = text.split('\n');
+    let analysis = analyze(text);
+    let model = buildServiceModel(analysis);
+    const commented = lines.flatMap((l, i) => (l.startsWith('-A KUBE-SERVICES ') && l.includes(' cluster IP"') ? [i] : []));
+    const probability = lines.findIndex((l) => l.includes('--probability'));
+    const edits: Array<[number, (old: string) => string]> = [
+      [probability, (l) => l.replace(/--probability \S+/, '--probability 0.25')],
+      [commented[7]!, (l) => l.replace(/"\S+\//, '"aaa/')],
+      [commented[100]!, (l) => l.replace(/"\S+\//, '"zzz/')],
+      [probability, (l) => l.replace(/--probability \S+/, '--probability 0.5')],
+    ];
+    for (const [line, change] of edits) {
+      const oldText = lines[line]!;
+      lines[line] = change(oldText);
+      const patch = patchAnalysis(analysis, [{ line, oldText, newText: lines[line]! }]);
+      assert.ok(patch && !patch.sameMeaning, lines[line]);
+      model = buildServiceModel(patch.analysis, { model, changed: patch.rules });
+      analysis = patch.analysis;
+      const fresh = buildServiceModel(analyze(lines.join('\n')));
+      assert.deepEqual(model.services.map((s) => s.id), fresh.services.map((s) => s.id), lines[line]);
+      assertCollatorOrder(model.services);
+    }
   });
 });
 

@@ -3,7 +3,7 @@ import type { ChainNode, TableGraph } from '../core/graph';
 import type { Diagnostic, Rule } from '../core/ruleset';
 import { destinationChainId, FlowWalker, type Flow, type OutcomeKind } from './flow';
 import { endpointHash, kubeChain, type KubeChainKind, servicePortHash } from './hashes';
-import { type CommentRole, parseKubeComment, servicePortKey, type ServicePortName } from './names';
+import { type CommentRole, parseKubeComment, readKubeComment, servicePortKey, type ServicePortName } from './names';
 import { formatShare, kubeProxyProbability } from '../core/statistic';
 
 export type EntryKind = 'clusterIP' | 'nodePort' | 'externalIP' | 'loadBalancerIP';
@@ -107,6 +107,9 @@ const ENTRY_ROLES: Partial<Record<CommentRole, EntryKind>> = {
 
 const MASQ_CHAIN = 'KUBE-MARK-MASQ';
 
+/** The chains of the filter table whose rules reject or drop a service's traffic. */
+const FILTER_CHAINS = ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-PROXY-FIREWALL', 'KUBE-NODEPORTS'];
+
 /** `10.96.0.10/32` -> `10.96.0.10`; a wider prefix stays as written. */
 function hostAddress(text: string | undefined): string | null {
   if (text === undefined) return null;
@@ -136,30 +139,53 @@ interface ReadComment {
   readonly name: PortName;
 }
 
+/** The chains whose comments NameCache keeps by rule: nat KUBE-SERVICES and KUBE-NODEPORTS, then the filter chains of FILTER_CHAINS. */
+const SERVICES_SLOT = 0;
+const NODEPORTS_SLOT = 1;
+const FILTER_SLOT = 2;
+
 /**
- * The comments a model read and the names they gave, by text: the KUBE-SERVICES and KUBE-NODEPORTS
- * rules of a large dump have one comment per service port, the same before and after an edit.
+ * The names of service ports read from comments, interned by key, and the comments of the
+ * chains that list the service ports (slots) by rule: the KUBE-SERVICES and KUBE-NODEPORTS
+ * rules of a large dump have one comment per service port, and after an edit within lines
+ * the model reads the same rules again, in the same places.
  */
 class NameCache {
-  private readonly comments = new Map<string, ReadComment | null>();
   private readonly names = new Map<string, PortName>();
-  /** Lookups since made, to drop a cache that grew with comments no longer in the dump. */
-  private used = 0;
+  /** By slot and rule index: the comment text last read there, and what it said. */
+  private readonly texts: Array<Array<string | undefined>> = [];
+  private readonly reads: Array<Array<ReadComment | undefined>> = [];
 
-  comment(text: string): ReadComment | undefined {
-    this.used++;
-    let read = this.comments.get(text);
-    if (read === undefined) {
-      const comment = parseKubeComment(text);
-      read = comment ? { role: comment.role, name: this.name(comment.service) } : null;
-      this.comments.set(text, read);
+  /** What a kube-proxy comment says; undefined for any other comment. */
+  read(text: string): ReadComment | undefined {
+    const comment = readKubeComment(text);
+    return comment ? { role: comment.comment.role, name: this.named(comment.key, comment.comment.service) } : undefined;
+  }
+
+  /** read(rule.comment) for rule k of the chain of a slot, which has `count` rules. */
+  at(slot: number, k: number, count: number, rule: Rule): ReadComment | undefined {
+    const text = rule.comment;
+    if (text === undefined) return undefined;
+    let texts = this.texts[slot];
+    let reads = this.reads[slot]!;
+    if (texts === undefined || texts.length !== count) {
+      texts = this.texts[slot] = new Array<string | undefined>(count).fill(undefined);
+      reads = this.reads[slot] = new Array<ReadComment | undefined>(count).fill(undefined);
     }
-    return read ?? undefined;
+    if (texts[k] === text) return reads[k];
+    const read = this.read(text);
+    texts[k] = text;
+    reads[k] = read;
+    return read;
   }
 
   /** The name with the key of `service`: the first one read with that key. */
   name(service: ServicePortName): PortName {
-    const key = servicePortKey(service);
+    return this.named(servicePortKey(service), service);
+  }
+
+  /** The name with key `key`, servicePortKey(service). */
+  private named(key: string, service: ServicePortName): PortName {
     let name = this.names.get(key);
     if (name === undefined) {
       name = { service, key };
@@ -168,13 +194,9 @@ class NameCache {
     return name;
   }
 
-  /** Whether the cache is worth keeping for the next model: not grown far beyond what this one asked. */
-  get keep(): boolean {
-    return this.comments.size + this.names.size <= 4 * this.used + 1024;
-  }
-
-  reset(): void {
-    this.used = 0;
+  /** How many names it interned. */
+  get size(): number {
+    return this.names.size;
   }
 }
 
@@ -394,7 +416,7 @@ class ModelBuilder {
   /** The service ports in order of creation. */
   readonly services: ServicePortData[] = [];
   /** The first service port made for each name (the others follow its sameName links). */
-  private readonly servicesByName = new Map<PortName, ServicePortData>();
+  readonly servicesByName = new Map<PortName, ServicePortData>();
   readonly names: NameCache;
   /** The service of each nat chain the model explains, by node id; the ids of those chains in the order they were explained. */
   readonly serviceById: Array<ServicePort | undefined>;
@@ -422,9 +444,8 @@ class ModelBuilder {
   constructor(private readonly analysis: Analysis, private readonly nat: TableGraph | undefined, private readonly filter: TableGraph | undefined, reuse?: ModelReuse) {
     this.walker = nat ? new FlowWalker(nat) : undefined;
     const previous = reuse ? readings.get(reuse.model) : undefined;
-    if (this.walker && previous) this.walker.adopt(previous.walker, reuse!.changed);
+    if (this.walker && previous?.walker) this.walker.adopt(previous.walker, reuse!.changed);
     this.names = previous?.names ?? new NameCache();
-    this.names.reset();
     const size = nat ? nat.list.length : 0;
     this.serviceById = new Array<ServicePort | undefined>(size).fill(undefined);
     this.endpointById = new Array<EndpointData | undefined>(size).fill(undefined);
@@ -484,7 +505,7 @@ class ModelBuilder {
 
   /** The comment of a rule as kube-proxy wrote it, if it is one of kube-proxy's. */
   private commentOf(rule: Rule): ReadComment | undefined {
-    return rule.comment === undefined ? undefined : this.names.comment(rule.comment);
+    return rule.comment === undefined ? undefined : this.names.read(rule.comment);
   }
 
   private attachChain(service: ServicePortData, id: number): void {
@@ -541,7 +562,7 @@ class ModelBuilder {
         const target = walker.targetNodeIdAt(id, first + k);
         if (target === -1 || target === masq || target === nodePorts?.id) continue;
         const protocol = this.protocolOf(rule);
-        const comment = this.commentOf(rule);
+        const comment = this.names.at(SERVICES_SLOT, k, rules.length, rule);
         const kind = comment ? ENTRY_ROLES[comment.role] : kindFromChain(walker.kindAt(target));
         if (!kind) continue;
         const service = comment ? this.service(comment.name, protocol, 'comment') : this.inferService(target, protocol);
@@ -559,7 +580,7 @@ class ModelBuilder {
         const target = walker.targetNodeIdAt(id, first + k);
         if (target === -1 || target === masq) continue;
         const protocol = this.protocolOf(rule);
-        const comment = this.commentOf(rule);
+        const comment = this.names.at(NODEPORTS_SLOT, k, rules.length, rule);
         const service = comment ? this.service(comment.name, protocol, 'comment') : this.inferService(target, protocol);
         this.attachChain(service, target);
         const port = portOf(rule);
@@ -577,13 +598,14 @@ class ModelBuilder {
   collectFilterFates(): void {
     const filter = this.filter;
     if (!filter) return;
-    for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-PROXY-FIREWALL', 'KUBE-NODEPORTS']) {
+    for (let c = 0; c < FILTER_CHAINS.length; c++) {
+      const chainName = FILTER_CHAINS[c]!;
       const rules = filter.nodes.get(chainName)?.chain.rules ?? [];
       for (let k = 0; k < rules.length; k++) {
         const rule = rules[k]!;
         const target = rule.targetName;
         if (target !== 'REJECT' && target !== 'DROP') continue;
-        const comment = this.commentOf(rule);
+        const comment = this.names.at(FILTER_SLOT + c, k, rules.length, rule);
         if (!comment) continue;
         if (comment.role !== 'no-endpoints' && comment.role !== 'no-local-endpoints' && comment.role !== 'firewall-not-accepted') continue;
         const service = this.service(comment.name, this.protocolOf(rule), 'comment');
@@ -868,9 +890,73 @@ function serviceOrder(a: ServicePort, b: ServicePort): number {
   return compareText(a.namespace, b.namespace) || compareText(a.name, b.name) || compareText(a.port, b.port) || compareText(a.protocol, b.protocol);
 }
 
-/** Services, their entries and endpoints with effective shares, from the nat and filter tables of a dump. */
-/** The walker each model was built with and the names it read, for the model after an edit. */
-const readings = new WeakMap<ServiceModel, { walker: FlowWalker; names: NameCache | undefined }>();
+/** code-unit order of the fields serviceOrder compares with the collator. */
+function serviceCodeOrder(a: ServicePort, b: ServicePort): number {
+  return codeOrder(a.namespace, b.namespace) || codeOrder(a.name, b.name) || codeOrder(a.port, b.port) || codeOrder(a.protocol, b.protocol);
+}
+
+function codeOrder(a: string, b: string): number {
+  return a === b ? 0 : a < b ? -1 : 1;
+}
+
+/**
+ * Sorts services (in order of creation) as a stable sort by serviceOrder would, and says whether
+ * no two of them compare equal. For the lowercase DNS names of kube-proxy's comments the
+ * collator's order is that of code units, which is much cheaper to sort by: the result is then
+ * checked with the collator pair by pair, and sorted again with it when it disagrees.
+ */
+function sortServices(services: ServicePortData[]): boolean {
+  services.sort(serviceCodeOrder);
+  let strict = true;
+  for (let s = 1; s < services.length; s++) {
+    const a = services[s - 1]!;
+    const b = services[s]!;
+    const order = serviceOrder(a, b);
+    if (order < 0) continue;
+    // Equal for the collator: a stable sort keeps them in order of creation.
+    if (order === 0 && a.ordinal < b.ordinal) {
+      strict = false;
+      continue;
+    }
+    services.sort((x, y) => serviceOrder(x, y) || x.ordinal - y.ordinal);
+    strict = true;
+    for (let t = 1; t < services.length && strict; t++) strict = serviceOrder(services[t - 1]!, services[t]!) !== 0;
+    return strict;
+  }
+  return strict;
+}
+
+/**
+ * Puts services in the order the same service ports had in the previous model (ranks), when
+ * they are the same set: the order of a set whose members all compare unequal is its own.
+ */
+function sortAsBefore(services: ServicePortData[], before: Reading): boolean {
+  if (!before.strict || services.length !== before.count) return false;
+  const placed = new Array<ServicePortData | undefined>(services.length).fill(undefined);
+  for (let s = 0; s < services.length; s++) {
+    const service = services[s]!;
+    let previous = before.servicesByName.get(service.portName);
+    while (previous !== undefined && previous.protocol !== service.protocol) previous = previous.sameName;
+    const rank = previous === undefined ? -1 : previous.rank;
+    if (rank < 0 || placed[rank] !== undefined) return false;
+    placed[rank] = service;
+  }
+  for (let s = 0; s < services.length; s++) services[s] = placed[s]!;
+  return true;
+}
+
+/** What a model read, for the model after an edit: its walker, the comments' names, its service ports and their order. */
+interface Reading {
+  walker: FlowWalker | undefined;
+  names: NameCache | undefined;
+  /** The builder's first service port of each name; the ones in the model have their rank in it. */
+  servicesByName: Map<PortName, ServicePortData>;
+  /** How many service ports the model has, and whether no two of them compare equal in serviceOrder. */
+  count: number;
+  strict: boolean;
+}
+
+const readings = new WeakMap<ServiceModel, Reading>();
 
 /** The model of the same dump before edits that changed `changed` in place: what it read of the rules is taken over where it still holds. */
 export interface ModelReuse {
@@ -878,6 +964,7 @@ export interface ModelReuse {
   changed: readonly Rule[];
 }
 
+/** Services, their entries and endpoints with effective shares, from the nat and filter tables of a dump. */
 export function buildServiceModel(analysis: Analysis, reuse?: ModelReuse): ServiceModel {
   const nat = analysis.graph.tables.find((t) => t.table.name === 'nat');
   const filter = analysis.graph.tables.find((t) => t.table.name === 'filter');
@@ -887,9 +974,11 @@ export function buildServiceModel(analysis: Analysis, reuse?: ModelReuse): Servi
   builder.collectEndpoints();
   builder.placeEntries(entries);
   builder.checkProblems();
-  const services: ServicePort[] = [];
+  const services: ServicePortData[] = [];
   for (const s of builder.services) if (s.entries.length > 0 || s.endpoints.length > 0) services.push(s);
-  services.sort(serviceOrder);
+  const before = reuse ? readings.get(reuse.model) : undefined;
+  const strict = (before !== undefined && before.names === builder.names && sortAsBefore(services, before)) || sortServices(services);
+  for (let s = 0; s < services.length; s++) services[s]!.rank = s;
   for (let s = 0; s < services.length; s++) if (services[s]!.entries.length > 1) services[s]!.entries.sort(entryOrder);
   const walker = builder.walker;
   // The maps are made on first use: a services view needs none of them, a hover one.
@@ -950,6 +1039,7 @@ export function buildServiceModel(analysis: Analysis, reuse?: ModelReuse): Servi
     diagnostics: builder.diagnostics.sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start),
     flowOf: (node) => (walker && nat && nat.list[node.id] === node ? builder.flowOf(node) : undefined),
   };
-  if (walker) readings.set(model, { walker, names: builder.names.keep ? builder.names : undefined });
+  // Names of service ports an edit removed stay in the cache: keep it while they are few.
+  readings.set(model, { walker, names: builder.names.size <= 2 * builder.services.length + 1024 ? builder.names : undefined, servicesByName: builder.servicesByName, count: services.length, strict });
   return model;
 }

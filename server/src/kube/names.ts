@@ -5,12 +5,54 @@ export interface ServicePortName {
   port: string;
 }
 
-const NAME_RE = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)(?::([-a-zA-Z0-9]*))?$/;
+/** [a-z0-9] */
+function isAlnum(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+}
+
+/** [-a-z0-9.] */
+function isLabelChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 45 && c <= 57 && c !== 47);
+}
+
+/** [-a-zA-Z0-9] */
+function isPortChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45;
+}
+
+/** Where the last name readName read stands in its text: its key (servicePortKey) is keyText[keyStart, keyEnd). */
+let keyText = '';
+let keyStart = 0;
+let keyEnd = 0;
+
+/**
+ * text[start, end) as `namespace/name[:port]`, namespace and name DNS labels (a-z, 0-9, `-`,
+ * `.`, beginning and ending with a letter or digit), the port any of a-z, A-Z, 0-9 and `-`.
+ * A scan rather than a regular expression: the model reads thousands of these.
+ */
+function readName(text: string, start: number, end: number): ServicePortName | undefined {
+  let i = start;
+  if (i >= end || !isAlnum(text.charCodeAt(i))) return undefined;
+  while (i < end && isLabelChar(text.charCodeAt(i))) i++;
+  if (i >= end || text.charCodeAt(i) !== 47 || !isAlnum(text.charCodeAt(i - 1))) return undefined;
+  const nameStart = ++i;
+  if (i >= end || !isAlnum(text.charCodeAt(i))) return undefined;
+  while (i < end && isLabelChar(text.charCodeAt(i))) i++;
+  if (!isAlnum(text.charCodeAt(i - 1))) return undefined;
+  const nameEnd = i;
+  if (i < end) {
+    if (text.charCodeAt(i) !== 58) return undefined;
+    for (i++; i < end; i++) if (!isPortChar(text.charCodeAt(i))) return undefined;
+  }
+  const port = nameEnd + 1 < end ? text.slice(nameEnd + 1, end) : '';
+  keyText = text;
+  keyStart = start;
+  keyEnd = port === '' ? nameEnd : end;
+  return { namespace: text.slice(start, nameStart - 1), name: text.slice(nameStart, nameEnd), port };
+}
 
 export function parseServicePortName(text: string): ServicePortName | undefined {
-  const m = NAME_RE.exec(text);
-  if (!m) return undefined;
-  return { namespace: m[1]!, name: m[3]!, port: m[5] ?? '' };
+  return readName(text, 0, text.length);
 }
 
 /** The name kube-proxy hashes: `ns/svc:port`, or `ns/svc` for an unnamed port. */
@@ -64,22 +106,29 @@ const PREFIXED: ReadonlyArray<[RegExp, CommentRole]> = [
 export function parseKubeComment(comment: string): KubeComment | undefined {
   for (const [suffix, role] of SUFFIXES) {
     if (comment.endsWith(suffix)) {
-      const service = parseServicePortName(comment.slice(0, -suffix.length));
+      const service = readName(comment, 0, comment.length - suffix.length);
       return service ? { service, role } : undefined;
     }
   }
   const arrow = comment.indexOf(' -> ');
   if (arrow !== -1) {
-    const service = parseServicePortName(comment.slice(0, arrow));
+    const service = readName(comment, 0, arrow);
     return service ? { service, role: 'endpoint', endpoint: comment.slice(arrow + 4) } : undefined;
   }
   for (const [pattern, role] of PREFIXED) {
     const m = pattern.exec(comment);
     if (m) {
-      const service = parseServicePortName(m[1]!);
+      const service = readName(m[1]!, 0, m[1]!.length);
       return service ? { service, role } : undefined;
     }
   }
-  const service = parseServicePortName(comment);
+  const service = readName(comment, 0, comment.length);
   return service ? { service, role: 'plain' } : undefined;
+}
+
+/** parseKubeComment, and the key (servicePortKey) of the service port it names, cut from the comment. */
+export function readKubeComment(comment: string): { comment: KubeComment; key: string } | undefined {
+  const parsed = parseKubeComment(comment);
+  if (!parsed) return undefined;
+  return { comment: parsed, key: keyStart === 0 && keyEnd === keyText.length ? keyText : keyText.slice(keyStart, keyEnd) };
 }
