@@ -368,3 +368,43 @@ describe('pod inventories', () => {
     assert.throws(() => parsePodInventory('{oops', 'x.json'), /is not valid JSON/);
   });
 });
+
+describe('local endpoints of a service with externalTrafficPolicy: Local', () => {
+  // KUBE-NODEPORTS sends node-port traffic to KUBE-EXT, which sends it on to KUBE-SVL: only the
+  // endpoint on this node (10.244.1.5). Nothing in KUBE-SERVICES names KUBE-SVL.
+  const dump = [
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':KUBE-SERVICES - [0:0]',
+    ':KUBE-NODEPORTS - [0:0]',
+    ':KUBE-MARK-MASQ - [0:0]',
+    ':KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]',
+    ':KUBE-EXT-AAAAAAAAAAAAAAAA - [0:0]',
+    ':KUBE-SVL-AAAAAAAAAAAAAAAA - [0:0]',
+    ':KUBE-SEP-BBBBBBBBBBBBBBBB - [0:0]',
+    ':KUBE-SEP-CCCCCCCCCCCCCCCC - [0:0]',
+    '-A PREROUTING -j KUBE-SERVICES',
+    '-A KUBE-SERVICES -d 10.96.7.7/32 -p tcp -m comment --comment "web/front:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA',
+    '-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
+    '-A KUBE-NODEPORTS -p tcp -m comment --comment web/front:http -m tcp --dport 30080 -j KUBE-EXT-AAAAAAAAAAAAAAAA',
+    '-A KUBE-EXT-AAAAAAAAAAAAAAAA -s 10.244.0.0/16 -m comment --comment "pod traffic for web/front:http external destinations" -j KUBE-SVC-AAAAAAAAAAAAAAAA',
+    '-A KUBE-EXT-AAAAAAAAAAAAAAAA -j KUBE-SVL-AAAAAAAAAAAAAAAA',
+    '-A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "web/front:http -> 10.244.1.5:8080" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-BBBBBBBBBBBBBBBB',
+    '-A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "web/front:http -> 10.244.2.9:8080" -j KUBE-SEP-CCCCCCCCCCCCCCCC',
+    '-A KUBE-SVL-AAAAAAAAAAAAAAAA -m comment --comment "web/front:http -> 10.244.1.5:8080" -j KUBE-SEP-BBBBBBBBBBBBBBBB',
+    '-A KUBE-SEP-BBBBBBBBBBBBBBBB -p tcp -m comment --comment web/front:http -m tcp -j DNAT --to-destination 10.244.1.5:8080',
+    '-A KUBE-SEP-CCCCCCCCCCCCCCCC -p tcp -m comment --comment web/front:http -m tcp -j DNAT --to-destination 10.244.2.9:8080',
+    'COMMIT',
+    '',
+  ].join('\n');
+
+  it('the KUBE-SVL chain belongs to the service and marks its endpoint local', () => {
+    const model = serviceModelOf(analyze(dump));
+    assert.deepEqual(model.services.map((s) => s.id), ['web/front:http/TCP']);
+    const service = model.services[0]!;
+    assert.deepEqual(service.chains.map((c) => c.chain.name), ['KUBE-SVC-AAAAAAAAAAAAAAAA', 'KUBE-EXT-AAAAAAAAAAAAAAAA', 'KUBE-SVL-AAAAAAAAAAAAAAAA']);
+    assert.deepEqual(service.endpoints.map((e) => [e.ip, e.local]), [['10.244.1.5', true], ['10.244.2.9', false]]);
+    const svl = [...model.serviceByChain.keys()].find((n) => n.chain.name === 'KUBE-SVL-AAAAAAAAAAAAAAAA');
+    assert.equal(svl && model.serviceByChain.get(svl), service);
+  });
+});

@@ -591,7 +591,31 @@ class ModelBuilder {
         found.push({ service, entry: newEntry('nodePort', null, port, rule, walker.nodeAt(target), this) });
       }
     }
+    this.attachInnerChains();
     return found;
+  }
+
+  /**
+   * The chains an entry chain jumps on to for the same service (same hash): KUBE-FW to KUBE-EXT,
+   * KUBE-EXT to KUBE-SVC and KUBE-SVL. No rule of KUBE-SERVICES names KUBE-SVL, yet its
+   * endpoints are the service's local ones.
+   */
+  private attachInnerChains(): void {
+    const walker = this.walker!;
+    for (const service of this.services) {
+      const chains = service.chains;
+      for (let c = 0; c < chains.length; c++) {
+        const id = chains[c]!.id;
+        const hash = this.hashAt(id);
+        const end = walker.firstJumpOf(id + 1);
+        for (let j = walker.firstJumpOf(id); j < end; j++) {
+          const to = walker.jumpTargetAt(j);
+          const kind = walker.kindAt(to);
+          if (kind === undefined || kind === 'SEP' || this.serviceById[to] !== undefined || this.hashAt(to) !== hash) continue;
+          this.attachChain(service, to);
+        }
+      }
+    }
   }
 
   /** Rules of the filter table that reject (no endpoints) or drop (no local endpoints, firewall) a service's traffic. */
