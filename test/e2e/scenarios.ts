@@ -331,7 +331,9 @@ export const servicesView: Scenario = {
 
     // Reveal in Services View from a rule of the other endpoint's chain: its row is selected.
     const ruleLine = lineOf(wb, SEED, (l) => l.startsWith('-A KUBE-SEP-S4MK5EVI7CLHCCS6 -p tcp'));
-    await wb.treeRow('Services', 'kube-dns:dns-tcp').click(); // moves the cursor away first
+    // A click on the service shows its chain (once the server has answered): the cursor moves away first.
+    await wb.treeRow('Services', 'kube-dns:dns-tcp').click();
+    await wb.waitForCursorLine(lineOf(wb, SEED, (l) => l.startsWith(':KUBE-SVC-ERIFXISQEP7F7OF4 ')));
     await wb.focusEditor();
     await wb.goToLine(ruleLine, 5);
     await wb.runCommand('Netfilter Explorer: Reveal in Services View');
