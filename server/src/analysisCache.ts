@@ -1,4 +1,6 @@
 import type { TextDocumentContentChangeEvent, TextDocumentsConfiguration } from 'vscode-languageserver';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis } from './core/analysis';
 import { type LineEdit, patchAnalysis } from './core/incremental';
@@ -18,10 +20,13 @@ export interface AnalysisSource {
   lineCount?: number;
 }
 
-/** Lines edited since the version of a document's last analysis: their text then, by line; undefined once an edit added or removed lines. */
+/**
+ * Lines edited since the version of a document's last analysis: their text then and now, by
+ * line; undefined once an edit added or removed lines.
+ */
 interface PendingEdits {
   since: number;
-  oldLines: Map<number, string> | undefined;
+  lines: Map<number, { oldText: string; newText: string }> | undefined;
 }
 
 /** The text of line `line` without its line break. */
@@ -53,41 +58,58 @@ export class AnalysisCache {
     };
   }
 
+  /**
+   * Keeps the old and new text of each line an edit touches. A rule line's text comes from the
+   * analysis and the edit is applied to it here: reading the document after an edit would
+   * join its 34 MB of text into one string again, on every keystroke.
+   */
   private note(document: TextDocument, changes: readonly TextDocumentContentChangeEvent[]): void {
-    const pending = this.pending.get(document.uri);
-    if (!pending || pending.since !== this.entries.get(document.uri)?.version) {
+    const entry = this.entries.get(document.uri);
+    let pending = this.pending.get(document.uri);
+    if (!pending || pending.since !== entry?.version) {
       // Edits count from the version last analysed; without one there is nothing to patch.
-      const entry = this.entries.get(document.uri);
       if (!entry?.analysis) return;
-      this.pending.set(document.uri, { since: entry.version, oldLines: new Map() });
-      return this.note(document, changes);
+      pending = { since: entry.version, lines: new Map() };
+      this.pending.set(document.uri, pending);
     }
-    const oldLines = pending.oldLines;
-    if (!oldLines) return;
+    const lines = pending.lines;
+    if (!lines) return;
     for (const change of changes) {
-      if (!('range' in change) || change.range.start.line !== change.range.end.line || /[\r\n]/.test(change.text) || oldLines.size > 64) {
-        pending.oldLines = undefined;
+      if (!('range' in change) || change.range.start.line !== change.range.end.line || /[\r\n]/.test(change.text) || lines.size > 64) {
+        pending.lines = undefined;
         return;
       }
       const line = change.range.start.line;
       if (line >= document.lineCount) {
-        pending.oldLines = undefined;
+        pending.lines = undefined;
         return;
       }
-      if (!oldLines.has(line)) oldLines.set(line, lineText(document, line));
+      let known = lines.get(line);
+      if (!known) {
+        const text = entry!.analysis!.rulesByLine[line]?.text ?? lineText(document, line);
+        known = { oldText: text, newText: text };
+        lines.set(line, known);
+      }
+      const { start, end } = change.range;
+      known.newText = known.newText.slice(0, start.character) + change.text + known.newText.slice(end.character);
     }
   }
 
   get(document: AnalysisSource): Analysis {
     let entry = this.entries.get(document.uri);
+    let replaced = false;
     if (!entry || entry.version !== document.version) {
       const patched = entry?.analysis ? this.patch(document, entry) : undefined;
+      replaced = entry?.analysis !== undefined && patched === undefined;
       entry = { version: document.version, analysis: patched };
       this.entries.set(document.uri, entry);
       this.pending.delete(document.uri);
     }
     if (!entry.analysis) {
-      entry.analysis = analyze(document.getText(), this.form ? { form: this.form } : {});
+      const text = document.getText();
+      // The analysis of a large dump is hundreds of megabytes: let the old one go before the new one is made.
+      if (replaced && text.length > LARGE_TEXT) collectGarbage();
+      entry.analysis = analyze(text, this.form ? { form: this.form } : {});
       this.lastWay = 'full';
     }
     return entry.analysis;
@@ -96,9 +118,9 @@ export class AnalysisCache {
   /** The analysis of `document` made from the one of an earlier version, when its edits allow. */
   private patch(document: AnalysisSource, entry: Entry): Analysis | undefined {
     const pending = this.pending.get(document.uri);
-    if (!pending?.oldLines || pending.since !== entry.version || !isTextDocument(document)) return undefined;
+    if (!pending?.lines || pending.since !== entry.version || !isTextDocument(document)) return undefined;
     const edits: LineEdit[] = [];
-    for (const [line, oldText] of pending.oldLines) edits.push({ line, oldText, newText: lineText(document, line) });
+    for (const [line, { oldText, newText }] of pending.lines) edits.push({ line, oldText, newText });
     const patch = patchAnalysis(entry.analysis!, edits);
     if (!patch) return undefined;
     reviseServiceModel(entry.analysis!, patch);
@@ -121,6 +143,28 @@ export class AnalysisCache {
     this.entries.clear();
     this.pending.clear();
   }
+}
+
+/** Above this many characters a document's analysis is large enough to collect the old one first. */
+const LARGE_TEXT = 8 * 1024 * 1024;
+
+let gc: (() => void) | null | undefined;
+
+/**
+ * A full garbage collection, when V8 allows one. Without it the heap holds the old and the new
+ * analysis of a large dump at once for a while (V8 grows the heap rather than collect), and the
+ * server's peak memory doubles.
+ */
+function collectGarbage(): void {
+  if (gc === undefined) {
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      gc = vm.runInNewContext('gc') as () => void;
+    } catch {
+      gc = null;
+    }
+  }
+  gc?.();
 }
 
 function isTextDocument(document: AnalysisSource): document is AnalysisSource & TextDocument {

@@ -239,6 +239,27 @@ describe('diagnostics over JSON-RPC', () => {
     assert.deepEqual(await lsp.diagnosticsFor(uri, 3), []);
   });
 
+  it('follows typing within a line: keystrokes on a probability give the skew of the final text, as a fresh open does', async () => {
+    const uri = 'file:///dumps/typed.iptables-save';
+    await lsp.open(uri, seed);
+    assert.deepEqual(await lsp.diagnosticsFor(uri, 1), []);
+    const lines = seed.split('\n');
+    const line = lines.findIndex((l) => l.includes('--probability 0.50000000000'));
+    const value = lines[line]!.indexOf('0.50000000000');
+    // Two keystrokes: 0.5… becomes 0.9…, then a digit is added at the end of the value.
+    await lsp.edit(uri, 2, line, value + 2, value + 3, '9');
+    await lsp.edit(uri, 3, line, value + 13, value + 13, '1');
+    const diagnostics = await lsp.diagnosticsFor(uri, 3);
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.range]), [['skewed-probability', range(line, value, value + 14)]]);
+    assert.match(String(diagnostics[0]!.message), /here it is 0\.89999999991, so its endpoint gets 90 % instead of 50 %/);
+    lines[line] = lines[line]!.replace('0.50000000000', '0.900000000001');
+    await lsp.open('file:///dumps/typed-fresh.iptables-save', lines.join('\n'));
+    assert.deepEqual(await lsp.diagnosticsFor('file:///dumps/typed-fresh.iptables-save', 1), diagnostics);
+    // Typing the old value back clears it.
+    await lsp.edit(uri, 4, line, value, value + 14, '0.50000000000');
+    assert.deepEqual(await lsp.diagnosticsFor(uri, 4), []);
+  });
+
   it('reports each kind of mistake in a hand-broken dump on the line where it is', async () => {
     const uri = 'file:///dumps/broken.iptables-save';
     const text = [

@@ -68,6 +68,14 @@ export class LspSession {
     await this.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges: [{ text }] });
   }
 
+  /** An edit as VS Code sends one while typing: text put in place of a range of one version. */
+  async edit(uri: string, version: number, line: number, start: number, end: number, text: string): Promise<void> {
+    await this.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version },
+      contentChanges: [{ range: { start: { line, character: start }, end: { line, character: end } }, text }],
+    });
+  }
+
   async close(uri: string): Promise<void> {
     await this.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
   }

@@ -60,6 +60,11 @@ function fillIncoming(list: NodeData[]): void {
   }
 }
 
+/** A node's incoming jumps when they have been listed already; undefined means they will be listed from the outgoing ones. */
+export function listedIncoming(node: ChainNode): Jump[] | undefined {
+  return (node as unknown as NodeData).incomingJumps;
+}
+
 const NODE_PROTOTYPE = {
   get incoming(): Jump[] {
     const node = this as unknown as NodeData;

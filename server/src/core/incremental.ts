@@ -5,7 +5,7 @@
 // a table line, a new chain, a rule inserted with -I) answers undefined and the caller reads the
 // dump again.
 import { type Analysis, diagnosticOrder } from './analysis';
-import { type Jump, refreshTableGraph, type TableGraph } from './graph';
+import { type Jump, listedIncoming, refreshTableGraph, type TableGraph } from './graph';
 import { MAX_LINE_DIAGNOSTICS, parseRuleset } from './parser';
 import { type Diagnostic, isBuiltinTarget, type Rule, type Table } from './ruleset';
 
@@ -227,9 +227,10 @@ function jumpOf(graph: TableGraph, rule: Rule): Jump | undefined {
 function removeJump(graph: TableGraph, rule: Rule): void {
   const jump = jumpOf(graph, rule);
   if (!jump) return;
-  // Incoming lists are filled from the outgoing ones when first asked for: ask before changing those.
-  const incoming = jump.to.incoming;
   jump.from.outgoing.splice(jump.from.outgoing.indexOf(jump), 1);
+  // Incoming lists not listed yet will be listed from the outgoing ones.
+  const incoming = listedIncoming(jump.to);
+  if (!incoming) return;
   const at = lowerBound(incoming, rule.line, jumpLine);
   const index = incoming[at] === jump ? at : incoming.indexOf(jump);
   if (index !== -1) incoming.splice(index, 1);
@@ -251,9 +252,9 @@ function insertJump(graph: TableGraph, rule: Rule): void {
   if (!to) return;
   const from = graph.list[rule.chain!.id]!;
   const jump: Jump = { from, to, rule, kind: rule.targetKind };
-  const incoming = to.incoming;
   from.outgoing.splice(lowerBound(from.outgoing, rule.line, jumpLine), 0, jump);
-  incoming.splice(lowerBound(incoming, rule.line, jumpLine), 0, jump);
+  const incoming = listedIncoming(to);
+  if (incoming) incoming.splice(lowerBound(incoming, rule.line, jumpLine), 0, jump);
 }
 
 /** Adds a new rule to its table and chain, in line order, with its jump. */
