@@ -4,6 +4,7 @@ import * as vm from 'node:vm';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis } from './core/analysis';
 import { type LineEdit, patchAnalysis } from './core/incremental';
+import { LineDocument } from './lineDocument';
 import type { DumpForm } from './core/ruleset';
 import { reviseServiceModel } from './kube';
 
@@ -31,6 +32,7 @@ interface PendingEdits {
 
 /** The text of line `line` without its line break. */
 function lineText(document: TextDocument, line: number): string {
+  if (document instanceof LineDocument) return document.lineText(line);
   const text = document.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } });
   return text.endsWith('\r\n') ? text.slice(0, -2) : text.endsWith('\n') ? text.slice(0, -1) : text;
 }
@@ -50,9 +52,13 @@ export class AnalysisCache {
   /** For TextDocuments: applies the editor's changes as usual and notes the lines they touch. */
   documentsConfiguration(): TextDocumentsConfiguration<TextDocument> {
     return {
-      create: (uri, languageId, version, content) => TextDocument.create(uri, languageId, version, content),
+      create: (uri, languageId, version, content) => new LineDocument(uri, languageId, version, content),
       update: (document, changes, version) => {
         this.note(document, changes);
+        if (document instanceof LineDocument) {
+          document.update(changes, version);
+          return document;
+        }
         return TextDocument.update(document, changes, version);
       },
     };

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { LineDocument } from '../../server/src/lineDocument';
+
+const lineArb = fc.stringMatching(/^[-A-Za-z0-9 "#:.]{0,30}$/);
+const textArb = fc.tuple(fc.array(lineArb, { minLength: 1, maxLength: 12 }), fc.constantFrom('\n', '\r\n')).map(([lines, eol]) => lines.join(eol));
+
+/** A change as VS Code sends one, at a position picked from the numbers given, in the document as it is. */
+function changeIn(document: TextDocument, [line, from, to, text, breaks]: [number, number, number, string, boolean]): TextDocumentContentChangeEvent {
+  const l = line % document.lineCount;
+  const length = document.getLineRange(l).end.character;
+  const start = from % (length + 1);
+  const end = Math.min(length, start + (to % 4));
+  if (breaks) {
+    // Across lines or with a line break: the rare kind of edit.
+    const endLine = Math.min(document.lineCount - 1, l + (to % 2));
+    return { range: { start: { line: l, character: start }, end: { line: endLine, character: Math.min(end, document.getLineRange(endLine).end.character) } }, text: `${text}\n` };
+  }
+  return { range: { start: { line: l, character: start }, end: { line: l, character: end } }, text };
+}
+
+describe('the document kept line by line', () => {
+  it('holds the same text as vscode-languageserver-textdocument after any edits', () => {
+    fc.assert(
+      fc.property(textArb, fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat(), lineArb, fc.boolean()), { maxLength: 15 }), (text, edits) => {
+        const reference = TextDocument.create('file:///a', 'iptables-save', 1, text);
+        const ours = new LineDocument('file:///a', 'iptables-save', 1, text);
+        let version = 1;
+        for (const edit of edits) {
+          const change = changeIn(reference, edit);
+          version++;
+          TextDocument.update(reference, [change], version);
+          ours.update([change], version);
+          assert.equal(ours.lineCount, reference.lineCount);
+          for (let line = 0; line < reference.lineCount; line++) {
+            assert.deepEqual(ours.getLineRange(line), reference.getLineRange(line));
+            const range = reference.getLineRange(line);
+            assert.equal(ours.getText(range), reference.getText(range));
+          }
+        }
+        assert.equal(ours.version, version);
+        assert.equal(ours.getText(), reference.getText());
+        assert.equal(ours.offsetAt({ line: reference.lineCount - 1, character: 1 }), reference.offsetAt({ line: reference.lineCount - 1, character: 1 }));
+      }),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+
+  it('an edit within a line changes that line only, without joining the text', () => {
+    const document = new LineDocument('file:///b', 'iptables-save', 1, '*nat\r\n-A X -j Y\r\nCOMMIT\r\n');
+    document.update([{ range: { start: { line: 1, character: 8 }, end: { line: 1, character: 9 } }, text: 'KUBE-Z' }], 2);
+    assert.equal(document.lineText(1), '-A X -j KUBE-Z');
+    assert.equal(document.getEOLCharacters(1), '\r\n');
+    assert.equal(document.getText(), '*nat\r\n-A X -j KUBE-Z\r\nCOMMIT\r\n');
+  });
+});
