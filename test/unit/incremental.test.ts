@@ -30,14 +30,19 @@ function summary(analysis: Analysis): unknown {
       jumps: [...g.jumpTargets],
     })),
     byLine: Array.from(analysis.rulesByLine, (r) => r?.line ?? null),
-    services: model.services.map((s) => [s.id, s.entries.map((e) => [e.kind, e.address, e.chain?.chain.name]), s.endpoints.map((e) => [e.ip, e.port, e.chain.chain.name])]),
+    services: model.services.map((s) => [
+      s.id,
+      s.entries.map((e) => [e.kind, e.address, e.chain?.chain.name, e.split.endpoints.map((x) => [x.endpoint.ip, x.share]), [...e.split.fates]]),
+      s.endpoints.map((e) => [e.ip, e.port, e.chain.chain.name, e.local]),
+    ]),
   };
 }
 
 /** Patches `before` with the edit and checks the result against reading `after` afresh; undefined when the patch declined. */
 function patchAndCompare(before: string, after: string, edits: LineEdit[]): Analysis | undefined {
   const previous = analyze(before);
-  serviceModelOf(previous);
+  // Shares worked out before the edit: the walk's state must not leak into the model after it.
+  summary(previous);
   const patch = patchAnalysis(previous, edits);
   if (!patch) return undefined;
   reviseServiceModel(previous, patch);
@@ -59,6 +64,18 @@ describe('patching an analysis after edits within lines', () => {
     assert.deepEqual(diagnostics.map((d) => [d.code, d.span.line, d.span.start, d.span.end]), [['skewed-probability', SVC_RULE, value, value + 3]]);
     assert.match(diagnostics[0]!.message, /the probability 0\.5000000000, here it is 0\.89999999991, so its endpoint gets 90 % instead of 50 %/);
     assert.deepEqual(summary(patch.analysis), summary(analyze(text)));
+  });
+
+  it('shares worked out before an edit are worked out again after it: 90 % and 10 %', () => {
+    const { edit: e } = edit(KUBE_DNS, SVC_RULE, (l) => l.replace('0.50000000000', '0.9'));
+    const previous = analyze(KUBE_DNS);
+    const shares = (analysis: Analysis) => serviceModelOf(analysis).services[0]!.entries[0]!.split.endpoints.map((x) => [x.endpoint.ip, x.share]);
+    assert.deepEqual(shares(previous), [['10.32.0.3', 0.5], ['10.32.0.4', 0.5]]);
+    const patch = patchAnalysis(previous, [e])!;
+    reviseServiceModel(previous, patch);
+    // The kernel's 0.9: round(0.9 · 2^31) / 2^31.
+    const p = 1932735283 / 2 ** 31;
+    assert.deepEqual(shares(patch.analysis), [['10.32.0.3', p], ['10.32.0.4', 1 - p]]);
   });
 
   it('a space added keeps the meaning, and the service model with it', () => {

@@ -822,6 +822,8 @@ export class FlowWalker {
     this.compiledNodes = previous.compiledNodes;
     const rules = previous.compiledRules;
     if (rules?.recompile(this.graph, previous.compiledNodes, previous.probabilities, changed)) {
+      // The walk's state of each chain sits next to its rules: this walker has walked none yet.
+      for (let id = 0; id < this.graph.list.length; id++) rules.nodeSlots[2 * id + 1] = STATE_NEW;
       this.compiledRules = rules;
       this.probabilities = previous.probabilities;
     }
