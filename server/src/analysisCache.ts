@@ -1,12 +1,12 @@
-import type { TextDocumentContentChangeEvent, TextDocumentsConfiguration } from 'vscode-languageserver';
+import type { Range, TextDocumentContentChangeEvent, TextDocumentsConfiguration } from 'vscode-languageserver';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis } from './core/analysis';
-import { type LineEdit, patchAnalysis } from './core/incremental';
+import { type LineEdit, patchAnalysis, shiftLines } from './core/incremental';
 import { LineDocument } from './lineDocument';
 import type { DumpForm } from './core/ruleset';
-import { reviseServiceModel } from './kube';
+import { carryServiceModel, modelDiagnosticSpans, reviseServiceModel } from './kube';
 
 interface Entry {
   version: number;
@@ -28,6 +28,12 @@ export interface AnalysisSource {
 interface PendingEdits {
   since: number;
   lines: Map<number, { oldText: string; newText: string }> | undefined;
+  /**
+   * Lines inserted after `line` (`count` > 0: the edited `line` is followed by the texts of
+   * `inserted`) or the lines from `line` on removed (`count` < 0, their texts then in
+   * `removed`): one such change, alone since the last analysis, is patched too.
+   */
+  moved?: { line: number; count: number; inserted: string[]; removed: string[] };
 }
 
 /** The text of line `line` without its line break. */
@@ -81,11 +87,17 @@ export class AnalysisCache {
     const lines = pending.lines;
     if (!lines) return;
     for (const change of changes) {
-      if (!('range' in change) || change.range.start.line !== change.range.end.line || /[\r\n]/.test(change.text) || lines.size > 64) {
+      if (pending.moved || !('range' in change) || lines.size > 64) {
         pending.lines = undefined;
         return;
       }
-      const line = change.range.start.line;
+      const { start, end } = change.range;
+      if (start.line !== end.line || /[\r\n]/.test(change.text)) {
+        // A line break typed or pasted, or whole lines deleted: patched when it is the only change.
+        if (lines.size > 0 || changes.length > 1 || !this.noteMove(pending, document, entry!.analysis!, change)) pending.lines = undefined;
+        return;
+      }
+      const line = start.line;
       if (line >= document.lineCount) {
         pending.lines = undefined;
         return;
@@ -96,9 +108,37 @@ export class AnalysisCache {
         known = { oldText: text, newText: text };
         lines.set(line, known);
       }
-      const { start, end } = change.range;
       known.newText = known.newText.slice(0, start.character) + change.text + known.newText.slice(end.character);
     }
+  }
+
+  /** Notes lines inserted at a point (text with line breaks, nothing replaced) or whole lines removed; false for any other change. */
+  private noteMove(pending: PendingEdits, document: TextDocument, analysis: Analysis, change: TextDocumentContentChangeEvent & { range: Range }): boolean {
+    const { start, end } = change.range;
+    const textOf = (line: number) => analysis.rulesByLine[line]?.text ?? lineText(document, line);
+    if (start.line === end.line && start.character === end.character && !change.text.includes('\r')) {
+      const pieces = change.text.split('\n');
+      if (pieces.length > 65 || start.line >= document.lineCount) return false;
+      const last = pieces.length - 1;
+      if (start.character === 0 && pieces[last] === '') {
+        // Whole lines put before a line (Enter at its start, a paste of lines): it only moves down.
+        pending.moved = { line: start.line - 1, count: last, inserted: pieces.slice(0, last), removed: [] };
+        return true;
+      }
+      const old = textOf(start.line);
+      pending.lines!.set(start.line, { oldText: old, newText: old.slice(0, start.character) + pieces[0]! });
+      pieces[last] = pieces[last]! + old.slice(start.character);
+      pending.moved = { line: start.line, count: last, inserted: pieces.slice(1), removed: [] };
+      return true;
+    }
+    const count = end.line - start.line;
+    if (change.text === '' && start.character === 0 && end.character === 0 && count > 0 && count <= 64 && end.line < document.lineCount) {
+      const removed: string[] = [];
+      for (let line = start.line; line < end.line; line++) removed.push(textOf(line));
+      pending.moved = { line: start.line, count: -count, inserted: [], removed };
+      return true;
+    }
+    return false;
   }
 
   get(document: AnalysisSource): Analysis {
@@ -127,9 +167,30 @@ export class AnalysisCache {
     if (!pending?.lines || pending.since !== entry.version || !isTextDocument(document)) return undefined;
     const edits: LineEdit[] = [];
     for (const [line, { oldText, newText }] of pending.lines) edits.push({ line, oldText, newText });
-    const patch = patchAnalysis(entry.analysis!, edits);
+    const previous = entry.analysis!;
+    const moved = pending.moved;
+    let start = previous;
+    if (moved && moved.count < 0) {
+      // Lines removed: empty them, then close the gap.
+      moved.removed.forEach((oldText, i) => edits.push({ line: moved.line + i, oldText, newText: '' }));
+    } else if (moved) {
+      // Lines inserted: open a gap of blank lines after the edited line, then fill it.
+      const opened = shiftLines(previous, moved.line + 1, moved.count, modelDiagnosticSpans(previous));
+      if (!opened) return undefined;
+      moved.inserted.forEach((newText, i) => edits.push({ line: moved.line + 1 + i, oldText: '', newText }));
+      carryServiceModel(previous, opened, []);
+      start = opened;
+    }
+    const patch = patchAnalysis(start, edits);
     if (!patch) return undefined;
-    reviseServiceModel(entry.analysis!, patch);
+    if (moved && moved.count < 0) {
+      const closed = shiftLines(patch.analysis, moved.line, moved.count, patch.sameMeaning ? modelDiagnosticSpans(start) : []);
+      if (!closed) return undefined;
+      reviseServiceModel(start, { ...patch, analysis: closed, lines: [] });
+      this.lastWay = 'patched';
+      return closed;
+    }
+    reviseServiceModel(start, patch);
     this.lastWay = 'patched';
     return patch.analysis;
   }

@@ -5,9 +5,9 @@
 // a table line, a new chain, a rule inserted with -I) answers undefined and the caller reads the
 // dump again.
 import { type Analysis, diagnosticOrder } from './analysis';
-import { type Jump, listedIncoming, refreshTableGraph, type TableGraph } from './graph';
+import { type ChainNode, type Jump, listedIncoming, refreshTableGraph, type TableGraph } from './graph';
 import { MAX_LINE_DIAGNOSTICS, parseRuleset } from './parser';
-import { type Diagnostic, isBuiltinTarget, type Rule, type Table } from './ruleset';
+import { type Diagnostic, isBuiltinTarget, type Rule, type Span, type Table } from './ruleset';
 
 /** One line of the document, before and after the edit. */
 export interface LineEdit {
@@ -108,6 +108,7 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
     const oldKind = lineKind(edit.oldText);
     const newKind = lineKind(edit.newText);
     if (oldKind === 'other' || newKind === 'other') return undefined;
+    if (oldKind === 'blank' && newKind === 'blank' && previous.rulesByLine[edit.line] === undefined) continue;
     const old = previous.rulesByLine[edit.line];
     if ((old !== undefined) !== (oldKind === 'rule')) return undefined;
     // The line must lie inside an open table, between its header and COMMIT.
@@ -129,6 +130,9 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
         if (fresh.command !== 'append' || (fresh.counters !== undefined) !== ruleset.hasCounters) return undefined;
         const chain = table.chains.get(fresh.chainName);
         if (!chain || tableGraph.list[chain.id]?.chain !== chain) return undefined;
+        // Chains are numbered in order of first appearance: a rule above that would renumber them.
+        const firstSeen = Math.min(chain.declaration?.line ?? Infinity, chain.rules[0]?.line ?? Infinity);
+        if (edit.line < firstSeen && !(old && old.chain === chain && old.line === firstSeen)) return undefined;
         fresh.chain = chain;
         fresh.chainName = chain.name;
         fresh.targetChain = undefined;
@@ -138,8 +142,10 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
           if (known) {
             fresh.targetName = known.name;
             fresh.targetChain = known;
-          } else if (!(fresh.targetKind === 'jump' && isBuiltinTarget(name)) && !tableGraph.nodes.get(name)) {
-            return undefined; // a jump to a name the table has no node for: the graph gains a chain
+          } else if (!(fresh.targetKind === 'jump' && isBuiltinTarget(name))) {
+            // A name no line declares: its node must exist already, and be first named above.
+            const node = tableGraph.nodes.get(name);
+            if (!node || edit.line < (node.incoming[0]?.rule.line ?? Infinity)) return undefined;
           }
         }
       }
@@ -147,7 +153,12 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
     planned.push({ edit, table, graph: tableGraph, old, fresh, diagnostics });
   }
 
-  // Jumps that would leave a name nothing else mentions: the graph loses a chain.
+  // Jumps that would leave a name nothing else mentions, rules that would leave a chain no line
+  // declares without rules: the graph loses a chain.
+  for (const { old, fresh } of planned) {
+    const chain = old?.chain;
+    if (chain && !chain.builtin && !chain.declaration && fresh?.chain !== chain && chain.rules.filter((r) => !planned.some((p) => p.old === r)).length === 0) return undefined;
+  }
   for (const { old, fresh, graph: tableGraph } of planned) {
     if (!old || old.targetName === undefined) continue;
     const node = tableGraph.nodes.get(old.targetName);
@@ -263,4 +274,62 @@ function insertRule(graph: TableGraph, table: Table, rule: Rule): void {
   const rules = rule.chain!.rules;
   rules.splice(lowerBound(rules, rule.line, ruleLine), 0, rule);
   insertJump(graph, rule);
+}
+
+/**
+ * The analysis after lines were inserted at `at` (count > 0, the new lines blank) or the blank
+ * lines from `at` on were removed (count < 0): every line number at or after the place moves.
+ * Nothing changes meaning. Patches `previous` in place like patchAnalysis, and moves
+ * `otherSpans` (the service model's diagnostics) with the rest; undefined when a removed line
+ * is not blank in the analysis (a rule or a declaration: make it blank first).
+ */
+export function shiftLines(previous: Analysis, at: number, count: number, otherSpans: Iterable<Span> = []): Analysis | undefined {
+  const { ruleset, graph } = previous;
+  if (count === 0 || at < 0 || at > ruleset.lineCount || (count < 0 && at - count > ruleset.lineCount)) return undefined;
+  if (count < 0) {
+    for (let line = at; line < at - count; line++) {
+      if (previous.rulesByLine[line] || previous.declarationsByLine.has(line)) return undefined;
+    }
+    for (const table of ruleset.tables) {
+      if (table.headerLine >= at && table.headerLine < at - count) return undefined;
+      if (table.endLine >= at && table.endLine < at - count && table.committed) return undefined;
+      for (const command of table.chainCommands) if (command.line >= at && command.line < at - count) return undefined;
+    }
+  }
+  const move = (line: number) => (line >= at ? line + count : line);
+  // Spans are shared (a chain's declaration is also its unused-chain diagnostic's span): move each once.
+  const spans = new Set<Span>();
+  for (const table of ruleset.tables) {
+    for (const rule of table.rules) if (rule.line >= at) rule.line += count;
+    spans.add(table.nameSpan);
+    table.headerLine = move(table.headerLine);
+    table.endLine = move(table.endLine);
+    for (const chain of table.chains.values()) {
+      if (chain.declaration) spans.add(chain.declaration);
+      if (chain.declarationLine !== undefined) chain.declarationLine = move(chain.declarationLine);
+      if (chain.deletedAt !== undefined) chain.deletedAt = move(chain.deletedAt);
+    }
+    for (const command of table.chainCommands) {
+      command.line = move(command.line);
+      if (command.chainSpan) spans.add(command.chainSpan);
+    }
+  }
+  for (const d of ruleset.diagnostics) spans.add(d.span);
+  for (const d of graph.diagnostics) spans.add(d.span);
+  for (const span of otherSpans) spans.add(span);
+  for (const span of spans) span.line = move(span.line);
+  ruleset.lineCount += count;
+  const rulesByLine = previous.rulesByLine;
+  if (count > 0) rulesByLine.splice(at, 0, ...new Array<Rule | undefined>(count).fill(undefined));
+  else rulesByLine.splice(at, -count);
+  const declarationsByLine = new Map<number, ChainNode>();
+  for (const [line, node] of previous.declarationsByLine) declarationsByLine.set(move(line), node);
+  return {
+    ruleset,
+    graph,
+    diagnostics: [...ruleset.diagnostics, ...graph.diagnostics].sort(diagnosticOrder),
+    rulesByLine,
+    declarationsByLine,
+    mentions: undefined,
+  };
 }

@@ -174,7 +174,7 @@ export class Rule implements RuleFacts {
   declare setCounters: Counters | undefined;
   declare conditional: boolean;
 
-  declare readonly line: number;
+  declare line: number;
   /** The text of the rule's line, from which ruleSpec() reads the full options. */
   declare text: string;
   /** Column range of the whole rule text (after a counters prefix). */

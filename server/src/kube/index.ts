@@ -1,5 +1,6 @@
 import type { Analysis } from '../core/analysis';
 import type { Patch } from '../core/incremental';
+import type { Span } from '../core/ruleset';
 import { buildServiceModel, type ModelReuse, type ServiceModel } from './model';
 
 const models = new WeakMap<Analysis, ServiceModel>();
@@ -40,4 +41,9 @@ export function carryServiceModel(from: Analysis, to: Analysis, lines: readonly 
   const edited = new Set(lines);
   if (model.diagnostics.some((d) => edited.has(d.span.line))) return;
   models.set(to, model);
+}
+
+/** The spans of the diagnostics of the model of an analysis, when it has been built: they move with the lines. */
+export function modelDiagnosticSpans(analysis: Analysis): Span[] {
+  return models.get(analysis)?.diagnostics.map((d) => d.span) ?? [];
 }
