@@ -56,6 +56,11 @@ export function analyze(text: string, options: ParseOptions = {}): Analysis {
     for (const rule of table.rules) rulesByLine[rule.line] = rule;
     for (const node of nodes.values()) if (node.chain.declaration) declarationsByLine.set(node.chain.declaration.line, node);
   }
+  return analysisOf(ruleset, graph, rulesByLine, declarationsByLine);
+}
+
+/** An analysis of these parts, its diagnostics gathered in document order. */
+export function analysisOf(ruleset: Ruleset, graph: ChainGraph, rulesByLine: Array<Rule | undefined>, declarationsByLine: Map<number, ChainNode>): Analysis {
   return {
     ruleset,
     graph,

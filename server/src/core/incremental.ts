@@ -4,7 +4,7 @@
 // depend on them takes milliseconds. Anything this cannot patch with certainty (a declaration,
 // a table line, a new chain, a rule inserted with -I) answers undefined and the caller reads the
 // dump again.
-import { type Analysis, diagnosticOrder } from './analysis';
+import { type Analysis, analysisOf, diagnosticOrder } from './analysis';
 import { type ChainNode, type Jump, listedIncoming, refreshTableGraph, type TableGraph } from './graph';
 import { MAX_LINE_DIAGNOSTICS, parseRuleset } from './parser';
 import { type Diagnostic, isBuiltinTarget, type Rule, type Span, type Table } from './ruleset';
@@ -207,14 +207,7 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
     else for (const d of tableGraph.diagnostics) if (lines.has(d.span.line)) respan(d, previous);
   }
   graph.diagnostics = graph.tables.flatMap((t) => t.diagnostics);
-  const analysis: Analysis = {
-    ruleset,
-    graph,
-    diagnostics: [...ruleset.diagnostics, ...graph.diagnostics].sort(diagnosticOrder),
-    rulesByLine: previous.rulesByLine,
-    declarationsByLine: previous.declarationsByLine,
-    mentions: undefined,
-  };
+  const analysis = analysisOf(ruleset, graph, previous.rulesByLine, previous.declarationsByLine);
   const rules = [...lines].flatMap((line) => previous.rulesByLine[line] ?? []);
   return { analysis, sameMeaning: meaning, lines: [...lines], rules };
 }
@@ -324,12 +317,5 @@ export function shiftLines(previous: Analysis, at: number, count: number, otherS
   else rulesByLine.splice(at, -count);
   const declarationsByLine = new Map<number, ChainNode>();
   for (const [line, node] of previous.declarationsByLine) declarationsByLine.set(move(line), node);
-  return {
-    ruleset,
-    graph,
-    diagnostics: [...ruleset.diagnostics, ...graph.diagnostics].sort(diagnosticOrder),
-    rulesByLine,
-    declarationsByLine,
-    mentions: undefined,
-  };
+  return analysisOf(ruleset, graph, rulesByLine, declarationsByLine);
 }
