@@ -874,7 +874,10 @@ class ModelBuilder {
 
   private shareOf(node: ChainNode, rule: Rule): number {
     const target = rule.targetName !== undefined ? this.nat?.nodes.get(rule.targetName) : undefined;
-    const flow = this.walker ? this.flowOf(node) : undefined;
+    // Without jump loops a chain's flow does not depend on the order chains are walked in:
+    // walk this one alone rather than every entry of every service (a skew after an edit).
+    const alone = this.nat !== undefined && this.nat.cycles.length === 0;
+    const flow = this.walker ? (alone ? this.walker.flowOf(node) : this.flowOf(node)) : undefined;
     return (target && flow?.destinations.get(target)?.share) ?? 0;
   }
 }
