@@ -1,7 +1,6 @@
 import type { Range, TextDocumentContentChangeEvent, TextDocumentsConfiguration } from 'vscode-languageserver';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis } from './core/analysis';
 import { type LineEdit, patchAnalysis, shiftLines } from './core/incremental';
 import { LineDocument } from './lineDocument';
@@ -13,12 +12,11 @@ interface Entry {
   analysis: Analysis | undefined;
 }
 
+/** A document to analyse: an editor's (a LineDocument, patched after edits) or a dump read from disk. */
 export interface AnalysisSource {
   uri: string;
   version: number;
   getText(): string;
-  /** Present on editor documents: lets an analysis be patched after small edits. */
-  lineCount?: number;
 }
 
 /**
@@ -36,13 +34,6 @@ interface PendingEdits {
   moved?: { line: number; count: number; inserted: string[]; removed: string[] };
 }
 
-/** The text of line `line` without its line break. */
-function lineText(document: TextDocument, line: number): string {
-  if (document instanceof LineDocument) return document.lineText(line);
-  const text = document.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } });
-  return text.endsWith('\r\n') ? text.slice(0, -2) : text.endsWith('\n') ? text.slice(0, -1) : text;
-}
-
 /**
  * One analysis per document version, computed on first use and forgotten when the document
  * closes. After edits within lines (typing), the analysis of the version before is patched
@@ -55,17 +46,14 @@ export class AnalysisCache {
   /** How the last analysis was made, for logs and tests. */
   lastWay: 'full' | 'patched' | undefined;
 
-  /** For TextDocuments: applies the editor's changes as usual and notes the lines they touch. */
-  documentsConfiguration(): TextDocumentsConfiguration<TextDocument> {
+  /** For TextDocuments: keeps the editor's documents line by line and notes the lines each change touches. */
+  documentsConfiguration(): TextDocumentsConfiguration<LineDocument> {
     return {
       create: (uri, languageId, version, content) => new LineDocument(uri, languageId, version, content),
       update: (document, changes, version) => {
         this.note(document, changes);
-        if (document instanceof LineDocument) {
-          document.update(changes, version);
-          return document;
-        }
-        return TextDocument.update(document, changes, version);
+        document.update(changes, version);
+        return document;
       },
     };
   }
@@ -75,7 +63,7 @@ export class AnalysisCache {
    * analysis and the edit is applied to it here: reading the document after an edit would
    * join its 34 MB of text into one string again, on every keystroke.
    */
-  private note(document: TextDocument, changes: readonly TextDocumentContentChangeEvent[]): void {
+  private note(document: LineDocument, changes: readonly TextDocumentContentChangeEvent[]): void {
     const entry = this.entries.get(document.uri);
     let pending = this.pending.get(document.uri);
     if (!pending || pending.since !== entry?.version) {
@@ -104,7 +92,7 @@ export class AnalysisCache {
       }
       let known = lines.get(line);
       if (!known) {
-        const text = entry!.analysis!.rulesByLine[line]?.text ?? lineText(document, line);
+        const text = entry!.analysis!.rulesByLine[line]?.text ?? document.lineText(line);
         known = { oldText: text, newText: text };
         lines.set(line, known);
       }
@@ -113,9 +101,9 @@ export class AnalysisCache {
   }
 
   /** Notes lines inserted at a point (text with line breaks, nothing replaced) or whole lines removed; false for any other change. */
-  private noteMove(pending: PendingEdits, document: TextDocument, analysis: Analysis, change: TextDocumentContentChangeEvent & { range: Range }): boolean {
+  private noteMove(pending: PendingEdits, document: LineDocument, analysis: Analysis, change: TextDocumentContentChangeEvent & { range: Range }): boolean {
     const { start, end } = change.range;
-    const textOf = (line: number) => analysis.rulesByLine[line]?.text ?? lineText(document, line);
+    const textOf = (line: number) => analysis.rulesByLine[line]?.text ?? document.lineText(line);
     if (start.line === end.line && start.character === end.character && !change.text.includes('\r')) {
       const pieces = change.text.split('\n');
       if (pieces.length > 65 || start.line >= document.lineCount) return false;
@@ -164,7 +152,7 @@ export class AnalysisCache {
   /** The analysis of `document` made from the one of an earlier version, when its edits allow. */
   private patch(document: AnalysisSource, entry: Entry): Analysis | undefined {
     const pending = this.pending.get(document.uri);
-    if (!pending?.lines || pending.since !== entry.version || !isTextDocument(document)) return undefined;
+    if (!pending?.lines || pending.since !== entry.version) return undefined;
     const edits: LineEdit[] = [];
     for (const [line, { oldText, newText }] of pending.lines) edits.push({ line, oldText, newText });
     const previous = entry.analysis!;
@@ -181,14 +169,13 @@ export class AnalysisCache {
       carryServiceModel(previous, opened, []);
       start = opened;
     }
-    const patch = patchAnalysis(start, edits);
+    let patch = patchAnalysis(start, edits);
     if (!patch) return undefined;
     if (moved && moved.count < 0) {
+      // The emptied lines are gone: no edited line is left to look at.
       const closed = shiftLines(patch.analysis, moved.line, moved.count, patch.sameMeaning ? modelDiagnosticSpans(start) : []);
       if (!closed) return undefined;
-      reviseServiceModel(start, { ...patch, analysis: closed, lines: [] });
-      this.lastWay = 'patched';
-      return closed;
+      patch = { ...patch, analysis: closed, lines: [] };
     }
     reviseServiceModel(start, patch);
     this.lastWay = 'patched';
@@ -232,8 +219,4 @@ function collectGarbage(): void {
     }
   }
   gc?.();
-}
-
-function isTextDocument(document: AnalysisSource): document is AnalysisSource & TextDocument {
-  return typeof (document as Partial<TextDocument>).positionAt === 'function' && typeof document.lineCount === 'number';
 }

@@ -83,10 +83,6 @@ export class NodeMap {
     private readonly list: ChainNode[],
   ) {}
 
-  get size(): number {
-    return this.list.length;
-  }
-
   get(name: string): ChainNode | undefined {
     const chain = this.table.chains.get(name);
     return chain ? this.list[chain.id] : this.extra.get(name);
@@ -98,14 +94,6 @@ export class NodeMap {
 
   values(): IterableIterator<ChainNode> {
     return this.list.values();
-  }
-
-  keys(): IterableIterator<string> {
-    return this.list.map((node) => node.chain.name).values();
-  }
-
-  *[Symbol.iterator](): IterableIterator<[string, ChainNode]> {
-    for (const node of this.list) yield [node.chain.name, node];
   }
 
   /** Adds a node for a name the table's chains do not have. */

@@ -1,10 +1,10 @@
-// Brings an analysis up to date after edits that change lines without adding or removing any,
-// the common case of typing in a dump. Reading a 400,000-line dump again takes the better part
-// of a second; patching the rules of the edited lines, their jumps and the diagnostics that
-// depend on them takes milliseconds. Anything this cannot patch with certainty (a declaration,
-// a table line, a new chain, a rule inserted with -I) answers undefined and the caller reads the
-// dump again.
-import { type Analysis, analysisOf, diagnosticOrder } from './analysis';
+// Brings an analysis up to date after edits: lines changed in place (patchAnalysis, the common
+// case of typing in a dump) and lines inserted or removed (shiftLines). Reading a 400,000-line
+// dump again takes the better part of a second; patching the rules of the edited lines, their
+// jumps and the diagnostics that depend on them takes milliseconds. Anything this cannot patch
+// with certainty (a declaration, a table line, a new chain, a rule inserted with -I) answers
+// undefined and the caller reads the dump again.
+import { type Analysis, analysisOf, diagnosticOrder, tableAtLine } from './analysis';
 import { type ChainNode, type Jump, listedIncoming, refreshTableGraph, type TableGraph } from './graph';
 import { MAX_LINE_DIAGNOSTICS, parseRuleset } from './parser';
 import { type Diagnostic, isBuiltinTarget, type Rule, type Span, type Table } from './ruleset';
@@ -111,9 +111,9 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
     if (oldKind === 'blank' && newKind === 'blank' && previous.rulesByLine[edit.line] === undefined) continue;
     const old = previous.rulesByLine[edit.line];
     if ((old !== undefined) !== (oldKind === 'rule')) return undefined;
-    // The line must lie inside an open table, between its header and COMMIT.
-    const table = ruleset.tables.find((t) => t.headerLine < edit.line && edit.line < t.endLine);
-    if (!table || !table.committed || !isAppendOnly(table) || (old && table.chains.get(old.chainName) !== old.chain)) return undefined;
+    // The line must lie inside a table, between its header and COMMIT.
+    const table = tableAtLine(previous, edit.line);
+    if (!table || table.headerLine === edit.line || edit.line >= table.endLine || !table.committed || !isAppendOnly(table)) return undefined;
     const tableGraph = graph.byTable.get(table);
     if (!tableGraph) return undefined;
     if (old && tableGraph.list[old.chain!.id]?.chain !== old.chain) return undefined;
@@ -128,13 +128,12 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
       fresh = rules[0];
       if (fresh) {
         if (fresh.command !== 'append' || (fresh.counters !== undefined) !== ruleset.hasCounters) return undefined;
-        const chain = table.chains.get(fresh.chainName);
+        const chain = table.chains.get(fresh.chain!.name);
         if (!chain || tableGraph.list[chain.id]?.chain !== chain) return undefined;
         // Chains are numbered in order of first appearance: a rule above that would renumber them.
         const firstSeen = Math.min(chain.declaration?.line ?? Infinity, chain.rules[0]?.line ?? Infinity);
         if (edit.line < firstSeen && !(old && old.chain === chain && old.line === firstSeen)) return undefined;
         fresh.chain = chain;
-        fresh.chainName = chain.name;
         fresh.targetChain = undefined;
         const name = fresh.targetName;
         if (name !== undefined && name !== '') {
@@ -299,7 +298,6 @@ export function shiftLines(previous: Analysis, at: number, count: number, otherS
     table.endLine = move(table.endLine);
     for (const chain of table.chains.values()) {
       if (chain.declaration) spans.add(chain.declaration);
-      if (chain.declarationLine !== undefined) chain.declarationLine = move(chain.declarationLine);
       if (chain.deletedAt !== undefined) chain.deletedAt = move(chain.deletedAt);
     }
     for (const command of table.chainCommands) {

@@ -100,9 +100,8 @@ class LineParser {
   private chainsById: Chain[] = [];
   /** Chains of the open table jumped to lately. */
   private readonly recentTargets = new RecentWords<Chain>((chain) => chain.name);
-  /** iptables-save writes a chain's rules together: the chain of the previous rule is usually this one's. */
+  /** iptables-save writes a chain's rules together: the chain of the previous rule (in the open table) is usually this one's. */
   private lastChain: Chain | undefined;
-  private lastChainTable: Table | undefined;
   declaresBuiltins = false;
   sawIpv6 = false;
   sawIpv4 = false;
@@ -204,6 +203,7 @@ class LineParser {
     }
     this.recentTargets.clear();
     this.chainsById = [];
+    this.lastChain = undefined;
     this.tables.push(table);
     this.table = table;
     for (const builtin of BUILTIN_CHAINS[name] ?? []) this.addChain(table, newChain(table.chains.size, builtin, true));
@@ -292,7 +292,6 @@ class LineParser {
     }
     const chain: Chain = existing ?? newChain(table.chains.size, name, builtin);
     chain.declaration = span;
-    chain.declarationLine = span.line;
     if (policy !== undefined) chain.policy = policy;
     if (counters) chain.counters = counters;
     if (!existing) this.addChain(table, chain);
@@ -300,7 +299,7 @@ class LineParser {
 
   private addChain(table: Table, chain: Chain): void {
     table.chains.set(chain.name, chain);
-    if (table === this.table) this.chainsById[chain.id] = chain;
+    this.chainsById[chain.id] = chain;
   }
 
   /**
@@ -448,37 +447,32 @@ class LineParser {
     if (chainEnd === chainStart || raw.charCodeAt(chainStart) === 45) return false;
     const rule = newRule(line, raw, start, end);
     if (!this.fastReader.read(rule, raw, chainEnd, end)) return false;
-    const last = this.lastChain;
-    let chain = last && this.lastChainTable === table && last.name.length === chainEnd - chainStart && raw.startsWith(last.name, chainStart) ? last : undefined;
-    if (!chain && last && this.lastChainTable === table) {
-      // iptables-save writes the chains' rules in the order it declared the chains: try the next one.
-      const next = this.chainsById[last.id + 1];
-      if (next && next.name.length === chainEnd - chainStart && raw.startsWith(next.name, chainStart)) {
-        chain = next;
-        this.lastChain = chain;
-      }
-    }
-    if (!chain) {
-      const name = raw.slice(chainStart, chainEnd);
-      chain = table.chains.get(name);
-      if (!chain) {
-        chain = newChain(table.chains.size, name, false);
-        this.addChain(table, chain);
-      }
-      this.lastChain = chain;
-      this.lastChainTable = table;
-    }
+    const chain = this.chainAt(table, raw, chainStart, chainEnd);
     rule.chainStart = chainStart;
     rule.chainEnd = chainEnd;
     rule.counters = counters;
     if (this.fastReader.hasTarget) this.nameTarget(rule, raw);
     this.noteFamily(rule);
     this.checkTargetValues(rule);
-    rule.chainName = chain.name;
-    rule.chain = chain;
-    table.rules.push(rule);
-    chain.rules.push(rule);
+    this.addRule(table, chain, rule);
     return true;
+  }
+
+  /**
+   * The chain named by `raw[start, end)`: the previous rule's, or (iptables-save writes the
+   * chains' rules in the order it declared the chains) the one declared after it, before
+   * looking the name up.
+   */
+  private chainAt(table: Table, raw: string, start: number, end: number): Chain {
+    const length = end - start;
+    const last = this.lastChain;
+    if (last && last.name.length === length && raw.startsWith(last.name, start)) return last;
+    const next = last && this.chainsById[last.id + 1];
+    if (next && next.name.length === length && raw.startsWith(next.name, start)) {
+      this.lastChain = next;
+      return next;
+    }
+    return this.chainOf(table, raw.slice(start, end));
   }
 
   /** The chain of this name in the table, made when first used; remembered for the next rule. */
@@ -489,7 +483,6 @@ class LineParser {
       this.addChain(table, chain);
     }
     this.lastChain = chain;
-    this.lastChainTable = table;
     return chain;
   }
 
@@ -562,7 +555,6 @@ class LineParser {
   }
 
   private addRule(table: Table, chain: Chain, rule: Rule): void {
-    rule.chainName = chain.name;
     rule.chain = chain;
     table.rules.push(rule);
     if (rule.command === 'append') chain.rules.push(rule);

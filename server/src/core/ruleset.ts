@@ -138,7 +138,6 @@ export type ChainCommand = 'new-chain' | 'delete-chain' | 'flush' | 'policy' | '
  */
 export class Rule implements RuleFacts {
   declare command: RuleCommand;
-  declare chainName: string;
   /** The chain the rule belongs to; set when the rule is added to its table. */
   declare chain: Chain | undefined;
   declare chainStart: number;
@@ -190,6 +189,10 @@ export class Rule implements RuleFacts {
 
   get facts(): RuleFacts {
     return this;
+  }
+
+  get chainName(): string {
+    return this.chain?.name ?? '';
   }
 
   get chainSpan(): Span {
@@ -262,7 +265,6 @@ export function newRule(line: number, text: string, start: number, end: number):
   const rule = {
     __proto__: Rule.prototype,
     command: 'append',
-    chainName: '',
     chain: undefined,
     chainStart: 0,
     chainEnd: 0,
@@ -318,8 +320,6 @@ export interface Chain {
   counters?: Counters;
   /** The name in `:NAME POLICY [p:b]` or `-N NAME`; absent when only used. */
   declaration?: Span;
-  /** The whole declaration line's extent. */
-  declarationLine?: number;
   rules: Rule[];
   /** Line of `-X NAME`, when the file deletes the chain. */
   deletedAt?: number;
@@ -327,7 +327,7 @@ export interface Chain {
 
 /** A chain with every field present, so all chains share one shape. */
 export function newChain(id: number, name: string, builtin: boolean): Chain {
-  return { id, name, builtin, policy: undefined, counters: undefined, declaration: undefined, declarationLine: undefined, rules: [], deletedAt: undefined };
+  return { id, name, builtin, policy: undefined, counters: undefined, declaration: undefined, rules: [], deletedAt: undefined };
 }
 
 export interface Table {
