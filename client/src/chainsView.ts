@@ -1,23 +1,15 @@
 import * as vscode from 'vscode';
 import type { ChainGroupItem, ChainItem, ChainsResult, RuleItem, TableItem } from '../../server/src/protocol';
 import type { DumpTracker } from './dumps';
-import { endpointAddress, formatCounters, formatShare, plural } from './model';
+import { endpointAddress, formatCounters, formatShare, listPages, plural } from './model';
+import { DumpTreeView, icon, type MessageNode as TreeMessage, messageItem, messageNode, revealCommand, type TreeNode } from './treeViews';
 
 export const CHAINS_VIEW_ID = 'netfilterExplorer.chains';
 
 /** Jumps followed at most this deep below a chain (a guard on top of the loop check). */
 export const MAX_JUMP_DEPTH = 32;
-/** A chain with more rules than this (KUBE-SERVICES of a big cluster) shows them in pages. */
-export const RULE_PAGE_THRESHOLD = 1000;
-export const RULE_PAGE_SIZE = 500;
 
-type Range = RuleItem['range'];
-
-interface NodeBase {
-  id: string;
-  parent: ChainsNode | undefined;
-  children?: Promise<ChainsNode[]>;
-}
+type NodeBase = TreeNode<ChainsNode>;
 export interface TableNode extends NodeBase {
   kind: 'table';
   table: TableItem;
@@ -51,10 +43,7 @@ export interface RulePageNode extends NodeBase {
   rules: RuleItem[];
   path: string[];
 }
-export interface MessageNode extends NodeBase {
-  kind: 'message';
-  text: string;
-}
+export type MessageNode = TreeMessage<ChainsNode>;
 export type ChainsNode = TableNode | GroupNode | ChainNode | RuleNode | RulePageNode | MessageNode;
 
 /** `10.32.0.3:53 coredns-5d78c9869d-4xk2p` for a KUBE-SEP chain. */
@@ -62,66 +51,49 @@ function endpointText(endpoint: ChainItem['endpoint']): string | undefined {
   return endpoint ? `${endpointAddress(endpoint)}${endpoint.pod ? ` ${endpoint.pod}` : ''}` : undefined;
 }
 
-function icon(id: string, color?: string): vscode.ThemeIcon {
-  return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
+/** The icon of a chain: built-in, of a service, or another user chain. */
+export function chainIcon(chain: Pick<ChainItem, 'builtin' | 'service'>): vscode.ThemeIcon {
+  return icon(chain.builtin ? 'symbol-event' : chain.service ? 'symbol-class' : 'symbol-function');
 }
 
-/** The Chains view: table → chain → rules, each rule that jumps expandable into the chain it jumps to. */
-export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.Disposable {
-  readonly treeView: vscode.TreeView<ChainsNode>;
-  private readonly changed = new vscode.EventEmitter<ChainsNode | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
-  private readonly disposables: vscode.Disposable[] = [this.changed];
+/** The chain a rule's row expands into: the chain it jumps to, unless that is a loop or deeper than MAX_JUMP_DEPTH. */
+function jumpTarget(node: RuleNode): string | undefined {
+  const { target, targetIsChain } = node.rule;
+  return targetIsChain && target && !node.path.includes(target) && node.path.length <= MAX_JUMP_DEPTH ? target : undefined;
+}
+
+function ruleRows(parent: ChainsNode, table: TableNode, chain: string, rules: RuleItem[], path: string[]): RuleNode[] {
+  return rules.map((rule) => ({ kind: 'rule', id: `${parent.id}/${rule.line}`, parent, table, chain, rule, path }));
+}
+
+/**
+ * The Chains view: table → chain → rules, each rule that jumps expandable into the chain it jumps
+ * to. New pods change the endpoints' names: the chains are asked again.
+ */
+export class ChainsView extends DumpTreeView<ChainsNode> {
   private result: ChainsResult | undefined;
   private roots: TableNode[] | undefined;
-  private stale = false;
 
-  constructor(private readonly tracker: DumpTracker) {
-    this.treeView = vscode.window.createTreeView(CHAINS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
-    this.disposables.push(
-      this.treeView,
-      // New pods change the endpoints' names: the chains are asked again.
-      tracker.onDidChange(() => this.invalidate()),
-      this.treeView.onDidChangeVisibility((e) => {
-        if (e.visible && this.stale) this.invalidate();
-      }),
-    );
+  constructor(tracker: DumpTracker) {
+    super(CHAINS_VIEW_ID, tracker);
   }
 
-  private invalidate(): void {
-    if (!this.treeView.visible) {
-      // Chains are fetched only for a visible view: nothing is asked of the server meanwhile.
-      this.stale = true;
-      return;
+  protected async rootNodes(): Promise<ChainsNode[]> {
+    const dump = this.tracker.dump;
+    const reading = this.tracker.readingMessage();
+    if (dump && reading) this.treeView.message = reading;
+    const result = dump ? await this.tracker.chainsResult() : undefined;
+    // The same answer keeps the same nodes: their expanded children stay, and VS Code keeps its handles.
+    if (result !== this.result || !this.roots) {
+      this.result = result;
+      this.roots = (result?.tables ?? []).map((table) => ({ kind: 'table', id: `t:${table.name}`, parent: undefined, table }));
     }
-    this.stale = false;
-    this.changed.fire(undefined);
+    this.treeView.description = dump ? vscode.workspace.asRelativePath(dump.uri, false) : undefined;
+    this.treeView.message = dump && !result ? (this.tracker.readingMessage() ?? 'The language server did not list the chains of this dump (see the "Netfilter Explorer" output); Refresh Views asks again.') : undefined;
+    return this.roots;
   }
 
-  private uri(): vscode.Uri | undefined {
-    return this.result ? vscode.Uri.parse(this.result.uri) : undefined;
-  }
-
-  async getChildren(node?: ChainsNode): Promise<ChainsNode[]> {
-    if (!node) {
-      const dump = this.tracker.dump;
-      const reading = this.tracker.readingMessage();
-      if (dump && reading) this.treeView.message = reading;
-      const result = dump ? await this.tracker.chainsResult() : undefined;
-      // The same answer keeps the same nodes: their expanded children stay, and VS Code keeps its handles.
-      if (result !== this.result || !this.roots) {
-        this.result = result;
-        this.roots = (result?.tables ?? []).map((table) => ({ kind: 'table', id: `t:${table.name}`, parent: undefined, table }));
-      }
-      this.treeView.description = dump ? vscode.workspace.asRelativePath(dump.uri, false) : undefined;
-      this.treeView.message = dump && !result ? (this.tracker.readingMessage() ?? 'The language server did not list the chains of this dump (see the "Netfilter Explorer" output); Refresh Views asks again.') : undefined;
-      return this.roots;
-    }
-    node.children ??= this.childrenOf(node);
-    return node.children;
-  }
-
-  private async childrenOf(node: ChainsNode): Promise<ChainsNode[]> {
+  protected async childrenOf(node: ChainsNode): Promise<ChainsNode[]> {
     switch (node.kind) {
       case 'table':
         return node.table.entries.map((entry, i): ChainsNode =>
@@ -131,17 +103,16 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         );
       case 'group': {
         const chains = await this.tracker.chainGroup(node.table.table.name, node.group.key);
-        if (!chains) return [{ kind: 'message', id: `${node.id}/?`, parent: node, text: `The chains of ${node.group.label} are not available (the dump changed?); refresh.` }];
+        if (!chains) return [messageNode(node, `The chains of ${node.group.label} are not available (the dump changed?); refresh.`)];
         return chains.map((chain) => this.chainNode(node, node.table, chain));
       }
       case 'chain':
         return this.ruleNodes(node, node.table, node.chain.name, [node.chain.name]);
       case 'rulePage':
-        return node.rules.map((rule): RuleNode => ({ kind: 'rule', id: `${node.id}/${rule.line}`, parent: node, table: node.table, chain: node.chain, rule, path: node.path }));
+        return ruleRows(node, node.table, node.chain, node.rules, node.path);
       case 'rule': {
-        const target = node.rule.target;
-        if (!node.rule.targetIsChain || !target || node.path.includes(target) || node.path.length > MAX_JUMP_DEPTH) return [];
-        return this.ruleNodes(node, node.table, target, [...node.path, target]);
+        const target = jumpTarget(node);
+        return target ? this.ruleNodes(node, node.table, target, [...node.path, target]) : [];
       }
       default:
         return [];
@@ -154,24 +125,15 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
 
   private async ruleNodes(parent: ChainsNode, table: TableNode, chain: string, path: string[]): Promise<ChainsNode[]> {
     const rules = await this.tracker.chainRules(table.table.name, chain);
-    if (!rules) return [{ kind: 'message', id: `${parent.id}/?`, parent, text: `The rules of ${chain} are not available (the dump changed?); refresh.` }];
-    if (rules.length > RULE_PAGE_THRESHOLD) {
-      const pages: RulePageNode[] = [];
-      for (let first = 0; first < rules.length; first += RULE_PAGE_SIZE) {
-        pages.push({ kind: 'rulePage', id: `${parent.id}/p${first}`, parent, table, chain, first, rules: rules.slice(first, first + RULE_PAGE_SIZE), path });
-      }
-      return pages;
-    }
-    return rules.map((rule): RuleNode => ({ kind: 'rule', id: `${parent.id}/${rule.line}`, parent, table, chain, rule, path }));
+    if (!rules) return [messageNode(parent, `The rules of ${chain} are not available (the dump changed?); refresh.`)];
+    // A chain with thousands of rules (KUBE-SERVICES of a big cluster) shows them in pages.
+    const pages = listPages(rules.length);
+    if (pages) return pages.map(({ offset, count }): RulePageNode => ({ kind: 'rulePage', id: `${parent.id}/p${offset}`, parent, table, chain, first: offset, rules: rules.slice(offset, offset + count), path }));
+    return ruleRows(parent, table, chain, rules, path);
   }
 
-  getParent(node: ChainsNode): ChainsNode | undefined {
-    return node.parent;
-  }
-
-  getTreeItem(node: ChainsNode): vscode.TreeItem {
-    const uri = this.uri();
-    const reveal = (range: Range): vscode.Command | undefined => (uri ? { title: 'Reveal in Editor', command: 'netfilterExplorer.revealRange', arguments: [uri, range] } : undefined);
+  protected treeItem(node: ChainsNode): vscode.TreeItem {
+    const uri = this.result ? vscode.Uri.parse(this.result.uri) : undefined;
     const C = vscode.TreeItemCollapsibleState;
     let item: vscode.TreeItem;
     switch (node.kind) {
@@ -180,7 +142,7 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         item.description = plural(node.table.chainCount, 'chain');
         item.iconPath = icon('symbol-namespace');
         item.tooltip = `Table ${node.table.name}: ${plural(node.table.chainCount, 'chain')}`;
-        item.command = reveal(node.table.range);
+        item.command = revealCommand(uri, node.table.range);
         break;
       }
       case 'group': {
@@ -201,7 +163,7 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         // Declarations always carry counters ([0:0] for user chains): show them when they say something.
         if (chain.counters && (chain.counters.packets > 0 || chain.counters.bytes > 0)) parts.push(formatCounters(chain.counters));
         item.description = parts.join(' · ');
-        item.iconPath = chain.builtin ? icon('symbol-event') : chain.service ? icon('symbol-class') : icon('symbol-function');
+        item.iconPath = chainIcon(chain);
         const m = new vscode.MarkdownString();
         m.appendMarkdown(`**${chain.name}** — ${chain.builtin ? 'built-in' : 'user'} chain in table ${node.table.table.name}\n\n`);
         if (chain.policy) m.appendMarkdown(`Policy ${chain.policy}\n\n`);
@@ -209,7 +171,7 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         m.appendMarkdown(`${plural(chain.ruleCount, 'rule')} · ${chain.incoming === 0 ? 'no jumps to it' : `${plural(chain.incoming, 'jump')} to it`} · line ${chain.range.start.line + 1}`);
         if (chain.counters) m.appendMarkdown(`\n\nCounters: ${formatCounters(chain.counters)}`);
         item.tooltip = m;
-        item.command = reveal(chain.range);
+        item.command = revealCommand(uri, chain.range);
         break;
       }
       case 'rule': {
@@ -217,7 +179,7 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         const target = rule.target;
         const loop = rule.targetIsChain && target !== null && node.path.includes(target);
         const targetChain = rule.targetChain;
-        const expandable = rule.targetIsChain && target !== null && !loop && node.path.length <= MAX_JUMP_DEPTH && (targetChain?.ruleCount ?? 1) > 0;
+        const expandable = jumpTarget(node) !== undefined && (targetChain?.ruleCount ?? 1) > 0;
         item = new vscode.TreeItem(target ?? '(no target)', expandable ? C.Collapsed : C.None);
         const parts: string[] = [];
         if (loop) parts.push('loop');
@@ -238,7 +200,7 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         if (rule.counters) m.appendMarkdown(`\nCounters: ${formatCounters(rule.counters)}\n`);
         if (loop) m.appendMarkdown(`\n**Loop**: ${target} is already on the path ${node.path.join(' → ')}\n`);
         item.tooltip = m;
-        item.command = reveal(rule.range);
+        item.command = revealCommand(uri, rule.range);
         break;
       }
       case 'rulePage': {
@@ -246,21 +208,13 @@ export class ChainsView implements vscode.TreeDataProvider<ChainsNode>, vscode.D
         item = new vscode.TreeItem(`rules ${(node.first + 1).toLocaleString('en-US')}–${last.toLocaleString('en-US')}`, C.Collapsed);
         item.description = `${node.chain} · lines ${node.rules[0]!.line + 1}–${node.rules[node.rules.length - 1]!.line + 1}`;
         item.iconPath = icon('list-flat');
-        item.command = reveal(node.rules[0]!.range);
+        item.command = revealCommand(uri, node.rules[0]!.range);
         break;
       }
-      case 'message': {
-        item = new vscode.TreeItem(node.text, C.None);
-        item.iconPath = icon('info');
+      case 'message':
+        item = messageItem(node);
         break;
-      }
     }
-    item.id = node.id;
-    item.contextValue = node.kind;
     return item;
-  }
-
-  dispose(): void {
-    for (const d of this.disposables) d.dispose();
   }
 }

@@ -1,11 +1,13 @@
 import * as vscode from 'vscode';
-import type { ChainItem, ServiceAtResult, ServiceItem, ServicesResult, ServiceSummary } from '../../server/src/protocol';
+import type { Range } from 'vscode-languageclient/node';
+import type { ChainItem, ServiceAtResult, ServiceItem, ServiceSummary } from '../../server/src/protocol';
 import overallSample from '../../samples/k8s-overall-modern.iptables-save';
 import seedSample from '../../samples/seed-kube-dns.iptables-save';
 import { type Dump, type DumpTracker, isDump, LANGUAGE_ID, revealRange, toRange } from './dumps';
 import { LargeDump } from './largeDumps';
 import { LARGE_FILE_BYTES } from './recognize';
 import { endpointTableMarkdown, plural } from './model';
+import { chainIcon } from './chainsView';
 import type { ServicesNode, ServicesView } from './servicesView';
 
 /** Dumps the "Open Sample" command offers, bundled into the extension (see samples/README.md). */
@@ -13,11 +15,6 @@ export const SAMPLES = [
   { id: 'kube-dns', label: 'kube-dns', detail: 'One service, kube-system/kube-dns:dns-tcp, with two endpoints: the smallest complete dump.', text: seedSample },
   { id: 'overall', label: "kube-proxy's overall test", detail: 'Six services with node ports, external and load-balancer IPs, session affinity, source ranges and a service without endpoints.', text: overallSample },
 ] as const;
-
-function protocolRange(range: { start: { line: number; character: number }; end: { line: number; character: number } }): vscode.Range {
-  return toRange(range);
-}
-
 
 export class Commands {
   constructor(
@@ -39,9 +36,7 @@ export class Commands {
       r('netfilterExplorer.services.filter', (query?: string) => this.filterServices(query)),
       r('netfilterExplorer.services.clearFilter', () => this.services.setFilter('')),
       r('netfilterExplorer.refresh', () => this.tracker.refresh()),
-      r('netfilterExplorer.revealRange', (uri: vscode.Uri, range: { start: { line: number; character: number }; end: { line: number; character: number } }) =>
-        revealRange(uri, protocolRange(range), { preserveFocus: true, large: this.tracker.large.get(uri) !== undefined }),
-      ),
+      r('netfilterExplorer.revealRange', (uri: vscode.Uri, range: Range) => revealRange(this.tracker.large.get(uri) ?? uri, toRange(range), { preserveFocus: true })),
     ];
   }
 
@@ -118,11 +113,11 @@ export class Commands {
         void vscode.window.showWarningMessage(`Netfilter Explorer: no chain ${want.chain}${want.table ? ` in table ${want.table}` : ''}.`);
         return;
       }
-      await revealRange(dump, protocolRange(pick.range), { selectWhole: false });
+      await revealRange(dump, toRange(pick.range), { selectWhole: false });
       return;
     }
     const chosen = await this.pickChain(dump);
-    if (chosen) await revealRange(dump, protocolRange(chosen.range), { selectWhole: false });
+    if (chosen) await revealRange(dump, toRange(chosen.range), { selectWhole: false });
   }
 
   /**
@@ -152,7 +147,7 @@ export class Commands {
       quickPick.items = found.chains.map((chain) => ({
         label: chain.name,
         description: [chain.table, plural(chain.ruleCount, 'rule'), ...(chain.policy ? [`policy ${chain.policy}`] : []), ...(chain.service ? [chain.service] : [])].join(' · '),
-        iconPath: new vscode.ThemeIcon(chain.builtin ? 'symbol-event' : chain.service ? 'symbol-class' : 'symbol-function'),
+        iconPath: chainIcon(chain),
         chain,
       }));
       quickPick.title =
@@ -180,11 +175,18 @@ export class Commands {
     });
   }
 
-  /** Every service of the dump, for a quick pick. */
+  /** Every service of the dump, for a quick pick; says why there is none to pick. */
   private async allServices(dump: Dump): Promise<ServiceSummary[] | undefined> {
     const list = await this.tracker.serviceList({}, dump);
-    if (!list) void vscode.window.showWarningMessage('Netfilter Explorer: the language server did not list the services of this dump.');
-    return list?.services;
+    if (!list) {
+      void vscode.window.showWarningMessage('Netfilter Explorer: the language server did not list the services of this dump.');
+      return undefined;
+    }
+    if (list.total === 0) {
+      void vscode.window.showInformationMessage('Netfilter Explorer: this dump has no Kubernetes services.');
+      return undefined;
+    }
+    return list.services;
   }
 
   private async pickService(dump: Dump, services: readonly ServiceSummary[], title: string): Promise<ServiceSummary | undefined> {
@@ -204,31 +206,16 @@ export class Commands {
     return chosen?.service;
   }
 
-  /** The dump's services tree when it has services; says why not otherwise. */
-  private async servicesOf(dump: Dump): Promise<ServicesResult | undefined> {
-    const tree = await this.tracker.servicesTree('', dump);
-    if (!tree) {
-      void vscode.window.showWarningMessage('Netfilter Explorer: the language server did not list the services of this dump.');
-      return undefined;
-    }
-    if (tree.total === 0) {
-      void vscode.window.showInformationMessage('Netfilter Explorer: this dump has no Kubernetes services.');
-      return undefined;
-    }
-    return tree;
-  }
-
   async goToService(title?: string): Promise<void> {
     const dump = this.dump();
-    if (!dump || !(await this.servicesOf(dump))) return;
-    const services = await this.allServices(dump);
-    if (!services) return;
+    const services = dump && (await this.allServices(dump));
+    if (!dump || !services) return;
     const service = title !== undefined ? services.find((s) => s.title === title || s.id === title) : await this.pickService(dump, services, 'Go to Service');
     if (title !== undefined && !service) {
       void vscode.window.showWarningMessage(`Netfilter Explorer: no service ${title}.`);
       return;
     }
-    if (service?.range) await revealRange(dump, protocolRange(service.range), { selectWhole: false });
+    if (service?.range) await revealRange(dump, toRange(service.range), { selectWhole: false });
   }
 
   /** The service the cursor line of the active editor belongs to (placed among the services the view's filter keeps). */
@@ -241,40 +228,38 @@ export class Commands {
   }
 
   async revealInServices(): Promise<void> {
-    const editor = vscode.window.activeTextEditor;
     if (this.tracker.activeDump() instanceof LargeDump) {
       void vscode.window.showInformationMessage('Netfilter Explorer: Reveal in Services View needs the cursor, which VS Code does not tell extensions in files over 50 MB. Use Go to Service… or the Services view.');
       return;
     }
-    if (!editor || !isDump(editor.document)) {
+    const found = await this.hitAtCursor();
+    if (!found) {
       void vscode.window.showInformationMessage('Netfilter Explorer: put the cursor in an iptables-save dump to reveal its service.');
       return;
     }
-    const found = await this.hitAtCursor();
-    if (!found?.hit) {
-      void vscode.window.showInformationMessage(`Netfilter Explorer: line ${(found?.line ?? editor.selection.active.line) + 1} belongs to no Kubernetes service.`);
+    const { hit, dump, line } = found;
+    if (!hit) {
+      void vscode.window.showInformationMessage(`Netfilter Explorer: line ${line + 1} belongs to no Kubernetes service.`);
       return;
     }
-    if (this.tracker.dump?.document !== editor.document) this.log.warn('Reveal in Services: the views do not show the active editor');
-    const { dump, line } = found;
-    await this.services.reveal(found.hit, (filter) => this.tracker.serviceAt(dump, line, filter));
+    if (this.tracker.dump !== dump) this.log.warn('Reveal in Services: the views do not show the active editor');
+    await this.services.reveal(hit, (filter) => this.tracker.serviceAt(dump, line, filter));
+  }
+
+  /** The service of a row of the Services view, else of the cursor line, else one picked from a list. */
+  private async serviceFor(node: ServicesNode | undefined): Promise<ServiceItem | undefined> {
+    const ofNode = node?.kind === 'service' ? await this.tracker.service(node.summary.id) : node && 'service' in node ? node.service : undefined;
+    const service = ofNode ?? (await this.hitAtCursor())?.hit?.service;
+    if (service) return service;
+    const dump = this.dump();
+    const services = dump && (await this.allServices(dump));
+    if (!dump || !services) return undefined;
+    const picked = await this.pickService(dump, services, 'Copy the endpoint table of');
+    return picked && this.tracker.service(picked.id, dump);
   }
 
   async copyEndpointTable(node?: ServicesNode): Promise<void> {
-    let service: ServiceItem | undefined;
-    if (node?.kind === 'service') service = await this.tracker.service(node.summary.id);
-    else if (node && 'service' in node) service = node.service;
-    if (!service) {
-      const found = await this.hitAtCursor();
-      service = found?.hit?.service;
-      if (!service) {
-        const dump = this.dump();
-        const services = dump && (await this.servicesOf(dump)) ? await this.allServices(dump) : undefined;
-        if (!dump || !services) return;
-        const picked = await this.pickService(dump, services, 'Copy the endpoint table of');
-        service = picked && (await this.tracker.service(picked.id, dump));
-      }
-    }
+    const service = await this.serviceFor(node);
     if (!service) return;
     const markdown = endpointTableMarkdown(service);
     await vscode.env.clipboard.writeText(markdown);

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
+import type { LanguageClient, Range } from 'vscode-languageclient/node';
 import {
   ChainGroupRequest,
   type ChainItem,
@@ -54,47 +54,8 @@ export class DocumentDump {
 export type Dump = DocumentDump | LargeDump;
 
 /** A protocol range as VS Code's. */
-export function toRange(range: { start: { line: number; character: number }; end: { line: number; character: number } }): vscode.Range {
+export function toRange(range: Range): vscode.Range {
   return new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
-}
-
-/** One answer of the server for one state of the document (version and pod inventory). */
-class Cached<T> {
-  private key: string | undefined;
-  private promise: Promise<T | undefined> | undefined;
-  private settled: T | undefined;
-  private settledKey: string | undefined;
-
-  get(key: string, fetch: () => Promise<T | undefined>): Promise<T | undefined> {
-    if (this.key !== key || !this.promise) {
-      this.key = key;
-      const promise = fetch().then((value) => {
-        if (this.key === key && value !== undefined) {
-          this.settled = value;
-          this.settledKey = key;
-        } else if (this.key === key) {
-          // No answer (an error, or the server did not know the document yet): ask again next time.
-          this.key = undefined;
-          this.promise = undefined;
-        }
-        return value;
-      });
-      this.promise = promise;
-    }
-    return this.promise;
-  }
-
-  /** The last answer that arrived, and whether it is for `key`. */
-  last(key: string): { value: T; current: boolean } | undefined {
-    return this.settled === undefined ? undefined : { value: this.settled, current: this.settledKey === key };
-  }
-
-  clear(): void {
-    this.key = undefined;
-    this.promise = undefined;
-    this.settled = undefined;
-    this.settledKey = undefined;
-  }
 }
 
 /**
@@ -106,15 +67,16 @@ class Cached<T> {
 export class DumpTracker implements vscode.Disposable {
   private current: Dump | undefined;
   private readonly documentDumps = new WeakMap<vscode.TextDocument, DocumentDump>();
-  /** Bumped when the server's answers change without an edit: pods (services, endpoint names) or Refresh (all). */
-  private servicesGeneration = 0;
-  private chainsGeneration = 0;
-  /** The services tree without a filter: the Services view's top level and the status bar's counts. */
-  private readonly services = new Cached<ServicesResult>();
-  private readonly chains = new Cached<ChainsResult>();
-  /** Answers asked per part of the dump (a chain's rules, a namespace's services, a service), for one version. */
-  private readonly parts = new Map<string, Promise<unknown>>();
-  private partsKey = '';
+  /** Bumped when the server's answers change without an edit: pods (endpoint names in both views) or Refresh. */
+  private generation = 0;
+  /**
+   * The server's answers about the tracked dump (its services tree and chains, a namespace's
+   * services, a service, a chain's rules), each asked once for `answersKey`: a version and generation.
+   */
+  private readonly answers = new Map<string, Promise<unknown>>();
+  private answersKey = '';
+  /** The last services tree (without a filter) that arrived for the tracked dump, maybe for an older version. */
+  private lastTree: ServicesResult | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly emitter = new vscode.EventEmitter<DumpChange>();
   private readonly disposables: vscode.Disposable[] = [this.emitter];
@@ -186,16 +148,11 @@ export class DumpTracker implements vscode.Disposable {
     }
     if (next === this.current) return;
     this.current = next;
-    this.resetCaches();
+    this.answers.clear();
+    this.lastTree = undefined;
     void vscode.commands.executeCommand('setContext', 'netfilterExplorer.dumpOpen', next !== undefined);
     clearTimeout(this.timer);
     this.emitter.fire('document');
-  }
-
-  private resetCaches(): void {
-    this.services.clear();
-    this.chains.clear();
-    this.parts.clear();
   }
 
   private scheduleRefresh(): void {
@@ -206,14 +163,9 @@ export class DumpTracker implements vscode.Disposable {
 
   /** Forgets the answers and announces a change: all of them (Refresh), or those about endpoints (the pod inventory changed: pod names are in both views). */
   refresh(what: 'all' | 'pods' = 'all'): void {
-    this.servicesGeneration++;
-    this.chainsGeneration++;
+    this.generation++;
     if (what === 'all') clearTimeout(this.timer);
     this.emitter.fire(what === 'all' ? 'refresh' : 'pods');
-  }
-
-  private key(dump: Dump, generation = this.servicesGeneration): string {
-    return `${dump.uri.toString()}@${dump.version}#${generation}`;
   }
 
   private async request<R>(what: string, run: () => Promise<R | null>): Promise<R | undefined> {
@@ -244,33 +196,38 @@ export class DumpTracker implements vscode.Disposable {
    * version; with one, every time (the server keeps its last filter).
    */
   servicesTree(filter = '', dump: Dump | undefined = this.current): Promise<ServicesResult | undefined> {
-    if (!dump) return Promise.resolve(undefined);
-    const fetch = () => this.ask(dump, filter ? `services matching "${filter}"` : 'services', (uri) => this.client.sendRequest(ServicesRequest, { textDocument: { uri }, ...(filter ? { filter } : {}) }));
-    if (dump !== this.current || filter) return fetch();
-    return this.services.get(this.key(dump), fetch);
+    const send = (uri: string) => this.client.sendRequest(ServicesRequest, { textDocument: { uri }, ...(filter ? { filter } : {}) });
+    if (filter) return dump ? this.ask(dump, `services matching "${filter}"`, send) : Promise.resolve(undefined);
+    return this.answer(dump, 'services', 'services', send, (tree) => (this.lastTree = tree));
   }
 
-  /** The last services tree (without a filter) that arrived for the tracked dump, without waiting; `current` is false while a newer version is on its way. */
-  lastServices(): { value: ServicesResult; current: boolean } | undefined {
-    return this.current ? this.services.last(this.key(this.current)) : undefined;
+  /** The last services tree (without a filter) that arrived for the tracked dump, without waiting (while a newer version is on its way too). */
+  lastServices(): ServicesResult | undefined {
+    return this.lastTree;
   }
 
-  /** An answer about a part of the tracked dump, asked once per version (and Refresh or pod inventory): `id` names the question. */
-  private part<R>(dump: Dump | undefined, id: string, what: string, send: (uri: string) => Promise<R | null>): Promise<R | undefined> {
+  /**
+   * An answer about the dump, asked once per version (and Refresh or pod inventory) when it is
+   * the tracked dump, every time otherwise: `id` names the question; `arrived` sees an answer
+   * for the tracked dump's current version.
+   */
+  private answer<R>(dump: Dump | undefined, id: string, what: string, send: (uri: string) => Promise<R | null>, arrived?: (value: R) => void): Promise<R | undefined> {
     if (!dump) return Promise.resolve(undefined);
     if (dump !== this.current) return this.ask(dump, what, send);
-    const key = `${this.key(dump, 0)}#${this.servicesGeneration}#${this.chainsGeneration}`;
-    if (key !== this.partsKey) {
-      this.parts.clear();
-      this.partsKey = key;
+    const key = `${dump.uri.toString()}@${dump.version}#${this.generation}`;
+    if (key !== this.answersKey) {
+      this.answers.clear();
+      this.answersKey = key;
     }
-    let promise = this.parts.get(id) as Promise<R | undefined> | undefined;
+    let promise = this.answers.get(id) as Promise<R | undefined> | undefined;
     if (!promise) {
       const asked = this.ask(dump, what, send);
-      this.parts.set(id, asked);
-      // No answer (an error, or the server did not know the document yet): ask again next time.
+      this.answers.set(id, asked);
       void asked.then((value) => {
-        if (value === undefined && this.parts.get(id) === asked) this.parts.delete(id);
+        if (this.answers.get(id) !== asked) return;
+        // No answer (an error, or the server did not know the document yet): ask again next time.
+        if (value === undefined) this.answers.delete(id);
+        else arrived?.(value);
       });
       promise = asked;
     }
@@ -281,12 +238,12 @@ export class DumpTracker implements vscode.Disposable {
   serviceList(params: Omit<ServiceListParams, 'textDocument'>, dump: Dump | undefined = this.current): Promise<ServiceListResult | undefined> {
     const id = `list\u0000${params.namespace ?? '\u0001'}\u0000${params.filter ?? ''}\u0000${params.offset ?? 0}\u0000${params.limit ?? ''}`;
     const what = params.namespace === undefined ? 'service list' : `services of ${params.namespace}`;
-    return this.part(dump, id, what, (uri) => this.client.sendRequest(ServiceListRequest, { textDocument: { uri }, ...params }));
+    return this.answer(dump, id, what, (uri) => this.client.sendRequest(ServiceListRequest, { textDocument: { uri }, ...params }));
   }
 
   /** One service with its entries, endpoints and pods, asked when it is expanded, hovered or copied. */
   service(id: string, dump: Dump | undefined = this.current): Promise<ServiceItem | undefined> {
-    return this.part(dump, `service\u0000${id}`, `service ${id}`, (uri) => this.client.sendRequest(ServiceRequest, { textDocument: { uri }, id }));
+    return this.answer(dump, `service\u0000${id}`, `service ${id}`, (uri) => this.client.sendRequest(ServiceRequest, { textDocument: { uri }, id }));
   }
 
   /** The service (entry, endpoint) a line of a dump belongs to; `index` places it in the view filtered by `filter`. */
@@ -295,15 +252,12 @@ export class DumpTracker implements vscode.Disposable {
   }
 
   chainsResult(dump: Dump | undefined = this.current): Promise<ChainsResult | undefined> {
-    if (!dump) return Promise.resolve(undefined);
-    const fetch = () => this.ask(dump, 'chains', (uri) => this.client.sendRequest(ChainsRequest, { textDocument: { uri } }));
-    if (dump !== this.current) return fetch();
-    return this.chains.get(this.key(dump, this.chainsGeneration), fetch);
+    return this.answer(dump, 'chains', 'chains', (uri) => this.client.sendRequest(ChainsRequest, { textDocument: { uri } }));
   }
 
   /** The chains of a group of a long table, asked when it is expanded. */
   chainGroup(table: string, key: string): Promise<ChainItem[] | undefined> {
-    return this.part(this.current, `group\u0000${table}\u0000${key}`, `chains of ${table}/${key}`, (uri) => this.client.sendRequest(ChainGroupRequest, { textDocument: { uri }, table, key }));
+    return this.answer(this.current, `group\u0000${table}\u0000${key}`, `chains of ${table}/${key}`, (uri) => this.client.sendRequest(ChainGroupRequest, { textDocument: { uri }, table, key }));
   }
 
   /** Chains matching what is typed in Go to Chain…, or the one chain named. */
@@ -313,7 +267,7 @@ export class DumpTracker implements vscode.Disposable {
 
   /** The rules of one chain, fetched when it is expanded; shared by every place the chain is expanded. */
   chainRules(table: string, chain: string): Promise<RuleItem[] | undefined> {
-    return this.part(this.current, `rules\u0000${table}\u0000${chain}`, `rules of ${table}/${chain}`, (uri) => this.client.sendRequest(ChainRulesRequest, { textDocument: { uri }, table, chain }));
+    return this.answer(this.current, `rules\u0000${table}\u0000${chain}`, `rules of ${table}/${chain}`, (uri) => this.client.sendRequest(ChainRulesRequest, { textDocument: { uri }, table, chain }));
   }
 
   /** What the views say instead of the dump's contents while it is read from disk, or when that failed. */
@@ -335,10 +289,10 @@ export class DumpTracker implements vscode.Disposable {
  * Shows `range` of a dump in an editor and selects it (or puts the cursor at its start). A dump
  * over 50 MB has no TextDocument to show: it is opened by its URI, with the selection.
  */
-export async function revealRange(target: vscode.Uri | Dump, range: vscode.Range, options: { preserveFocus?: boolean; selectWhole?: boolean; large?: boolean } = {}): Promise<void> {
+export async function revealRange(target: vscode.Uri | Dump, range: vscode.Range, options: { preserveFocus?: boolean; selectWhole?: boolean } = {}): Promise<void> {
   const uri = target instanceof vscode.Uri ? target : target.uri;
   const selection = options.selectWhole === false ? new vscode.Range(range.start, range.start) : range;
-  if (options.large || target instanceof LargeDump) {
+  if (target instanceof LargeDump) {
     await vscode.commands.executeCommand('vscode.open', uri, { selection, preview: false, preserveFocus: options.preserveFocus ?? false } satisfies vscode.TextDocumentShowOptions);
     return;
   }

@@ -8,6 +8,7 @@ import {
   type ErrorHandlerResult,
   LanguageClient,
   type LanguageClientOptions,
+  type Location as LspLocation,
   type Message,
   type ServerOptions,
   State,
@@ -15,7 +16,7 @@ import {
 } from 'vscode-languageclient/node';
 import { ChainsView } from './chainsView';
 import { Commands } from './commands';
-import { type Dump, DumpTracker, LANGUAGE_ID } from './dumps';
+import { type Dump, DumpTracker, LANGUAGE_ID, toRange } from './dumps';
 import { LargeDumps } from './largeDumps';
 import { PodInventorySource } from './pods';
 import type { LanguageContribution } from './recognize';
@@ -64,15 +65,6 @@ class RestartingErrorHandler implements ErrorHandler {
     }
     return { action: CloseAction.Restart, handled: true };
   }
-}
-
-interface LspLocation {
-  uri: string;
-  range: { start: { line: number; character: number }; end: { line: number; character: number } };
-}
-
-function toRange(range: LspLocation['range']): vscode.Range {
-  return new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
 }
 
 /**

@@ -72,15 +72,13 @@ export class LargeDumps implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     private readonly language: LanguageContribution,
   ) {
+    const tabsChanged = (e: { closed: readonly unknown[] }) => {
+      if (e.closed.length > 0) this.closeUnused();
+      void this.checkActiveTab();
+    };
     this.disposables.push(
-      vscode.window.tabGroups.onDidChangeTabs((e) => {
-        if (e.closed.length > 0) this.closeUnused();
-        void this.checkActiveTab();
-      }),
-      vscode.window.tabGroups.onDidChangeTabGroups((e) => {
-        if (e.closed.length > 0) this.closeUnused();
-        void this.checkActiveTab();
-      }),
+      vscode.window.tabGroups.onDidChangeTabs(tabsChanged),
+      vscode.window.tabGroups.onDidChangeTabGroups(tabsChanged),
       // VS Code handed the file over after all (a file near the limit): the document is the dump.
       vscode.workspace.onDidOpenTextDocument((d) => {
         const dump = this.dumps.get(d.uri.toString());

@@ -3,14 +3,11 @@
 // reads the dump: the server owns every netfilter fact (it also filters the services and finds
 // the service at a line); this file only arranges and formats.
 
+import { formatShare } from '../../server/src/core/statistic';
 import type { EndpointItem, EntryItem, ServiceItem, ServiceSummary, SplitItem } from '../../server/src/protocol';
 
-/** A share for people, as the server writes it: 50 %, 33.3 %, 8.33 %, 0.012 %. */
-export function formatShare(share: number): string {
-  const percent = share * 100;
-  const text = percent >= 10 ? percent.toFixed(1) : percent >= 1 ? percent.toFixed(2) : percent === 0 ? '0' : percent.toPrecision(2);
-  return `${text.includes('.') ? text.replace(/\.?0+$/, '') : text} %`;
-}
+/** A share for people, written by the server's own function: 50 %, 33.3 %, 8.33 %, 0.012 %. */
+export { formatShare };
 
 /** `1,234 pkts · 56.7 KiB` for chain and rule counters. */
 export function formatCounters(counters: { packets: number; bytes: number }): string {
@@ -103,16 +100,16 @@ export function endpointDescription(endpoint: EndpointItem): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Long service lists: a namespace with thousands of services shows them in pages.
+// Long lists (the services of a namespace, the rules of a chain) show thousands of rows in pages.
 
-export const SERVICE_PAGE_THRESHOLD = 1000;
-export const SERVICE_PAGE_SIZE = 500;
+export const PAGE_THRESHOLD = 1000;
+export const PAGE_SIZE = 500;
 
-/** The pages of a list of `count` services: all at once up to SERVICE_PAGE_THRESHOLD, else `{ offset, count }` pages of SERVICE_PAGE_SIZE. */
-export function servicePages(count: number): Array<{ offset: number; count: number }> | undefined {
-  if (count <= SERVICE_PAGE_THRESHOLD) return undefined;
+/** The pages of a list of `count` rows: all at once up to PAGE_THRESHOLD, else `{ offset, count }` pages of PAGE_SIZE. */
+export function listPages(count: number): Array<{ offset: number; count: number }> | undefined {
+  if (count <= PAGE_THRESHOLD) return undefined;
   const pages: Array<{ offset: number; count: number }> = [];
-  for (let offset = 0; offset < count; offset += SERVICE_PAGE_SIZE) pages.push({ offset, count: Math.min(SERVICE_PAGE_SIZE, count - offset) });
+  for (let offset = 0; offset < count; offset += PAGE_SIZE) pages.push({ offset, count: Math.min(PAGE_SIZE, count - offset) });
   return pages;
 }
 

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { Range } from 'vscode-languageclient/node';
 import type { EndpointItem, EntryItem, NamespaceItem, ServiceAtResult, ServiceItem, ServicesResult, ServiceSummary, SplitItem } from '../../server/src/protocol';
 import type { DumpTracker } from './dumps';
 import {
@@ -7,13 +8,14 @@ import {
   entryDescription,
   entryState,
   formatShare,
+  listPages,
   outcomesOf,
   plural,
   podTitle,
   serviceDescription,
   serviceLabel,
-  servicePages,
 } from './model';
+import { DumpTreeView, icon, type MessageNode as TreeMessage, messageItem, messageNode, revealCommand, type TreeNode } from './treeViews';
 
 export const SERVICES_VIEW_ID = 'netfilterExplorer.services';
 
@@ -22,13 +24,7 @@ const EXPAND_NAMESPACES_UP_TO = 50;
 /** Services open by default when a filter leaves at most this many. */
 const EXPAND_FILTERED_SERVICES_UP_TO = 5;
 
-type Range = EntryItem['ruleRange'];
-
-interface NodeBase {
-  id: string;
-  parent: ServicesNode | undefined;
-  children?: Promise<ServicesNode[]>;
-}
+type NodeBase = TreeNode<ServicesNode>;
 export interface NamespaceNode extends NodeBase {
   kind: 'namespace';
   namespace: NamespaceItem;
@@ -77,11 +73,7 @@ export interface OutcomeNode extends NodeBase {
   share: number;
   ruleRange: Range;
 }
-/** Says why there is nothing to show: the server did not answer, the dump changed. */
-export interface MessageNode extends NodeBase {
-  kind: 'message';
-  text: string;
-}
+export type MessageNode = TreeMessage<ServicesNode>;
 export type ServicesNode = NamespaceNode | ServicePageNode | ServiceNode | EntryNode | ConditionNode | EndpointNode | OutcomeNode | MessageNode;
 
 const ENTRY_ICONS: Record<EntryItem['kind'], string> = { clusterIP: 'target', nodePort: 'plug', externalIP: 'globe', loadBalancerIP: 'cloud' };
@@ -95,10 +87,6 @@ const OUTCOME_TOOLTIPS: Record<string, string> = {
   fallthrough: 'falls through: the service chain ends without a jump, and the packet goes back to the chain that called it',
   unknown: 'goes where the rules do not say',
 };
-
-function icon(id: string, color?: string): vscode.ThemeIcon {
-  return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
-}
 
 function lineOf(range: Range): string {
   return `line ${range.start.line + 1}`;
@@ -123,27 +111,14 @@ function splitChildren(parent: ServicesNode, service: ServiceItem, entry: EntryI
  * server when it is shown (a dump of 10,000 services has 100,000 endpoints), and the filter runs
  * in the server.
  */
-export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vscode.Disposable {
-  readonly treeView: vscode.TreeView<ServicesNode>;
-  private readonly changed = new vscode.EventEmitter<ServicesNode | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
-  private readonly disposables: vscode.Disposable[] = [this.changed];
+export class ServicesView extends DumpTreeView<ServicesNode> {
   /** The answer the nodes were made from, and for which filter. */
   private tree: ServicesResult | undefined;
   private roots: NamespaceNode[] | undefined;
   private query = '';
-  /** A change arrived while the view was hidden; refresh when it shows. */
-  private stale = false;
 
-  constructor(private readonly tracker: DumpTracker) {
-    this.treeView = vscode.window.createTreeView(SERVICES_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
-    this.disposables.push(
-      this.treeView,
-      tracker.onDidChange(() => this.invalidate()),
-      this.treeView.onDidChangeVisibility((e) => {
-        if (e.visible && this.stale) this.invalidate();
-      }),
-    );
+  constructor(tracker: DumpTracker) {
+    super(SERVICES_VIEW_ID, tracker);
   }
 
   get filter(): string {
@@ -159,14 +134,9 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
     this.changed.fire(undefined);
   }
 
-  private invalidate(): void {
+  protected override invalidate(): void {
     this.roots = undefined;
-    if (!this.treeView.visible) {
-      this.stale = true;
-      return;
-    }
-    this.stale = false;
-    this.changed.fire(undefined);
+    super.invalidate();
   }
 
   private updateHeader(): void {
@@ -188,7 +158,7 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
   }
 
   /** The namespace nodes for the current dump and filter, asked once per change. */
-  private async rootNodes(): Promise<NamespaceNode[]> {
+  protected async rootNodes(): Promise<NamespaceNode[]> {
     if (this.roots) return this.roots;
     const dump = this.tracker.dump;
     // A dump over 50 MB takes a while to read: say so meanwhile.
@@ -211,26 +181,16 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
     return this.roots;
   }
 
-  async getChildren(node?: ServicesNode): Promise<ServicesNode[]> {
-    if (!node) return this.rootNodes();
-    node.children ??= this.childrenOf(node);
-    return node.children;
-  }
-
-  private message(parent: ServicesNode, text: string): MessageNode[] {
-    return [{ kind: 'message', id: `${parent.id}/?`, parent, text }];
-  }
-
   private async serviceNodes(parent: NamespaceNode | ServicePageNode, namespace: NamespaceNode, offset?: number, limit?: number): Promise<ServicesNode[]> {
     const list = await this.tracker.serviceList({ namespace: namespace.namespace.namespace, ...(namespace.filter ? { filter: namespace.filter } : {}), ...(offset !== undefined ? { offset, limit } : {}) });
-    if (!list) return this.message(parent, 'The language server did not list these services (the dump changed?); Refresh Views asks again.');
+    if (!list) return [messageNode(parent, 'The language server did not list these services (the dump changed?); Refresh Views asks again.')];
     return list.services.map((summary): ServiceNode => ({ kind: 'service', id: `${namespace.id}/${summary.id}`, parent, summary, expanded: namespace.expandServices }));
   }
 
-  private async childrenOf(node: ServicesNode): Promise<ServicesNode[]> {
+  protected async childrenOf(node: ServicesNode): Promise<ServicesNode[]> {
     switch (node.kind) {
       case 'namespace': {
-        const pages = servicePages(node.namespace.services);
+        const pages = listPages(node.namespace.services);
         if (!pages) return this.serviceNodes(node, node);
         return pages.map((page): ServicePageNode => ({ kind: 'servicePage', id: `${node.id}/p${page.offset}`, parent: node, namespace: node, offset: page.offset, count: page.count }));
       }
@@ -238,7 +198,7 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
         return this.serviceNodes(node, node.namespace, node.offset, node.count);
       case 'service': {
         const service = await this.tracker.service(node.summary.id);
-        if (!service) return this.message(node, `The language server did not answer for ${node.summary.title} (the dump changed?); Refresh Views asks again.`);
+        if (!service) return [messageNode(node, `The language server did not answer for ${node.summary.title} (the dump changed?); Refresh Views asks again.`)];
         return service.entries.map((entry, i): EntryNode => ({ kind: 'entry', id: `${node.id}/e${i}:${entry.title}`, parent: node, service, entry }));
       }
       case 'entry': {
@@ -255,14 +215,8 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
     }
   }
 
-  getParent(node: ServicesNode): ServicesNode | undefined {
-    return node.parent;
-  }
-
-  getTreeItem(node: ServicesNode): vscode.TreeItem {
+  protected treeItem(node: ServicesNode): vscode.TreeItem {
     const uri = this.tree ? vscode.Uri.parse(this.tree.uri) : undefined;
-    const reveal = (range: Range | null | undefined): vscode.Command | undefined =>
-      uri && range ? { title: 'Reveal in Editor', command: 'netfilterExplorer.revealRange', arguments: [uri, range] } : undefined;
     const C = vscode.TreeItemCollapsibleState;
     let item: vscode.TreeItem;
     switch (node.kind) {
@@ -290,7 +244,7 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
           : summary.state === 'localOnly' ? icon('home')
           : icon(PROTOCOL_ICONS[summary.protocol] ?? 'symbol-interface');
         // The tooltip needs the entries' endpoints: resolveTreeItem asks for them on hover.
-        item.command = reveal(summary.range);
+        item.command = revealCommand(uri, summary.range);
         break;
       }
       case 'entry': {
@@ -301,7 +255,7 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
         const state = entryState(entry);
         item.iconPath = icon(ENTRY_ICONS[entry.kind] ?? 'symbol-constant', state === 'noEndpoints' ? 'problemsErrorIcon.foreground' : undefined);
         item.tooltip = entryTooltip(node.service, entry);
-        item.command = reveal(entry.ruleRange);
+        item.command = revealCommand(uri, entry.ruleRange);
         break;
       }
       case 'condition': {
@@ -309,7 +263,7 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
         item.iconPath = icon('filter');
         item.description = [plural(node.condition.endpoints.length, 'endpoint'), ...outcomesOf(node.condition).map((o) => `${o.outcome} ${formatShare(o.share)}`)].join(' · ');
         item.tooltip = `${node.entry.title}: traffic ${node.condition.condition} (${lineOf(node.condition.ruleRange)})`;
-        item.command = reveal(node.condition.ruleRange);
+        item.command = revealCommand(uri, node.condition.ruleRange);
         break;
       }
       case 'endpoint': {
@@ -318,7 +272,7 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
         item.description = endpointDescription(endpoint);
         item.iconPath = icon(endpoint.local ? 'home' : 'vm');
         item.tooltip = endpointTooltip(node);
-        item.command = reveal(endpoint.chain.range);
+        item.command = revealCommand(uri, endpoint.chain.range);
         break;
       }
       case 'outcome': {
@@ -326,17 +280,13 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
         item.description = formatShare(node.share);
         item.iconPath = icon(OUTCOME_ICONS[node.outcome] ?? 'question', node.outcome === 'REJECT' || node.outcome === 'DROP' ? 'problemsErrorIcon.foreground' : undefined);
         item.tooltip = `${formatShare(node.share)} of the new connections: ${OUTCOME_TOOLTIPS[node.outcome] ?? node.outcome} (${lineOf(node.ruleRange)})`;
-        item.command = reveal(node.ruleRange);
+        item.command = revealCommand(uri, node.ruleRange);
         break;
       }
-      case 'message': {
-        item = new vscode.TreeItem(node.text, C.None);
-        item.iconPath = icon('info');
+      case 'message':
+        item = messageItem(node);
         break;
-      }
     }
-    item.id = node.id;
-    item.contextValue = node.kind;
     return item;
   }
 
@@ -394,10 +344,6 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesNode>, vsco
     }
     await this.treeView.reveal(node, { select: true, focus: options.focus ?? true, expand: node.kind === 'service' ? 1 : false });
     return node;
-  }
-
-  dispose(): void {
-    for (const d of this.disposables) d.dispose();
   }
 }
 

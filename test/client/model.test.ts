@@ -10,11 +10,11 @@ import {
   formatCounters,
   formatShare,
   entryState,
-  SERVICE_PAGE_SIZE,
-  SERVICE_PAGE_THRESHOLD,
+  listPages as servicePages,
+  PAGE_SIZE as SERVICE_PAGE_SIZE,
+  PAGE_THRESHOLD as SERVICE_PAGE_THRESHOLD,
   serviceDescription,
   serviceLabel,
-  servicePages,
 } from '../../client/src/model';
 import type { EndpointItem, ServiceItem } from '../../server/src/protocol';
 
