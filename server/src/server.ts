@@ -16,6 +16,7 @@ import {
   TextDocuments,
 } from 'vscode-languageserver';
 import * as fs from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache } from './analysisCache';
@@ -95,7 +96,7 @@ export function startServer(connection: Connection): void {
         const fresh = cache.peek(document.uri, document.version) === undefined;
         const analysis = cache.get(document);
         // Analysing took a while: let a cancellation or a newer version that arrived meanwhile be seen.
-        if (fresh) await new Promise((resolve) => setImmediate(resolve));
+        if (fresh) await nextTurn();
         if (token.isCancellationRequested) return cancelled();
         if (documentFor(document.uri)?.version !== document.version) {
           return new ResponseError(LSPErrorCodes.ContentModified, `${name}: the document changed while it was analysed; ask again.`);
@@ -286,7 +287,7 @@ export function startServer(connection: Connection): void {
     const step = async (percentage: number, message: string) => {
       progress.report(percentage, message);
       // Let the progress message go out before the next synchronous step.
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     };
     progress.begin(`Netfilter Explorer: ${path.split('/').pop()}`, 0, `reading ${(size / 1e6).toFixed(0)} MB`, false);
     try {

@@ -6,10 +6,10 @@ import {
   type Range,
   SymbolKind,
 } from 'vscode-languageserver';
-import { type Analysis, definitionOf, occurrenceAt } from '../core/analysis';
+import { type Analysis, occurrenceAt } from '../core/analysis';
 import type { ChainNode, Jump } from '../core/graph';
-import { occurrencesOfChain } from './navigation';
-import { toRange } from './ranges';
+import { chainPlace } from './navigation';
+import { lineRange, toRange } from './ranges';
 
 /**
  * Incoming calls list at most this many calling chains: KUBE-MARK-MASQ of a 10,000-service dump
@@ -24,8 +24,8 @@ interface ChainItemData {
 }
 
 function item(analysis: Analysis, uri: string, node: ChainNode): CallHierarchyItem {
-  const place = definitionOf(node) ?? occurrencesOfChain(analysis, node)[0];
-  const range = place ? toRange(place.span) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  const place = chainPlace(analysis, node);
+  const range = place ? toRange(place.span) : lineRange(0, 0, 0);
   const data: ChainItemData = { table: analysis.ruleset.tables.indexOf(node.table), chain: node.chain.name };
   return { name: node.chain.name, kind: node.chain.builtin ? SymbolKind.Event : SymbolKind.Function, detail: `table ${node.table.name}`, uri, range, selectionRange: range, data };
 }
@@ -37,21 +37,21 @@ function nodeOf(analysis: Analysis, target: CallHierarchyItem): ChainNode | unde
   return table ? analysis.graph.byTable.get(table)?.nodes.get(data.chain) : undefined;
 }
 
-function jumpRange(jump: Jump): Range {
-  const t = jump.rule.target!;
-  return toRange({ line: jump.rule.line, start: t.start, end: t.end });
+/** The ranges of some jumps' targets. */
+function jumpRanges(jumps: Jump[]): Range[] {
+  return jumps.map((jump) => lineRange(jump.rule.line, jump.rule.target!.start, jump.rule.target!.end));
 }
 
 /** Jumps grouped by the chain at their other end, in order of first appearance. */
-function groupBy(jumps: Jump[], end: (j: Jump) => ChainNode): Map<ChainNode, Range[]> {
-  const groups = new Map<ChainNode, Range[]>();
+function groupBy(jumps: Jump[], end: (j: Jump) => ChainNode): Array<[ChainNode, Jump[]]> {
+  const groups = new Map<ChainNode, Jump[]>();
   for (const jump of jumps) {
     const key = end(jump);
-    const ranges = groups.get(key);
-    if (ranges) ranges.push(jumpRange(jump));
-    else groups.set(key, [jumpRange(jump)]);
+    const list = groups.get(key);
+    if (list) list.push(jump);
+    else groups.set(key, [jump]);
   }
-  return groups;
+  return [...groups];
 }
 
 export function prepareCallHierarchy(analysis: Analysis, uri: string, position: Position): CallHierarchyItem[] | null {
@@ -63,8 +63,9 @@ export function prepareCallHierarchy(analysis: Analysis, uri: string, position: 
 export function incomingCalls(analysis: Analysis, uri: string, target: CallHierarchyItem, max = MAX_CALLERS): { calls: CallHierarchyIncomingCall[]; total: number; chain: string } | null {
   const node = nodeOf(analysis, target);
   if (!node) return null;
-  const groups = [...groupBy(node.incoming, (j) => j.from)];
-  return { calls: groups.slice(0, max).map(([from, fromRanges]) => ({ from: item(analysis, uri, from), fromRanges })), total: groups.length, chain: node.chain.name };
+  // Ranges only for the callers listed: KUBE-MARK-MASQ has 100,000 jumps.
+  const groups = groupBy(node.incoming, (j) => j.from);
+  return { calls: groups.slice(0, max).map(([from, jumps]) => ({ from: item(analysis, uri, from), fromRanges: jumpRanges(jumps) })), total: groups.length, chain: node.chain.name };
 }
 
 /** What the user is told when incoming calls list only some of the calling chains. */
@@ -76,5 +77,5 @@ export function callersCutMessage(answer: { calls: unknown[]; total: number; cha
 export function outgoingCalls(analysis: Analysis, uri: string, target: CallHierarchyItem): CallHierarchyOutgoingCall[] | null {
   const node = nodeOf(analysis, target);
   if (!node) return null;
-  return [...groupBy(node.outgoing, (j) => j.to)].map(([to, fromRanges]) => ({ to: item(analysis, uri, to), fromRanges }));
+  return groupBy(node.outgoing, (j) => j.to).map(([to, jumps]) => ({ to: item(analysis, uri, to), fromRanges: jumpRanges(jumps) }));
 }

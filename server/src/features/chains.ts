@@ -2,40 +2,32 @@
 // all of them in one answer was 30 MB of JSON (half a second to send, more to show). So the view
 // gets each table's chains grouped by name prefix, in pages of 500, and asks for a group's
 // chains when it is expanded; Go to Chain… asks for the chains matching what is typed.
-import { type Analysis, definitionOf } from '../core/analysis';
+import type { Analysis } from '../core/analysis';
 import type { ChainNode, TableGraph } from '../core/graph';
 import { serviceModelOf } from '../kube';
 import type { PodInventory } from '../kube/inventory';
 import { serviceTitle } from '../kube/report';
 import type { ChainEntry, ChainGroupItem, ChainItem, ChainsResult, FindChainsResult, RuleItem } from '../protocol';
 import { memo, memoWith } from './memo';
-import { occurrencesOfChain } from './navigation';
+import { chainPlace } from './navigation';
 import { lineRange, toRange } from './ranges';
 import { endpointOfChain } from './servicesTree';
+import { isWritten, prefixOf } from './symbols';
 
 /** A table with more chains than this shows them grouped by name prefix. */
-export const CHAIN_GROUP_THRESHOLD = 500;
+const CHAIN_GROUP_THRESHOLD = 500;
 /** A group holds at most this many chains; longer ones are cut into pages, in name order. */
 export const CHAIN_PAGE_SIZE = 500;
 /** Go to Chain… gets at most this many chains per query (the count of all that match comes with them). */
 export const MAX_FOUND_CHAINS = 1_000;
-
-/** The prefix chains are grouped by: the name up to its last `-` (`KUBE-SEP-`), or none. */
-function prefixOf(name: string): string | undefined {
-  const i = name.lastIndexOf('-');
-  return i > 0 ? name.slice(0, i + 1) : undefined;
-}
-
-function isWritten(node: ChainNode): boolean {
-  return node.chain.declaration !== undefined || node.chain.rules.length > 0;
-}
 
 type Entry = { node: ChainNode } | { group: ChainGroupItem; nodes: ChainNode[] };
 
 /** A table's written chains and how the view shows them: chains, or groups and pages of them. */
 interface TableIndex {
   graph: TableGraph;
-  count: number;
+  /** The written chains, as the table lists them. */
+  nodes: ChainNode[];
   entries: Entry[];
   groups: Map<string, ChainNode[]>;
 }
@@ -90,17 +82,17 @@ function grouped(nodes: ChainNode[]): Entry[] {
 function tableIndexes(analysis: Analysis): TableIndex[] {
   return memo(analysis, 'chainTables', () =>
     analysis.graph.tables.map((graph) => {
-      const nodes = [...graph.nodes.values()].filter(isWritten);
+      const nodes = [...graph.nodes.values()].filter((node) => isWritten(node.chain));
       const entries = grouped(nodes);
       const groups = new Map<string, ChainNode[]>();
       for (const entry of entries) if ('group' in entry) groups.set(entry.group.key, entry.nodes);
-      return { graph, count: nodes.length, entries, groups };
+      return { graph, nodes, entries, groups };
     }),
   );
 }
 
 function chainItem(analysis: Analysis, pods: PodInventory | undefined, node: ChainNode): ChainItem {
-  const place = definitionOf(node) ?? occurrencesOfChain(analysis, node)[0];
+  const place = chainPlace(analysis, node);
   const service = serviceModelOf(analysis).serviceByChain.get(node);
   const endpoint = service ? endpointOfChain(analysis, pods, node) : undefined;
   return {
@@ -121,10 +113,10 @@ export function chainsResult(analysis: Analysis, uri: string, version: number, p
   return memoWith(analysis, `chains ${uri} ${version}`, pods, () => ({
     uri,
     version,
-    tables: tableIndexes(analysis).map(({ graph, count, entries }) => ({
+    tables: tableIndexes(analysis).map(({ graph, nodes, entries }) => ({
       name: graph.table.name,
       range: toRange(graph.table.nameSpan),
-      chainCount: count,
+      chainCount: nodes.length,
       entries: entries.map((entry): ChainEntry => ('group' in entry ? { group: entry.group } : { chain: chainItem(analysis, pods, entry.node) })),
     })),
   }));
@@ -141,9 +133,8 @@ function searchable(analysis: Analysis): Array<{ node: ChainNode; text: string }
   return memo(analysis, 'chainTexts', () => {
     const model = serviceModelOf(analysis);
     const list: Array<{ node: ChainNode; text: string }> = [];
-    for (const { graph } of tableIndexes(analysis)) {
-      for (const node of graph.nodes.values()) {
-        if (!isWritten(node)) continue;
+    for (const { graph, nodes } of tableIndexes(analysis)) {
+      for (const node of nodes) {
         const service = model.serviceByChain.get(node);
         list.push({ node, text: `${node.chain.name}\n${graph.table.name}${service ? `\n${serviceTitle(service)}` : ''}`.toLowerCase() });
       }
@@ -159,7 +150,7 @@ export function findChains(analysis: Analysis, pods: PodInventory | undefined, q
     for (const { graph } of tableIndexes(analysis)) {
       if (exact.table !== undefined && graph.table.name !== exact.table) continue;
       const node = graph.nodes.get(exact.chain);
-      if (node && isWritten(node)) found.push({ ...chainItem(analysis, pods, node), table: graph.table.name });
+      if (node && isWritten(node.chain)) found.push({ ...chainItem(analysis, pods, node), table: graph.table.name });
     }
     return { total: found.length, chains: found.slice(0, limit) };
   }

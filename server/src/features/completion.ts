@@ -2,7 +2,7 @@ import { type CompletionItem, CompletionItemKind, type Position } from 'vscode-l
 import { type Analysis, tableAtLine } from '../core/analysis';
 import { KNOWN_TABLES, STANDARD_TARGETS, TARGET_EXTENSIONS, type Table } from '../core/ruleset';
 import { splitArgs } from '../core/scanner';
-import { chainDetail } from './symbols';
+import { chainDetail, isWritten } from './symbols';
 
 /** Match modules of iptables-extensions most often seen in Kubernetes nodes' dumps. */
 export const MATCH_MODULES: Readonly<Record<string, string>> = {
@@ -45,7 +45,7 @@ function chainItems(table: Table, includeBuiltins: boolean): CompletionItem[] {
   const items: CompletionItem[] = [];
   for (const chain of table.chains.values()) {
     if (chain.builtin && !includeBuiltins) continue;
-    if (!chain.builtin && !chain.declaration && chain.rules.length === 0) continue;
+    if (!chain.builtin && !isWritten(chain)) continue;
     items.push({ label: chain.name, kind: CompletionItemKind.Function, detail: `${chain.builtin ? 'built-in' : 'user'} chain · ${chainDetail(chain)}`, sortText: `0${chain.name}` });
   }
   return items;

@@ -3,9 +3,10 @@ import { type Analysis, occurrenceAt } from '../core/analysis';
 import type { ChainNode, Jump } from '../core/graph';
 import { STANDARD_TARGETS, TARGET_EXTENSIONS, type Counters } from '../core/ruleset';
 import type { PodInventory } from '../kube/inventory';
-import { memoMap } from './memo';
+import { memoFor } from './memo';
 import { isInside, toRange } from './ranges';
 import { addressHover, kubeChainMarkdown } from './services';
+import { plural, writtenChains } from './symbols';
 
 const NAMES_SHOWN = 10;
 
@@ -15,10 +16,6 @@ const VERDICTS: Record<(typeof STANDARD_TARGETS)[number], string> = {
   RETURN: 'verdict: go back to the calling chain (or apply the policy of a built-in chain)',
   QUEUE: 'verdict: hand the packet to userspace',
 };
-
-function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
-}
 
 function counters(c: Counters): string {
   return `${plural(c.packets, 'packet')}, ${plural(c.bytes, 'byte')}`;
@@ -45,11 +42,8 @@ function chainList(jumps: Jump[], end: (j: Jump) => ChainNode): string {
 }
 
 /** The chain part of a hover: made once per chain and version (a large chain's jumps take a while to count). */
-export function chainHoverMarkdown(analysis: Analysis, node: ChainNode): string {
-  const known = memoMap<ChainNode, string>(analysis, 'chainHover');
-  let text = known.get(node);
-  if (text === undefined) known.set(node, (text = chainMarkdown(analysis, node)));
-  return text;
+function chainHoverMarkdown(analysis: Analysis, node: ChainNode): string {
+  return memoFor(analysis, 'chainHover', node, () => chainMarkdown(analysis, node));
 }
 
 function chainMarkdown(analysis: Analysis, node: ChainNode): string {
@@ -100,8 +94,8 @@ export function hover(analysis: Analysis, position: Position, pods: PodInventory
   for (const table of analysis.ruleset.tables) {
     if (isInside(position, table.nameSpan)) {
       const graph = analysis.graph.byTable.get(table);
-      let chains = 0;
-      for (const c of table.chains.values()) if (c.declaration || c.rules.length > 0) chains++;
+      // The outline's count, kept per version.
+      const chains = writtenChains(analysis).find((t) => t.table === table)!.chains.length;
       const value = [`**${table.name}** table`, '', `${plural(chains, 'chain')} · ${plural(table.rules.length, 'rule')}${table.committed ? '' : ' · no COMMIT'}`];
       if (graph && graph.cycles.length > 0) value.push('', `${plural(graph.cycles.length, 'jump loop')}`);
       return { contents: { kind: MarkupKind.Markdown, value: value.join('\n') }, range: toRange(table.nameSpan) };

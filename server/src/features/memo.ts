@@ -24,16 +24,18 @@ export function memo<T>(analysis: Analysis, key: string, make: () => T): T {
  * as a whole when it changes): made again when that object is another one.
  */
 export function memoWith<D extends object | undefined, T>(analysis: Analysis, key: string, dependency: D, make: () => T): T {
-  const slot = memo(analysis, key, () => ({ dependency: undefined as D | undefined, value: undefined as T | undefined, made: false }));
-  if (!slot.made || slot.dependency !== dependency) {
+  const slot = memo(analysis, key, () => ({ dependency, value: make() }));
+  if (slot.dependency !== dependency) {
     slot.value = make();
     slot.dependency = dependency;
-    slot.made = true;
   }
-  return slot.value as T;
+  return slot.value;
 }
 
-/** Values kept per object of an analysis (a chain node, a service): a map made on first use. */
-export function memoMap<K extends object, V>(analysis: Analysis, key: string): Map<K, V> {
-  return memo(analysis, key, () => new Map<K, V>());
+/** The value of `key` for one object of an analysis (a chain node), made by `make` on first use. */
+export function memoFor<K extends object, V>(analysis: Analysis, key: string, object: K, make: () => V): V {
+  const values = memo(analysis, key, () => new Map<K, V>());
+  let value = values.get(object);
+  if (value === undefined) values.set(object, (value = make()));
+  return value;
 }

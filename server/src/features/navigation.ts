@@ -1,7 +1,7 @@
 import { type DocumentHighlight, DocumentHighlightKind, type Location, type Position } from 'vscode-languageserver';
 import { type Analysis, type ChainOccurrence, definitionOf, occurrenceAt, occurrencesOf } from '../core/analysis';
 import type { ChainNode } from '../core/graph';
-import { memoMap } from './memo';
+import { memoFor } from './memo';
 import { toRange } from './ranges';
 
 /**
@@ -23,35 +23,36 @@ export function definition(analysis: Analysis, uri: string, position: Position):
 
 /** Every place a chain is named, declaration first, the rest in document order; made once per chain and version. */
 export function occurrencesOfChain(analysis: Analysis, node: ChainNode): ChainOccurrence[] {
-  const known = memoMap<ChainNode, ChainOccurrence[]>(analysis, 'occurrences');
-  let list = known.get(node);
-  if (!list) known.set(node, (list = occurrencesOf(analysis, node)));
-  return list;
+  return memoFor(analysis, 'occurrences', node, () => occurrencesOf(analysis, node));
 }
 
-/** At most `max` of `sorted` (in document order), a run centred on `line`. */
-export function nearest<T extends { span: { line: number } }>(sorted: readonly T[], line: number, max: number): readonly T[] {
-  if (sorted.length <= max) return sorted;
-  let low = 0;
+/** Where views and items point for a chain: its declaration, else the first place it is named. */
+export function chainPlace(analysis: Analysis, node: ChainNode): ChainOccurrence | undefined {
+  return definitionOf(node) ?? occurrencesOfChain(analysis, node)[0];
+}
+
+/** At most `max` of `sorted[from..]` (in document order), a run centred on `line`. */
+function nearest<T extends { span: { line: number } }>(sorted: readonly T[], from: number, line: number, max: number): readonly T[] {
+  let low = from;
   let high = sorted.length;
   while (low < high) {
     const mid = (low + high) >> 1;
     if (sorted[mid]!.span.line < line) low = mid + 1;
     else high = mid;
   }
-  const start = Math.max(0, Math.min(low - (max >> 1), sorted.length - max));
+  const start = Math.max(from, Math.min(low - (max >> 1), sorted.length - max));
   return sorted.slice(start, start + max);
 }
 
 /** The places a request may answer with: the declaration (when wanted) and at most `max` places nearest the cursor. */
-function placesNear(analysis: Analysis, node: ChainNode, line: number, includeDeclaration: boolean, max: number): { places: ChainOccurrence[]; total: number; lines: [number, number] | undefined } {
+function placesNear(analysis: Analysis, node: ChainNode, line: number, includeDeclaration: boolean, max: number): { places: readonly ChainOccurrence[]; total: number; lines: [number, number] | undefined } {
   const all = occurrencesOfChain(analysis, node);
-  const declared = all[0]?.role === 'declaration';
-  const rest = declared ? all.slice(1) : all;
-  const head = declared && includeDeclaration ? [all[0]!] : [];
-  const total = head.length + rest.length;
-  if (total <= max) return { places: [...head, ...rest], total, lines: undefined };
-  const near = nearest(rest, line, max - head.length);
+  // all[0] is the declaration when there is one; from `from` on, the places are in document order.
+  const from = all[0]?.role === 'declaration' ? 1 : 0;
+  const head = from === 1 && includeDeclaration ? [all[0]!] : [];
+  const total = head.length + all.length - from;
+  if (total <= max) return { places: includeDeclaration ? all : all.slice(from), total, lines: undefined };
+  const near = nearest(all, from, line, max - head.length);
   return { places: [...head, ...near], total, lines: near.length > 0 ? [near[0]!.span.line, near[near.length - 1]!.span.line] : undefined };
 }
 

@@ -3,7 +3,7 @@
 // level: namespaces with counts, a namespace's services (in pages when long), a service's
 // entries and endpoints when it is expanded. The filter runs here, on an index made once per
 // version (and pod inventory).
-import { type Analysis, definitionOf, tableGraphAtLine } from '../core/analysis';
+import { type Analysis, tableGraphAtLine } from '../core/analysis';
 import type { ChainNode } from '../core/graph';
 import { serviceModelOf } from '../kube';
 import { podFor, type PodInventory } from '../kube/inventory';
@@ -22,7 +22,7 @@ import type {
   SplitItem,
 } from '../protocol';
 import { memo, memoWith } from './memo';
-import { occurrencesOfChain } from './navigation';
+import { chainPlace } from './navigation';
 import { lineRange, toRange } from './ranges';
 
 const collator = new Intl.Collator();
@@ -38,19 +38,19 @@ interface TreeIndex {
   endpointTotal: number;
 }
 
-export function chainRef(analysis: Analysis, node: ChainNode): ChainRef {
-  const place = definitionOf(node) ?? occurrencesOfChain(analysis, node)[0];
+function chainRef(analysis: Analysis, node: ChainNode): ChainRef {
+  const place = chainPlace(analysis, node);
   return { name: node.chain.name, range: place ? toRange(place.span) : lineRange(0, 0, 0) };
 }
 
-/** Endpoints some entry sends traffic to; an endpoint chain nothing reaches does not count. */
-function endpointCount(service: ServicePort): number {
+/** Endpoints some entry (or a condition of one) sends traffic to; an endpoint chain nothing reaches is not among them. */
+function reachedEndpoints(service: ServicePort): Set<Endpoint> {
   const seen = new Set<Endpoint>();
   for (const entry of service.entries) {
     for (const { endpoint } of entry.split.endpoints) seen.add(endpoint);
     for (const condition of entry.conditions) for (const { endpoint } of condition.endpoints) seen.add(endpoint);
   }
-  return seen.size;
+  return seen;
 }
 
 function isLocalOnly(split: TrafficSplit): boolean {
@@ -82,7 +82,7 @@ function treeIndex(analysis: Analysis): TreeIndex {
     const namespaces: TreeIndex['namespaces'] = [];
     let endpointTotal = 0;
     for (const { service, title } of titled) {
-      const endpoints = endpointCount(service);
+      const endpoints = reachedEndpoints(service).size;
       const skewed = service.chains.some((c) => skewedChains.has(c.chain.name));
       const first = service.chains[0];
       const firstEntry = service.entries[0];
@@ -116,13 +116,8 @@ function treeIndex(analysis: Analysis): TreeIndex {
 /** What the filter searches in a service: namespace, name, port, protocol, entries, endpoints, pods and nodes, chains. */
 function haystack(service: ServicePort, summary: ServiceSummary, pods: PodInventory | undefined): string {
   const parts = [summary.title, service.protocol, ...service.chains.map((c) => c.chain.name), ...summary.entryTitles];
-  const endpoints = new Set<Endpoint>();
-  for (const entry of service.entries) {
-    parts.push(...entry.sourceRanges);
-    for (const { endpoint } of entry.split.endpoints) endpoints.add(endpoint);
-    for (const condition of entry.conditions) for (const { endpoint } of condition.endpoints) endpoints.add(endpoint);
-  }
-  for (const endpoint of endpoints) {
+  for (const entry of service.entries) parts.push(...entry.sourceRanges);
+  for (const endpoint of reachedEndpoints(service)) {
     parts.push(endpointTitle(endpoint.ip, endpoint.port), endpoint.chain.chain.name);
     const pod = podFor(pods, endpoint.ip);
     if (pod) parts.push(`${pod.namespace}/${pod.name}`, pod.node ?? '');

@@ -2,9 +2,10 @@ import { type DocumentSymbol, type Range, type SymbolInformation, SymbolKind } f
 import type { Analysis } from '../core/analysis';
 import type { Chain, Table } from '../core/ruleset';
 import { memo } from './memo';
-import { lineRange, toRange } from './ranges';
+import { toRange } from './ranges';
 
-function plural(n: number, word: string): string {
+/** `1 rule`, `12,345 chains`. */
+export function plural(n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }
 
@@ -15,8 +16,19 @@ export function chainDetail(chain: Chain): string {
 }
 
 /** Whether the chain has a place in the file: declared, or given rules. Jump-only names do not. */
-function isWritten(chain: Chain): boolean {
+export function isWritten(chain: Chain): boolean {
   return chain.declaration !== undefined || chain.rules.length > 0;
+}
+
+/** Each table's written chains, in the order of its chains; once per version. */
+export function writtenChains(analysis: Analysis): Array<{ table: Table; chains: Chain[] }> {
+  return memo(analysis, 'writtenChains', () =>
+    analysis.ruleset.tables.map((table) => {
+      const chains: Chain[] = [];
+      for (const chain of table.chains.values()) if (isWritten(chain)) chains.push(chain);
+      return { table, chains };
+    }),
+  );
 }
 
 /**
@@ -28,7 +40,7 @@ export const OUTLINE_MAX_CHAINS = 5_000;
 /** In a grouped outline, a group holds at most this many chains; longer runs are cut into pages (as in the Chains view). */
 export const OUTLINE_PAGE_SIZE = 500;
 /** In a grouped outline, runs of fewer chains with one name prefix are listed chain by chain. */
-export const OUTLINE_MIN_GROUP = 10;
+const OUTLINE_MIN_GROUP = 10;
 /** A grouped outline has at most this many symbols: chains are listed inside the smaller groups while they fit. */
 export const OUTLINE_MAX_SYMBOLS = 5_000;
 /** A table whose chains make more runs than this (names interleaved) is cut into pages in document order instead. */
@@ -37,28 +49,24 @@ const OUTLINE_MAX_RUNS = 1_000;
 /** A chain's symbol, with the range of its rules (so that breadcrumbs name the chain while reading them). */
 function chainSymbol(chain: Chain): DocumentSymbol {
   const first = chain.rules[0];
-  const last = chain.rules[chain.rules.length - 1];
-  const selection = first ? toRange(first.chainSpan) : toRange(chain.declaration!);
-  const range = first && last ? lineRange(first.line, 0, last.end) : selection;
-  if (first && last) range.end = { line: last.line, character: last.end };
+  const selection = toRange(first ? first.chainSpan : chain.declaration!);
+  const range = first ? { start: { line: first.line, character: 0 }, end: endOf(chain) } : selection;
   return { name: chain.name, detail: chainDetail(chain), kind: chain.builtin ? SymbolKind.Event : SymbolKind.Function, range, selectionRange: selection };
 }
 
 function tableSymbol(table: Table, chainCount: number, children: DocumentSymbol[]): DocumentSymbol {
-  const range = lineRange(table.headerLine, 0, 0);
-  range.end = { line: table.endLine, character: table.committed ? 'COMMIT'.length : 0 };
   return {
     name: table.name,
     detail: `${plural(chainCount, 'chain')} · ${plural(table.rules.length, 'rule')}`,
     kind: SymbolKind.Namespace,
-    range,
-    selectionRange: { start: { line: table.nameSpan.line, character: table.nameSpan.start }, end: { line: table.nameSpan.line, character: table.nameSpan.end } },
+    range: { start: { line: table.headerLine, character: 0 }, end: { line: table.endLine, character: table.committed ? 'COMMIT'.length : 0 } },
+    selectionRange: toRange(table.nameSpan),
     children,
   };
 }
 
-/** `KUBE-SEP-` for `KUBE-SEP-ABC`: the name up to its last `-`, as the Chains view groups; none for `PREROUTING`. */
-function prefixOf(name: string): string | undefined {
+/** `KUBE-SEP-` for `KUBE-SEP-ABC`: the name up to its last `-`, as the outline and the Chains view group; none for `PREROUTING`. */
+export function prefixOf(name: string): string | undefined {
   const i = name.lastIndexOf('-');
   return i > 0 ? name.slice(0, i + 1) : undefined;
 }
@@ -149,20 +157,9 @@ function groupedChildren(chains: Chain[]): Array<Chain | Group> {
   return out;
 }
 
-/** Chains in the order their symbols start in the document (each on a line of its own). */
-function inDocumentOrder(chains: Chain[], lineCount: number): Chain[] {
-  const slots: Array<Chain | undefined> = new Array(lineCount + 1);
-  for (const chain of chains) {
-    const line = placeOf(chain);
-    if (!(line >= 0 && line <= lineCount) || slots[line]) return [...chains].sort((a, b) => placeOf(a) - placeOf(b));
-    slots[line] = chain;
-  }
-  const ordered: Chain[] = [];
-  for (let line = 0; line <= lineCount; line++) {
-    const chain = slots[line];
-    if (chain) ordered.push(chain);
-  }
-  return ordered;
+/** Chains in the order their symbols start in the document. */
+function inDocumentOrder(chains: Chain[]): Chain[] {
+  return [...chains].sort((a, b) => placeOf(a) - placeOf(b));
 }
 
 function isGroup(item: Chain | Group): item is Group {
@@ -170,16 +167,12 @@ function isGroup(item: Chain | Group): item is Group {
 }
 
 function buildOutline(analysis: Analysis): DocumentSymbol[] {
-  const tables = analysis.ruleset.tables.map((table) => {
-    const chains: Chain[] = [];
-    for (const chain of table.chains.values()) if (isWritten(chain)) chains.push(chain);
-    return { table, chains };
-  });
+  const tables = writtenChains(analysis);
   const total = tables.reduce((n, t) => n + t.chains.length, 0);
   if (total <= OUTLINE_MAX_CHAINS) return tables.map(({ table, chains }) => tableSymbol(table, chains.length, chains.map(chainSymbol)));
 
   // Grouped: tables of up to a page of chains stay as they are; the others get groups and pages.
-  const children = tables.map(({ chains }) => (chains.length <= OUTLINE_PAGE_SIZE ? chains : groupedChildren(inDocumentOrder(chains, analysis.ruleset.lineCount))));
+  const children = tables.map(({ chains }) => (chains.length <= OUTLINE_PAGE_SIZE ? chains : groupedChildren(inDocumentOrder(chains))));
   let budget = OUTLINE_MAX_SYMBOLS - tables.length;
   for (const list of children) budget -= list.length;
   // Chains are listed inside the smallest groups first, while the outline stays within its budget.
@@ -222,7 +215,7 @@ export const WORKSPACE_SYMBOL_LIMIT = 2000;
 function chainNames(analysis: Analysis): Array<{ chain: Chain; table: Table; lower: string }> {
   return memo(analysis, 'chainNames', () => {
     const list: Array<{ chain: Chain; table: Table; lower: string }> = [];
-    for (const table of analysis.ruleset.tables) for (const chain of table.chains.values()) if (isWritten(chain)) list.push({ chain, table, lower: chain.name.toLowerCase() });
+    for (const { table, chains } of writtenChains(analysis)) for (const chain of chains) list.push({ chain, table, lower: chain.name.toLowerCase() });
     return list;
   });
 }
