@@ -63,56 +63,59 @@ function mutations(texts: string[], alphabet: string, count: number): string[] {
   return out;
 }
 
+/**
+ * Runs `check` on 20,000 mutations of the texts (and the texts themselves) with what the oracle
+ * makes of each; more than 1000 of them must be ones the oracle accepts.
+ */
+function checkMutations<T>(texts: string[], alphabet: string, what: string, oracle: (text: string) => T | undefined, check: (text: string, expected: T | undefined) => void): void {
+  let accepted = 0;
+  for (const text of mutations(texts, alphabet, 20_000)) {
+    const expected = oracle(text);
+    check(text, expected);
+    if (expected) accepted++;
+  }
+  assert.ok(accepted > 1000, `only ${accepted} ${what} among the mutations`);
+}
+
 describe('regex-free readers', () => {
   it('kubeChain reads chain names as the regular expression does', () => {
-    const names = mutations(
+    checkMutations(
       ['KUBE-SVC-ERIFXISQEP7F7OF4', 'KUBE-SVL-ERIFXISQEP7F7OF4', 'KUBE-EXT-ERIFXISQEP7F7OF4', 'KUBE-FW-ERIFXISQEP7F7OF4', 'KUBE-XLB-ERIFXISQEP7F7OF4', 'KUBE-SEP-S4MK5EVI7CLHCCS6', 'KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-SVC-ERIFXISQEP7F7OF', 'KUBE-SVC-ERIFXISQEP7F7OF41', 'KUBE-FWX-ERIFXISQEP7F7OF4'],
       'KUBESVCLXTFWPA2718-a \n',
-      20_000,
+      'kube chain names',
+      kubeChainByRegex,
+      (name, expected) => {
+        assert.deepEqual(kubeChain(name), expected, JSON.stringify(name));
+        assert.equal(kubeChainKind(name), expected?.kind, JSON.stringify(name));
+      },
     );
-    let kube = 0;
-    for (const name of names) {
-      const expected = kubeChainByRegex(name);
-      assert.deepEqual(kubeChain(name), expected, JSON.stringify(name));
-      assert.equal(kubeChainKind(name), expected?.kind, JSON.stringify(name));
-      if (expected) kube++;
-    }
-    assert.ok(kube > 1000, `only ${kube} kube chain names among the mutations`);
   });
 
   it('parseEndpointAddress reads DNAT addresses as the regular expressions do', () => {
-    const texts = mutations(
+    checkMutations(
       ['10.244.1.2:8080', '10.32.0.3:53', '10.0.0.1', '255.255.255.255:65535', '300.1.1.1:80', '1.2.3.4:', '1.2.3.4:123456', '01.2.3.4:0080', '1234.1.1.1', '1.2.3.4.5', '1.2.3', 'fd00::1', '[fd00::1]:53', '[10.0.0.1]:80', 'abc:1', '1:2', ' 1.2.3.4', '1.2.3.4\n', '', '9'],
       '0123456789.:[]af \n',
-      20_000,
+      'addresses',
+      endpointByRegex,
+      (text, expected) => assert.deepEqual(parseEndpointAddress(text), expected, JSON.stringify(text)),
     );
-    let addresses = 0;
-    for (const text of texts) {
-      const expected = endpointByRegex(text);
-      assert.deepEqual(parseEndpointAddress(text), expected, JSON.stringify(text));
-      if (expected) addresses++;
-    }
-    assert.ok(addresses > 1000, `only ${addresses} addresses among the mutations`);
   });
 
   it('parseServicePortName reads service port names as the regular expression does, readKubeComment their keys', () => {
-    const texts = mutations(
+    checkMutations(
       ['kube-system/kube-dns:dns-tcp', 'default/kubernetes:https', 'ns1/svc1', 'a/b:', 'a.b-c/d.e-f:P-80', 'team-0/app-0:http', '-a/b', 'a-/b', 'a/b-', 'a/.b', 'a//b', 'a/b:c:d', 'A/b', 'a/B', 'a/b:c_d', '/b', 'a/', ''],
       'az09-.:/AZ_ ',
-      20_000,
+      'names',
+      nameByRegex,
+      (text, expected) => {
+        assert.deepEqual(parseServicePortName(text), expected, JSON.stringify(text));
+        for (const comment of [text, `${text} cluster IP`, `${text} -> 10.0.0.1:80`, `pod traffic for ${text} external destinations`]) {
+          const read = readKubeComment(comment);
+          assert.deepEqual(read?.comment, parseKubeComment(comment), JSON.stringify(comment));
+          if (read) assert.equal(read.key, servicePortKey(read.comment.service), JSON.stringify(comment));
+        }
+      },
     );
-    let names = 0;
-    for (const text of texts) {
-      const expected = nameByRegex(text);
-      assert.deepEqual(parseServicePortName(text), expected, JSON.stringify(text));
-      for (const comment of [text, `${text} cluster IP`, `${text} -> 10.0.0.1:80`, `pod traffic for ${text} external destinations`]) {
-        const read = readKubeComment(comment);
-        assert.deepEqual(read?.comment, parseKubeComment(comment), JSON.stringify(comment));
-        if (read) assert.equal(read.key, servicePortKey(read.comment.service), JSON.stringify(comment));
-      }
-      if (expected) names++;
-    }
-    assert.ok(names > 1000, `only ${names} names among the mutations`);
   });
 });
 

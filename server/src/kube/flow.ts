@@ -1,6 +1,6 @@
 import type { ChainNode, TableGraph } from '../core/graph';
 import type { Rule, RuleFacts, RuleOption } from '../core/ruleset';
-import { ruleSpec } from '../core/ruleSpec';
+import { narrowsTraffic, ruleSpec } from '../core/ruleSpec';
 import { kernelProbability } from '../core/statistic';
 import { kubeChainKind, type KubeChainKind } from './hashes';
 
@@ -274,7 +274,7 @@ class DnatFlow implements Flow, Destination {
 /** The node id of the chain holding destination `index` of a flow the walker made. */
 export function destinationChainId(flow: Flow, index: number): number {
   if (flow instanceof FlowData) return flow.chainIds[index]!;
-  if (flow instanceof DnatFlow && index === 0) return (flow.chain as ChainNode).id;
+  if (flow instanceof DnatFlow && index === 0) return flow.chain.id;
   throw new RangeError(`destination ${index} of a flow the walker did not make`);
 }
 
@@ -346,16 +346,6 @@ function opOfName(name: string): Op {
   return (name.length <= MARK_DROP_CHAIN.length ? TARGET_OPS.get(name) : undefined) ?? Op.Chain;
 }
 
-/** Options that do not narrow which packets of this entry reach the rule. */
-function isNeutral(module: string, option: RuleOption): boolean {
-  if (module === 'comment' || module === 'statistic') return true;
-  if (module === '' && (option.key === 'protocol' || option.key === 'set-counters' || option.key === 'ipv4' || option.key === 'ipv6')) return true;
-  // The entry already matched its port; SEP rules repeat `-m tcp -p tcp` without ports.
-  if (module === 'tcp' || module === 'udp' || module === 'sctp') return true;
-  // A recent check is session affinity, handled apart; --set and the rest only record.
-  return module === 'recent';
-}
-
 function describeOption(module: string, option: RuleOption): string {
   const value = option.values.map((v) => v.text).join(' ');
   const not = option.negated ? 'not ' : '';
@@ -382,15 +372,17 @@ export function ruleCondition(rule: Rule): string | undefined {
   if (!rule.facts.conditional) return undefined;
   const parts: string[] = [];
   for (const match of ruleSpec(rule).matches) {
+    // A recent check is session affinity, handled apart; --set and the rest only record.
+    if (match.module === 'recent') continue;
     for (const option of match.options) {
-      if (!isNeutral(match.module, option)) parts.push(describeOption(match.module, option));
+      if (narrowsTraffic(match.module, option.key)) parts.push(describeOption(match.module, option));
     }
   }
   return parts.length > 0 ? [...new Set(parts)].join(', ') : undefined;
 }
 
 /** The probability the kernel uses for each `--probability` text, read once per distinct text. */
-export class ProbabilityCache {
+class ProbabilityCache {
   private readonly known = new Map<string, number | undefined>();
 
   kernel(text: string): number | undefined {
@@ -471,19 +463,19 @@ function scanV4Endpoint(text: string): number {
   return valid ? ipEnd : BAD_V4;
 }
 
-export function parseEndpointAddress(text: string): { ip: string; port: number | undefined } | undefined {
-  const first = text.charCodeAt(0);
-  if (first >= 48 && first <= 57) {
-    const end = scanV4Endpoint(text);
-    if (end === BAD_V4) return undefined;
-    if (end !== NOT_V4) return { ip: end === text.length ? text : text.slice(0, end), port: scannedPort === scannedPort ? scannedPort : undefined };
-  }
+/** The forms of a --to-destination other than `a.b.c.d[:port]`: `[ip]`, `[ip]:port` and a bare IPv6 address. */
+function parseOtherEndpoint(text: string): { ip: string; port: number | undefined } | undefined {
   const bracketed = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(text);
   if (bracketed) return { ip: bracketed[1]!, port: bracketed[2] === undefined ? undefined : Number(bracketed[2]) };
-  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(text);
-  if (v4 && v4[1]!.split('.').every((o) => Number(o) <= 255)) return { ip: v4[1]!, port: v4[2] === undefined ? undefined : Number(v4[2]) };
   if (/^[0-9a-fA-F:]+$/.test(text) && text.includes(':')) return { ip: text, port: undefined };
   return undefined;
+}
+
+export function parseEndpointAddress(text: string): { ip: string; port: number | undefined } | undefined {
+  const end = scanV4Endpoint(text);
+  if (end === BAD_V4) return undefined;
+  if (end === NOT_V4) return parseOtherEndpoint(text);
+  return { ip: end === text.length ? text : text.slice(0, end), port: scannedPort === scannedPort ? scannedPort : undefined };
 }
 
 /** What a rule's statistic match says, for the check of kube-proxy's probabilities: `bare` is `-m statistic` with neither --probability nor --every. */
@@ -505,6 +497,11 @@ const FORM_SHIFT = 9;
 
 const NODE_RECORDS_AFFINITY = 1;
 const NODE_HAS_COMMENT = 2;
+
+/** The flags a rule gives its chain (CompiledRules.nodeFlags). */
+function nodeFlagsOf(rule: Rule): number {
+  return (rule.recent?.set === true ? NODE_RECORDS_AFFINITY : 0) | (rule.comment !== undefined ? NODE_HAS_COMMENT : 0);
+}
 
 /** The kinds of KUBE- chain names by code; 0 is none. */
 const KUBE_KINDS: ReadonlyArray<KubeChainKind | undefined> = [undefined, 'SVC', 'SVL', 'EXT', 'FW', 'XLB', 'SEP'];
@@ -605,8 +602,7 @@ class CompiledRules {
         // The graph has a jump for each rule that names a chain, in the table's order.
         let jumpTo = -1;
         if (j < outgoing.length && outgoing[j]!.rule === rule) jumpTo = this.jumpTargets[firstJump + j++]!;
-        if (rule.recent?.set === true) nodeFlags |= NODE_RECORDS_AFFINITY;
-        if (rule.comment !== undefined) nodeFlags |= NODE_HAS_COMMENT;
+        nodeFlags |= nodeFlagsOf(rule);
         this.compileRule(graph, nodes, probabilities, id, r, rule, jumpTo);
       }
       this.nodeFlags[id] = nodeFlags;
@@ -697,10 +693,7 @@ class CompiledRules {
       const jump = node.outgoing.find((j) => j.rule === rule);
       this.compileRule(graph, nodes, probabilities, id, r, rule, jump ? jump.to.id : -1);
       let flags = 0;
-      for (const other of node.chain.rules) {
-        if (other.recent?.set === true) flags |= NODE_RECORDS_AFFINITY;
-        if (other.comment !== undefined) flags |= NODE_HAS_COMMENT;
-      }
+      for (const other of node.chain.rules) flags |= nodeFlagsOf(other);
       this.nodeFlags[id] = flags;
     }
     return true;
@@ -709,8 +702,7 @@ class CompiledRules {
   /** Records the address and port of a --to-destination under the next DNAT number; false when it is no IP[:port]. */
   private readAddress(text: string): boolean {
     const k = this.dnatCount;
-    const first = text.charCodeAt(0);
-    const end = first >= 48 && first <= 57 ? scanV4Endpoint(text) : NOT_V4;
+    const end = scanV4Endpoint(text);
     if (end === BAD_V4) return false;
     if (end !== NOT_V4) {
       this.dnatIpTexts.push(text);
@@ -718,7 +710,7 @@ class CompiledRules {
       this.dnatPorts[k] = scannedPort;
       return true;
     }
-    const parsed = parseEndpointAddress(text);
+    const parsed = parseOtherEndpoint(text);
     if (!parsed) return false;
     this.dnatIpTexts.push(parsed.ip);
     this.dnatIpEnds[k] = parsed.ip.length;
@@ -792,7 +784,7 @@ const STATE_DNAT = 3;
  * Results are cached per chain (they scale linearly with the share entering).
  */
 export class FlowWalker {
-  probabilities = new ProbabilityCache();
+  private probabilities = new ProbabilityCache();
   private compiledNodes: CompiledNodes | undefined;
   private compiledRules: CompiledRules | undefined;
   private readonly flows: Array<FlowData | undefined>;
@@ -838,12 +830,6 @@ export class FlowWalker {
     if (!this.owns(node)) throw new Error(`'${node.chain.name}' is not a chain of table '${this.graph.table.name}'`);
   }
 
-  /** kubeChain(name)?.kind of a chain of this table, read once per chain. */
-  kubeKindOf(node: ChainNode): KubeChainKind | undefined {
-    this.checkOwned(node);
-    return this.kindAt(node.id);
-  }
-
   // The model asks by node id: a node object of a large table is a visit to memory far away.
 
   nodeAt(id: number): ChainNode {
@@ -865,27 +851,28 @@ export class FlowWalker {
     return r === -1 ? undefined : this.compiled.ruleAt(id, r);
   }
 
-  /** Where the first DNAT rule of a chain sends packets; undefined without one or when its --to-destination is no IP[:port]. */
-  dnatIpAt(id: number): string | undefined {
+  /** The DNAT number of the first DNAT rule of a chain; -1 without one or when its --to-destination is no IP[:port]. */
+  private dnatNumberAt(id: number): number {
     const table = this.compiled;
     const r = table.firstDnat[id]!;
-    const dnat = r === -1 ? -1 : table.auxAt(r);
-    return dnat === -1 ? undefined : table.ipOf(dnat);
+    return r === -1 ? -1 : table.auxAt(r);
+  }
+
+  /** Where the first DNAT rule of a chain sends packets; undefined without one or when its --to-destination is no IP[:port]. */
+  dnatIpAt(id: number): string | undefined {
+    const dnat = this.dnatNumberAt(id);
+    return dnat === -1 ? undefined : this.compiled.ipOf(dnat);
   }
 
   /** The port of dnatIpAt(id). */
   dnatPortAt(id: number): number | undefined {
-    const table = this.compiled;
-    const r = table.firstDnat[id]!;
-    const dnat = r === -1 ? -1 : table.auxAt(r);
-    return dnat === -1 ? undefined : table.portOf(dnat);
+    const dnat = this.dnatNumberAt(id);
+    return dnat === -1 ? undefined : this.compiled.portOf(dnat);
   }
 
   /** Whether the first DNAT rule of a chain sends packets to an IP[:port]. */
   hasDnatAddressAt(id: number): boolean {
-    const table = this.compiled;
-    const r = table.firstDnat[id]!;
-    return r !== -1 && table.auxAt(r) !== -1;
+    return this.dnatNumberAt(id) !== -1;
   }
 
   /** The index in the compiled table of a chain's first rule (node.chain.rules[k] is rule firstRuleOf(id) + k). */

@@ -3,11 +3,10 @@ import type { ChainNode, TableGraph } from '../core/graph';
 import type { Diagnostic, Rule } from '../core/ruleset';
 import { destinationChainId, FlowWalker, type Flow, type OutcomeKind } from './flow';
 import { endpointHash, kubeChain, type KubeChainKind, servicePortHash } from './hashes';
-import { type CommentRole, parseKubeComment, readKubeComment, servicePortKey, type ServicePortName } from './names';
+import { type CommentRole, readKubeComment, servicePortKey, type ServicePortName } from './names';
 import { formatShare, kubeProxyProbability } from '../core/statistic';
 
 export type EntryKind = 'clusterIP' | 'nodePort' | 'externalIP' | 'loadBalancerIP';
-export const ENTRY_KINDS: readonly EntryKind[] = ['clusterIP', 'nodePort', 'externalIP', 'loadBalancerIP'];
 
 /**
  * Where a share of the traffic ends other than at an endpoint. `fallthrough`: no rule of the dump
@@ -305,8 +304,7 @@ class EndpointData implements Endpoint {
       if (this.walker.hasCommentsAt(this.id)) {
         for (const rule of this.chain.chain.rules) {
           if (rule.comment === undefined) continue;
-          const comment = parseKubeComment(rule.comment);
-          if (comment && servicePortKey(comment.service) === this.service.key) {
+          if (readKubeComment(rule.comment)?.key === this.service.key) {
             this.named = true;
             break;
           }
@@ -634,10 +632,7 @@ class ModelBuilder {
         if (comment.role !== 'no-endpoints' && comment.role !== 'no-local-endpoints' && comment.role !== 'firewall-not-accepted') continue;
         const service = this.service(comment.name, this.protocolOf(rule), 'comment');
         const dstType = rule.facts.dstType;
-        const fate: FilterFate = { rule, address: dstType === 'LOCAL' ? null : hostAddress(rule.facts.destination), port: portOf(rule), fate: target, role: comment.role, chain: chainName };
-        const list = this.filterFates.get(service);
-        if (list) list.push(fate);
-        else this.filterFates.set(service, [fate]);
+        addTo(this.filterFates, service, { rule, address: dstType === 'LOCAL' ? null : hostAddress(rule.facts.destination), port: portOf(rule), fate: target, role: comment.role, chain: chainName });
       }
     }
   }
@@ -755,6 +750,16 @@ class ModelBuilder {
       }
     }
     this.pendingEntries = [];
+  }
+
+  /** The nat chains of ids[0, count) with what byId holds for each. */
+  chainMap<T>(ids: Int32Array, count: number, byId: ReadonlyArray<T | undefined>): Map<ChainNode, T> {
+    const map = new Map<ChainNode, T>();
+    for (let e = 0; e < count; e++) {
+      const id = ids[e]!;
+      map.set(this.nat!.list[id]!, byId[id]!);
+    }
+    return map;
   }
 
   /** The flow of a nat chain, once the entries' shares are worked out (they walk first). */
@@ -886,6 +891,11 @@ function addFate(fates: Map<Fate, number>, fate: Fate, share: number): void {
   if (share > 0) fates.set(fate, (fates.get(fate) ?? 0) + share);
 }
 
+function addTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
 
 /** Chains whose jumps to KUBE-SEP chains make endpoints, in the order they are read: the cluster chain first. */
 const ENDPOINT_PARENTS: readonly KubeChainKind[] = ['SVC', 'SVL', 'XLB'];
@@ -1016,35 +1026,16 @@ export function buildServiceModel(analysis: Analysis, reuse?: ModelReuse): Servi
   const model: ServiceModel = {
     services,
     get serviceByChain() {
-      if (!serviceByChain) {
-        serviceByChain = new Map();
-        for (let e = 0; e < builder.explainedCount; e++) {
-          const id = builder.explained[e]!;
-          serviceByChain.set(nat!.list[id]!, builder.serviceById[id]!);
-        }
-      }
-      return serviceByChain;
+      return (serviceByChain ??= builder.chainMap(builder.explained, builder.explainedCount, builder.serviceById));
     },
     get endpointByChain() {
-      if (!endpointByChain) {
-        endpointByChain = new Map();
-        for (let e = 0; e < builder.endpointCount; e++) {
-          const id = builder.endpointIds[e]!;
-          endpointByChain.set(nat!.list[id]!, builder.endpointById[id]!);
-        }
-      }
-      return endpointByChain;
+      return (endpointByChain ??= builder.chainMap(builder.endpointIds, builder.endpointCount, builder.endpointById));
     },
     get entriesByAddress() {
       if (!entriesByAddress) {
         entriesByAddress = new Map();
         for (const service of services) {
-          for (const entry of service.entries) {
-            if (entry.address === null) continue;
-            const list = entriesByAddress.get(entry.address);
-            if (list) list.push({ service, entry });
-            else entriesByAddress.set(entry.address, [{ service, entry }]);
-          }
+          for (const entry of service.entries) if (entry.address !== null) addTo(entriesByAddress, entry.address, { service, entry });
         }
       }
       return entriesByAddress;
@@ -1053,18 +1044,13 @@ export function buildServiceModel(analysis: Analysis, reuse?: ModelReuse): Servi
       if (!endpointsByIp) {
         endpointsByIp = new Map();
         for (const service of services) {
-          for (const endpoint of service.endpoints) {
-            if (!endpoint.ip) continue;
-            const list = endpointsByIp.get(endpoint.ip);
-            if (list) list.push({ service, endpoint });
-            else endpointsByIp.set(endpoint.ip, [{ service, endpoint }]);
-          }
+          for (const endpoint of service.endpoints) if (endpoint.ip) addTo(endpointsByIp, endpoint.ip, { service, endpoint });
         }
       }
       return endpointsByIp;
     },
     diagnostics: builder.diagnostics.sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start),
-    flowOf: (node) => (walker && nat && nat.list[node.id] === node ? builder.flowOf(node) : undefined),
+    flowOf: (node) => (walker?.owns(node) ? builder.flowOf(node) : undefined),
   };
   // Names of service ports an edit removed stay in the cache: keep it while they are few.
   readings.set(model, { walker, names: builder.names.size <= 2 * builder.services.length + 1024 ? builder.names : undefined, servicesByName: builder.servicesByName, count: services.length, strict });

@@ -20,18 +20,17 @@ function isPortChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45;
 }
 
-/** Where the last name readName read stands in its text: its key (servicePortKey) is keyText[keyStart, keyEnd). */
+/** Where the last name readName read stands in its text: its key (servicePortKey) is keyText[0, keyEnd). */
 let keyText = '';
-let keyStart = 0;
 let keyEnd = 0;
 
 /**
- * text[start, end) as `namespace/name[:port]`, namespace and name DNS labels (a-z, 0-9, `-`,
+ * text[0, end) as `namespace/name[:port]`, namespace and name DNS labels (a-z, 0-9, `-`,
  * `.`, beginning and ending with a letter or digit), the port any of a-z, A-Z, 0-9 and `-`.
  * A scan rather than a regular expression: the model reads thousands of these.
  */
-function readName(text: string, start: number, end: number): ServicePortName | undefined {
-  let i = start;
+function readName(text: string, end: number): ServicePortName | undefined {
+  let i = 0;
   if (i >= end || !isAlnum(text.charCodeAt(i))) return undefined;
   while (i < end && isLabelChar(text.charCodeAt(i))) i++;
   if (i >= end || text.charCodeAt(i) !== 47 || !isAlnum(text.charCodeAt(i - 1))) return undefined;
@@ -46,13 +45,12 @@ function readName(text: string, start: number, end: number): ServicePortName | u
   }
   const port = nameEnd + 1 < end ? text.slice(nameEnd + 1, end) : '';
   keyText = text;
-  keyStart = start;
   keyEnd = port === '' ? nameEnd : end;
-  return { namespace: text.slice(start, nameStart - 1), name: text.slice(nameStart, nameEnd), port };
+  return { namespace: text.slice(0, nameStart - 1), name: text.slice(nameStart, nameEnd), port };
 }
 
 export function parseServicePortName(text: string): ServicePortName | undefined {
-  return readName(text, 0, text.length);
+  return readName(text, text.length);
 }
 
 /** The name kube-proxy hashes: `ns/svc:port`, or `ns/svc` for an unnamed port. */
@@ -106,23 +104,23 @@ const PREFIXED: ReadonlyArray<[RegExp, CommentRole]> = [
 export function parseKubeComment(comment: string): KubeComment | undefined {
   for (const [suffix, role] of SUFFIXES) {
     if (comment.endsWith(suffix)) {
-      const service = readName(comment, 0, comment.length - suffix.length);
+      const service = readName(comment, comment.length - suffix.length);
       return service ? { service, role } : undefined;
     }
   }
   const arrow = comment.indexOf(' -> ');
   if (arrow !== -1) {
-    const service = readName(comment, 0, arrow);
+    const service = readName(comment, arrow);
     return service ? { service, role: 'endpoint', endpoint: comment.slice(arrow + 4) } : undefined;
   }
   for (const [pattern, role] of PREFIXED) {
     const m = pattern.exec(comment);
     if (m) {
-      const service = readName(m[1]!, 0, m[1]!.length);
+      const service = parseServicePortName(m[1]!);
       return service ? { service, role } : undefined;
     }
   }
-  const service = readName(comment, 0, comment.length);
+  const service = parseServicePortName(comment);
   return service ? { service, role: 'plain' } : undefined;
 }
 
@@ -130,5 +128,5 @@ export function parseKubeComment(comment: string): KubeComment | undefined {
 export function readKubeComment(comment: string): { comment: KubeComment; key: string } | undefined {
   const parsed = parseKubeComment(comment);
   if (!parsed) return undefined;
-  return { comment: parsed, key: keyStart === 0 && keyEnd === keyText.length ? keyText : keyText.slice(keyStart, keyEnd) };
+  return { comment: parsed, key: keyEnd === keyText.length ? keyText : keyText.slice(0, keyEnd) };
 }
