@@ -112,6 +112,8 @@ export interface TableGraph {
   /** The jumps as flat arrays: node id i jumps to jumpTargets[jumpOffsets[i] .. jumpOffsets[i + 1]), as in its `outgoing`. */
   jumpOffsets: Int32Array;
   jumpTargets: Int32Array;
+  /** How many jumps go to each node id (its `incoming.length`, without listing them). */
+  incomingCounts: Int32Array;
   /** Undeclared and unused chains and jump loops of this table. */
   diagnostics: Diagnostic[];
 }
@@ -158,7 +160,7 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
       const jump: Jump = { from, to, rule, kind: rule.targetKind };
       from.outgoing.push(jump);
     }
-    const graph: TableGraph = { table, nodes, list, cycles: [], jumpOffsets: EMPTY, jumpTargets: EMPTY, diagnostics: [] };
+    const graph: TableGraph = { table, nodes, list, cycles: [], jumpOffsets: EMPTY, jumpTargets: EMPTY, incomingCounts: EMPTY, diagnostics: [] };
     refreshTableGraph(graph, ruleset);
     tables.push(graph);
     byTable.set(table, graph);
@@ -237,6 +239,7 @@ export function refreshTableGraph(graph: TableGraph, ruleset: Ruleset): void {
   graph.cycles = cycles;
   graph.jumpOffsets = adjacency.offsets;
   graph.jumpTargets = adjacency.targets;
+  graph.incomingCounts = incomingCounts;
   graph.diagnostics = diagnostics;
 }
 

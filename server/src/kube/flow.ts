@@ -566,8 +566,6 @@ class CompiledRules {
   /** The node ids the jumps of node id i go to (node.outgoing): firstJump[i] to firstJump[i + 1] - 1 in jumpTargets. */
   firstJump: Int32Array;
   jumpTargets: Int32Array;
-  /** node.incoming.length by node id. */
-  readonly incoming: Int32Array;
   /** The Destination objects callers asked for, by DNAT number. */
   private readonly destinations: Array<DnatFlow | undefined> = [];
 
@@ -582,8 +580,6 @@ class CompiledRules {
     this.nodeFlags = new Uint8Array(list.length);
     this.firstJump = graph.jumpOffsets;
     this.jumpTargets = graph.jumpTargets;
-    this.incoming = new Int32Array(list.length);
-    for (const to of this.jumpTargets) this.incoming[to]++;
     this.dnatChains = new Int32Array(count);
     this.dnatRules = new Int32Array(count);
     this.dnatPorts = new Float64Array(count);
@@ -684,8 +680,6 @@ class CompiledRules {
     }
     this.firstJump = graph.jumpOffsets;
     this.jumpTargets = graph.jumpTargets;
-    this.incoming.fill(0);
-    for (const to of this.jumpTargets) this.incoming[to]++;
     for (const { id, r, rule } of places) {
       this.affinitySeconds.delete(r);
       this.negatedKernels.delete(r);
@@ -902,7 +896,7 @@ export class FlowWalker {
 
   /** node.incoming.length. */
   incomingCountAt(id: number): number {
-    return this.compiled.incoming[id]!;
+    return this.graph.incomingCounts[id]!;
   }
 
   /** The jumps of a chain (node.outgoing) are jumpTargetAt(j) for firstJumpOf(id) <= j < firstJumpOf(id + 1). */
