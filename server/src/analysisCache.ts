@@ -97,6 +97,10 @@ export class AnalysisCache {
         lines.set(line, known);
       }
       known.newText = known.newText.slice(0, start.character) + change.text + known.newText.slice(end.character);
+      if (document.mergesLines(line, known.newText)) {
+        pending.lines = undefined;
+        return;
+      }
     }
   }
 

@@ -3,10 +3,11 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { AnalysisCache } from '../../server/src/analysisCache';
 import { LineDocument } from '../../server/src/lineDocument';
 
 const lineArb = fc.stringMatching(/^[-A-Za-z0-9 "#:.]{0,30}$/);
-const textArb = fc.tuple(fc.array(lineArb, { minLength: 1, maxLength: 12 }), fc.constantFrom('\n', '\r\n')).map(([lines, eol]) => lines.join(eol));
+const textArb = fc.tuple(fc.array(lineArb, { minLength: 1, maxLength: 12 }), fc.constantFrom('\n', '\r\n', '\r')).map(([lines, eol]) => lines.join(eol));
 
 /** A change as VS Code sends one, at a position picked from the numbers given, in the document as it is. */
 function changeIn(document: TextDocument, [line, from, to, text, breaks]: [number, number, number, string, boolean]): TextDocumentContentChangeEvent {
@@ -35,7 +36,12 @@ describe('the document kept line by line', () => {
           TextDocument.update(reference, [change], version);
           ours.update([change], version);
           assert.equal(ours.lineCount, reference.lineCount);
+          // A range over several lines, asked while edits within lines are pending.
+          const [line, from] = edit;
+          const across = { start: { line: line % reference.lineCount, character: from % 5 }, end: { line: (line + 2) % (reference.lineCount + 1), character: from % 7 } };
+          assert.equal(ours.getText(across), reference.getText(across));
           for (let line = 0; line < reference.lineCount; line++) {
+            assert.equal(ours.getEOLCharacters(line), reference.getEOLCharacters(line));
             assert.deepEqual(ours.getLineRange(line), reference.getLineRange(line));
             const range = reference.getLineRange(line);
             assert.equal(ours.getText(range), reference.getText(range));
@@ -44,6 +50,7 @@ describe('the document kept line by line', () => {
         assert.equal(ours.version, version);
         assert.equal(ours.getText(), reference.getText());
         assert.equal(ours.offsetAt({ line: reference.lineCount - 1, character: 1 }), reference.offsetAt({ line: reference.lineCount - 1, character: 1 }));
+        for (let offset = 0; offset <= reference.getText().length + 1; offset++) assert.deepEqual(ours.positionAt(offset), reference.positionAt(offset));
       }),
       { numRuns: 300, seed: 7 },
     );
@@ -55,5 +62,19 @@ describe('the document kept line by line', () => {
     assert.equal(document.lineText(1), '-A X -j KUBE-Z');
     assert.equal(document.getEOLCharacters(1), '\r\n');
     assert.equal(document.getText(), '*nat\r\n-A X -j KUBE-Z\r\nCOMMIT\r\n');
+  });
+
+  it('a line emptied between a lone CR and an LF leaves one CRLF: a line fewer, and the dump is read again', () => {
+    const cache = new AnalysisCache();
+    const config = cache.documentsConfiguration();
+    const document = config.create('file:///c', 'iptables-save', 1, '*nat\r-A X -j Y\nCOMMIT\n');
+    assert.equal(document.lineCount, 4);
+    cache.get(document);
+    config.update(document, [{ range: { start: { line: 1, character: 0 }, end: { line: 1, character: 10 } }, text: '' }], 2);
+    assert.equal(document.getText(), '*nat\r\nCOMMIT\n');
+    assert.equal(document.lineCount, 3);
+    assert.equal(document.lineText(1), 'COMMIT');
+    cache.get(document);
+    assert.equal(cache.lastWay, 'full');
   });
 });
