@@ -102,7 +102,7 @@ async function server(file: string): Promise<ServerFigures> {
   // Places to ask about: jump targets of KUBE-SERVICES and service chains, spread over the file.
   const jumps: Array<{ line: number; character: number }> = [];
   for (const table of analysis.ruleset.tables) {
-    for (const rule of table.rules) if (rule.target && rule.target.name.startsWith('KUBE-')) jumps.push({ line: rule.line, character: rule.target.start + 2 });
+    for (const rule of table.rules) if (rule.targetName?.startsWith('KUBE-')) jumps.push({ line: rule.line, character: rule.targetStart + 2 });
   }
   const pick = (i: number) => jumps[(i * 7919) % jumps.length]!;
   const child = spawn(process.execPath, [path.join(root, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });

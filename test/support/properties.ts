@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { analyze, type Analysis } from '../../server/src/core/analysis';
 import { parseRuleset } from '../../server/src/core/parser';
 import { printRuleset } from '../../server/src/core/printer';
-import type { Ruleset, Span } from '../../server/src/core/ruleset';
+import { chainNameOf, chainSpanOf, type Ruleset, type Span, targetOf } from '../../server/src/core/ruleset';
 import { codeLenses, inlayHints } from '../../server/src/features/services';
 import { serviceAt, serviceDetails, serviceList, servicesTree } from '../../server/src/features/servicesTree';
 import { chainGroup, chainRules, chainsResult, findChains } from '../../server/src/features/chains';
@@ -36,8 +36,9 @@ export function checkDocument(text: string, positions: Array<{ line: number; cha
     assertInside(table.nameSpan, lengths, 'table name');
     for (const chain of table.chains.values()) if (chain.declaration) assertInside(chain.declaration, lengths, 'declaration');
     for (const rule of table.rules) {
-      assertInside(rule.chainSpan, lengths, 'rule chain');
-      if (rule.target) assertInside(rule.target, lengths, 'target');
+      assertInside(chainSpanOf(rule), lengths, 'rule chain');
+      const target = targetOf(rule);
+      if (target) assertInside(target, lengths, 'target');
     }
   }
   const model = serviceModelOf(analysis);
@@ -89,7 +90,7 @@ export function shapeOf(ruleset: Ruleset): unknown {
       // Positions move when a rule is printed again; -c counters become a [p:b] prefix.
       const { statistic, recent } = r.facts;
       const facts = [r.source, r.destination, r.destinationNegated, r.protocol, r.dport, r.dstType, r.toDestination, r.conditional];
-      return [r.command, r.chainName, r.ruleNumber ?? null, r.counters ?? null, r.target?.name ?? null, r.target?.kind ?? null, r.comment ?? null, facts,
+      return [r.command, chainNameOf(r), r.ruleNumber ?? null, r.counters ?? null, targetOf(r)?.name ?? null, targetOf(r)?.kind ?? null, r.comment ?? null, facts,
         statistic ? [statistic.probability, statistic.every, statistic.negated] : null,
         recent ? [recent.check, recent.set, recent.seconds, recent.name?.text] : null];
     }),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze, type Analysis } from '../../server/src/core/analysis';
 import { MAX_LINE_DIAGNOSTICS } from '../../server/src/core/parser';
+import { targetOf } from '../../server/src/core/ruleset';
 import { diagnostics } from '../../server/src/features/diagnostics';
 import { serviceModelOf } from '../../server/src/kube';
 import { fixture } from '../support/fixtures';
@@ -121,7 +122,7 @@ describe('bad input: each gets the diagnostics a user needs, and nothing crashes
     const rule = analysis.ruleset.tables[0]!.rules[0]!;
     assert.equal(rule.comment, comment);
     const line = text.split('\n')[3]!;
-    assert.equal(line.slice(rule.target!.start, rule.target!.end), 'KUBE-X');
+    assert.equal(line.slice(targetOf(rule)!.start, targetOf(rule)!.end), 'KUBE-X');
   });
 
   it('a jump cycle A -> B -> A', () => {

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { generateDump } from '../../bench/generate';
 import { type Analysis, analyze } from '../../server/src/core/analysis';
 import { type LineEdit, patchAnalysis } from '../../server/src/core/incremental';
+import { chainNameOf } from '../../server/src/core/ruleset';
 import { AnalysisCache } from '../../server/src/analysisCache';
 import { carryServiceModel, reviseServiceModel, serviceModelOf } from '../../server/src/kube';
 import { allFixtureNames, fixture } from '../support/fixtures';
@@ -25,7 +26,7 @@ function summary(analysis: Analysis): unknown {
   return {
     diagnostics: [...analysis.diagnostics, ...model.diagnostics].map((d) => `${d.span.line}:${d.span.start}-${d.span.end} ${d.severity} ${d.code} ${d.message}`),
     tables: analysis.graph.tables.map((g) => ({
-      rules: g.table.rules.map((r) => [r.line, r.chainName, r.targetName, r.targetStart, r.comment, r.statistic?.probability, r.toDestination]),
+      rules: g.table.rules.map((r) => [r.line, chainNameOf(r), r.targetName, r.targetStart, r.comment, r.statistic?.probability, r.toDestination]),
       nodes: g.list.map((n) => [n.chain.name, n.declared, n.reachable, n.inCycle, n.chain.rules.map((r) => r.line), n.incoming.map((j) => j.rule.line), n.outgoing.map((j) => [j.rule.line, j.to.chain.name, j.kind])]),
       cycles: g.cycles,
       jumps: [...g.jumpTargets],

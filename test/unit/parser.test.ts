@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseRuleset } from '../../server/src/core/parser';
-import type { Rule, Ruleset } from '../../server/src/core/ruleset';
+import { chainNameOf, chainSpanOf, type Rule, type Ruleset, targetOf } from '../../server/src/core/ruleset';
 import { ruleOption, ruleSpec } from '../../server/src/core/ruleSpec';
 import { splitArgs } from '../../server/src/core/scanner';
 import { fixture, iptablesFixtureNames } from '../support/fixtures';
@@ -90,24 +90,25 @@ describe('the seed kube-dns dump (iptables-nft-save)', () => {
     assert.deepEqual(optionValues(rule, 'dport'), ['53']);
     assert.equal(rule.comment, 'kube-system/kube-dns:dns-tcp cluster IP');
     assert.deepEqual(ruleSpec(rule).matches.map((m) => m.module), ['', 'comment', 'tcp']);
-    assert.deepEqual(rule.target && { name: rule.target.name, kind: rule.target.kind, start: rule.target.start, end: rule.target.end }, {
+    const target = targetOf(rule);
+    assert.deepEqual(target && { name: target.name, kind: target.kind, start: target.start, end: target.end }, {
       name: 'KUBE-SVC-ERIFXISQEP7F7OF4', kind: 'jump', start: 125, end: 150,
     });
-    assert.deepEqual(rule.chainSpan, { line: 18, start: 3, end: 16 });
+    assert.deepEqual(chainSpanOf(rule), { line: 18, start: 3, end: 16 });
   });
 
   it('reads the statistic match of the first endpoint rule as written (0.50000000000)', () => {
     const [first, second] = chainOf(ruleset, 'nat', 'KUBE-SVC-ERIFXISQEP7F7OF4').rules;
     const statistic = ruleSpec(first).matches.find((m) => m.module === 'statistic')!;
     assert.deepEqual(statistic.options.map((o) => [o.key, o.values.map((v) => v.text)]), [['mode', ['random']], ['probability', ['0.50000000000']]]);
-    assert.equal(first!.target!.name, 'KUBE-SEP-S4MK5EVI7CLHCCS6');
-    assert.equal(second!.target!.name, 'KUBE-SEP-ZT5TVM6PMFDFQAMO');
+    assert.equal(targetOf(first!)!.name, 'KUBE-SEP-S4MK5EVI7CLHCCS6');
+    assert.equal(targetOf(second!)!.name, 'KUBE-SEP-ZT5TVM6PMFDFQAMO');
     assert.equal(ruleSpec(second).matches.some((m) => m.module === 'statistic'), false);
   });
 
   it('gives DNAT its --to-destination as a target option', () => {
     const dnat = chainOf(ruleset, 'nat', 'KUBE-SEP-S4MK5EVI7CLHCCS6').rules[1]!;
-    assert.equal(dnat.target!.name, 'DNAT');
+    assert.equal(targetOf(dnat)!.name, 'DNAT');
     assert.deepEqual(ruleSpec(dnat).targetOptions.map((o) => [o.name, o.values.map((v) => v.text)]), [['--to-destination', ['10.32.0.3:53']]]);
   });
 });
@@ -120,7 +121,7 @@ describe('forms of the same rules', () => {
     assert.equal(nat.rules.length, 10);
     assert.ok(nat.rules.every((r) => r.counters?.packets === 0 && r.counters.bytes === 0));
     // The rule text starts after the '[0:0] ' prefix.
-    assert.equal(nat.rules[0]!.chainSpan.start, 9);
+    assert.equal(chainSpanOf(nat.rules[0]!).start, 9);
   });
 
   it('reads counters in the thousands from a real node and keeps them per built-in chain', () => {
@@ -150,7 +151,7 @@ describe('forms of the same rules', () => {
     assert.equal(source.negated, true);
     assert.deepEqual(source.values.map((v) => v.text), ['10.0.0.0/8']);
     const fw = chainOf(ruleset, 'nat', 'KUBE-FW-NUKIZ6OKUXPJNT4C').rules[1]!;
-    assert.equal(fw.target, undefined);
+    assert.equal(targetOf(fw), undefined);
     assert.equal(fw.comment, 'other traffic to ns5/svc5:p80 will be dropped by KUBE-PROXY-FIREWALL');
   });
 
@@ -286,8 +287,9 @@ describe('every iptables fixture', () => {
         assert.ok(table.committed, `${table.name} committed`);
         for (const rule of table.rules) {
           const line = lines[rule.line]!;
-          assert.equal(line.slice(rule.chainSpan.start, rule.chainSpan.end), rule.chainName);
-          if (rule.target) assert.equal(line.slice(rule.target.start, rule.target.end), rule.target.name);
+          assert.equal(line.slice(chainSpanOf(rule).start, chainSpanOf(rule).end), chainNameOf(rule));
+          const target = targetOf(rule);
+          if (target) assert.equal(line.slice(target.start, target.end), target.name);
         }
         for (const chain of table.chains.values()) {
           if (chain.declaration) assert.equal(lines[chain.declaration.line]!.slice(chain.declaration.start, chain.declaration.end), chain.name);

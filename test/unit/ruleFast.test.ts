@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { generateDump } from '../../bench/generate';
 import { Interner, readRuleFast } from '../../server/src/core/ruleFast';
-import type { RuleFacts } from '../../server/src/core/ruleset';
+import { type RuleFacts, toDestinationArgOf } from '../../server/src/core/ruleset';
 import { commentOf, factsOf, parseRuleSpec } from '../../server/src/core/ruleSpec';
 import { splitArgs } from '../../server/src/core/scanner';
 import { allFixtureNames, fixture } from '../support/fixtures';
@@ -32,7 +32,7 @@ function compare(line: string): 'fast' | 'general' {
   assert.deepEqual(problems, [], `the fast reader accepted a line the general reader finds fault with: ${line}`);
   const comment = commentOf(spec);
   assert.deepEqual(
-    { target: fast.targetName, start: fast.targetStart, end: fast.targetEnd, kind: fast.targetName === undefined ? undefined : fast.targetKind, comment: fast.comment, commentStart: fast.commentStart, facts: factsRecord(fast.facts) },
+    { target: fast.targetName, start: fast.targetStart, end: fast.targetEnd, kind: fast.targetName === undefined ? undefined : fast.targetKind, comment: fast.comment, commentStart: fast.commentStart, facts: factsRecord({ ...fast, toDestinationArg: toDestinationArgOf(fast) }) },
     { target: spec.target?.name, start: spec.target?.start ?? 0, end: spec.target?.end ?? 0, kind: spec.target?.kind, comment: comment?.text, commentStart: comment?.arg.start ?? 0, facts: factsRecord(factsOf(spec)) },
     line,
   );

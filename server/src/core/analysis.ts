@@ -1,6 +1,6 @@
 import { buildChainGraph, type ChainGraph, type ChainNode, type NodeMap, type TableGraph } from './graph';
 import { parseRuleset, type ParseOptions } from './parser';
-import type { Diagnostic, Rule, Ruleset, Span, Table } from './ruleset';
+import { chainNameOf, chainSpanOf, type Diagnostic, type Rule, type Ruleset, type Span, type Table, targetOf } from './ruleset';
 
 /** How a chain name appears at a place in the text. */
 export type OccurrenceRole =
@@ -123,11 +123,11 @@ export function occurrencesOnLine(analysis: Analysis, line: number): ChainOccurr
   if (!graph) return found;
   const rule = analysis.rulesByLine[line];
   if (rule) {
-    const own = graph.nodes.get(rule.chainName);
-    if (own) found.push({ span: rule.chainSpan, role: 'rule', node: own });
+    const own = graph.nodes.get(chainNameOf(rule));
+    if (own) found.push({ span: chainSpanOf(rule), role: 'rule', node: own });
     found.push(...ruleMentions(rule, graph.nodes));
     const target = rule.targetName !== undefined ? graph.nodes.get(rule.targetName) : undefined;
-    if (target) found.push({ span: rule.target!, role: rule.targetKind, node: target });
+    if (target) found.push({ span: targetOf(rule)!, role: rule.targetKind, node: target });
   } else if (!declared) {
     for (const command of graph.table.chainCommands) {
       if (command.line !== line || !command.chainSpan || command.chainName === undefined || command.command === 'new-chain') continue;
@@ -168,8 +168,8 @@ export function occurrencesOf(analysis: Analysis, node: ChainNode): ChainOccurre
   for (const command of node.table.chainCommands) {
     if (command.chainName === node.chain.name && command.chainSpan && command.command !== 'new-chain') found.push({ span: command.chainSpan, role: 'command', node });
   }
-  for (const rule of node.chain.rules) found.push({ span: rule.chainSpan, role: 'rule', node });
-  for (const jump of node.incoming) found.push({ span: jump.rule.target!, role: jump.kind, node });
+  for (const rule of node.chain.rules) found.push({ span: chainSpanOf(rule), role: 'rule', node });
+  for (const jump of node.incoming) found.push({ span: targetOf(jump.rule)!, role: jump.kind, node });
   found.push(...mentionsOf(analysis, node));
   found.sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start);
   return declaration ? [{ span: declaration, role: 'declaration', node }, ...found] : found;

@@ -5,6 +5,7 @@ import {
   type Rule,
   type Ruleset,
   type Table,
+  chainSpanOf,
   isBuiltinTarget,
   newChain,
 } from './ruleset';
@@ -205,7 +206,7 @@ export function refreshTableGraph(graph: TableGraph, ruleset: Ruleset): void {
       }
       for (const rule of chain.rules) {
         diagnostics.push({
-          span: rule.chainSpan,
+          span: chainSpanOf(rule),
           severity: full ? 'error' : 'warning',
           code: 'undeclared-chain',
           message: `Rule for chain '${chain.name}', which table '${table.name}' does not declare: add ':${chain.name} - [0:0]' among the declarations at the top of the table.`,

@@ -7,7 +7,7 @@
 import { type Analysis, analysisOf, diagnosticOrder, tableAtLine } from './analysis';
 import { type ChainNode, type Jump, listedIncoming, refreshTableGraph, type TableGraph } from './graph';
 import { MAX_LINE_DIAGNOSTICS, parseRuleset } from './parser';
-import { type Diagnostic, isBuiltinTarget, type Rule, type Span, type Table } from './ruleset';
+import { chainSpanOf, copyRule, type Diagnostic, isBuiltinTarget, type Rule, type Span, type Table } from './ruleset';
 
 /** One line of the document, before and after the edit. */
 export interface LineEdit {
@@ -169,7 +169,7 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
   for (const { edit, table, graph: tableGraph, old, fresh } of planned) {
     if (!old && !fresh) continue;
     if (old && fresh && sameMeaning(old, fresh)) {
-      old.copyFrom(fresh);
+      copyRule(old, fresh);
       continue;
     }
     meaning = false;
@@ -179,12 +179,12 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
       rule = old;
       if (old.targetName === fresh.targetName && old.targetKind === fresh.targetKind) {
         // Same jump: the graph stays as it is; its diagnostics on the line move with the target.
-        old.copyFrom(fresh);
+        copyRule(old, fresh);
         continue;
       }
       changedGraphs.add(tableGraph);
       removeJump(tableGraph, old);
-      old.copyFrom(fresh);
+      copyRule(old, fresh);
       insertJump(tableGraph, old);
     } else {
       changedGraphs.add(tableGraph);
@@ -216,7 +216,7 @@ function respan(d: Diagnostic, analysis: Analysis): void {
   const rule = analysis.rulesByLine[d.span.line];
   if (!rule) return;
   if (d.code === 'undeclared-target' || d.code === 'jump-cycle') d.span = { line: rule.line, start: rule.targetStart, end: rule.targetEnd };
-  else if (d.code === 'undeclared-chain') d.span = rule.chainSpan;
+  else if (d.code === 'undeclared-chain') d.span = chainSpanOf(rule);
 }
 
 function jumpOf(graph: TableGraph, rule: Rule): Jump | undefined {

@@ -15,7 +15,8 @@ import {
   type Table,
   BUILTIN_CHAINS,
   KNOWN_TABLES,
-  Rule,
+  type Rule,
+  assignFacts,
   newRule,
   isBuiltinChain,
   newChain,
@@ -538,7 +539,7 @@ class LineParser {
       rule.targetKind = spec.target.kind;
       this.resolveTarget(rule);
     }
-    rule.assignFacts(factsOf(spec));
+    assignFacts(rule, factsOf(spec));
     const comment = commentOf(spec);
     if (comment) {
       rule.comment = comment.text;
@@ -547,7 +548,7 @@ class LineParser {
       rule.commentQuoted = comment.arg.quoted;
     }
     // `-c pkts bytes` in restore input sets the counters like the `[p:b]` prefix.
-    if (rule.facts.setCounters && !rule.counters) rule.counters = rule.facts.setCounters;
+    if (rule.setCounters && !rule.counters) rule.counters = rule.setCounters;
   }
 
   private reportUnterminatedQuote(line: number, at: number, end: number): void {

@@ -1,5 +1,5 @@
 import { ruleSpec } from './ruleSpec';
-import type { Rule, Ruleset } from './ruleset';
+import { chainNameOf, type Rule, type Ruleset } from './ruleset';
 
 const NEEDS_QUOTES = /[\s"'\\]|^$/;
 
@@ -11,7 +11,7 @@ export function quoteArg(text: string): string {
 /** A rule in iptables-save's own order: the rule's own options, the matches, the target and its options. */
 export function printRule(rule: Rule): string {
   const spec = ruleSpec(rule);
-  const words: string[] = [rule.command === 'insert' ? '-I' : rule.command === 'delete' ? '-D' : rule.command === 'replace' ? '-R' : '-A', quoteArg(rule.chainName)];
+  const words: string[] = [rule.command === 'insert' ? '-I' : rule.command === 'delete' ? '-D' : rule.command === 'replace' ? '-R' : '-A', quoteArg(chainNameOf(rule))];
   if (rule.ruleNumber !== undefined) words.push(String(rule.ruleNumber));
   spec.matches.forEach((match, i) => {
     if (i > 0) words.push('-m', quoteArg(match.module));

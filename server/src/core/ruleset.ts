@@ -134,136 +134,67 @@ export type ChainCommand = 'new-chain' | 'delete-chain' | 'flush' | 'policy' | '
 /**
  * One rule line. A dump of a large cluster has 400,000 of them, so a rule is one flat object:
  * its facts are its own fields (`rule.facts` is the rule itself) and the spans of its chain,
- * target and comment are made on demand from plain numbers.
+ * target, comment and --to-destination are made on demand from plain numbers (chainSpanOf,
+ * targetOf, toDestinationArgOf).
+ *
+ * Rules are made by newRule, as plain object literals: V8 learns that rules made there live long
+ * and allocates them straight in the old generation, instead of copying 400,000 of them
+ * through the young one (which took a third of the parse). A literal with `__proto__` goes
+ * through V8's slow path for object literals (133-187 ms instead of 73 ms for 427,542 rules),
+ * and a class constructor was slower still (161 ms): so a rule is a plain literal, without a
+ * prototype of its own or methods; what were getters are the functions below newRule.
  */
-export class Rule implements RuleFacts {
-  declare command: RuleCommand;
+export interface Rule extends Omit<RuleFacts, 'toDestinationArg'> {
+  command: RuleCommand;
   /** The chain the rule belongs to; set when the rule is added to its table. */
-  declare chain: Chain | undefined;
-  declare chainStart: number;
-  declare chainEnd: number;
+  chain: Chain | undefined;
+  chainStart: number;
+  chainEnd: number;
   /** Rule number given to -I / -D / -R. */
-  declare ruleNumber: number | undefined;
-  declare counters: Counters | undefined;
+  ruleNumber: number | undefined;
+  counters: Counters | undefined;
   /** `-j TARGET` or `-g CHAIN`: the name as written and where it stands. Its options: ruleSpec(rule).targetOptions. */
-  declare targetName: string | undefined;
-  declare targetStart: number;
-  declare targetEnd: number;
-  declare targetKind: JumpKind;
+  targetName: string | undefined;
+  targetStart: number;
+  targetEnd: number;
+  targetKind: JumpKind;
   /** The chain of the target's table with that name, when it was known as the rule was read. */
-  declare targetChain: Chain | undefined;
+  targetChain: Chain | undefined;
   /** The value of `-m comment --comment`, when present, and where its first word stands (quotes included). */
-  declare comment: string | undefined;
-  declare commentStart: number;
-  declare commentEnd: number;
-  declare commentQuoted: boolean;
+  comment: string | undefined;
+  commentStart: number;
+  commentEnd: number;
+  commentQuoted: boolean;
   // Facts.
-  declare source: string | undefined;
-  declare destination: string | undefined;
-  declare destinationNegated: boolean | undefined;
-  declare protocol: string | undefined;
-  declare dport: string | undefined;
-  declare dstType: string | undefined;
-  declare statistic: Statistic | undefined;
-  declare recent: Recent | undefined;
-  declare toDestination: string | undefined;
-  declare toDestinationStart: number;
-  declare toDestinationEnd: number;
-  declare toDestinationQuoted: boolean;
-  declare setCounters: Counters | undefined;
-  declare conditional: boolean;
+  source: string | undefined;
+  destination: string | undefined;
+  destinationNegated: boolean | undefined;
+  protocol: string | undefined;
+  dport: string | undefined;
+  dstType: string | undefined;
+  statistic: Statistic | undefined;
+  recent: Recent | undefined;
+  /** `-j DNAT --to-destination`; where it stands is in the three numbers after it (toDestinationArgOf). */
+  toDestination: string | undefined;
+  toDestinationStart: number;
+  toDestinationEnd: number;
+  toDestinationQuoted: boolean;
+  setCounters: Counters | undefined;
+  conditional: boolean;
 
-  declare line: number;
+  line: number;
   /** The text of the rule's line, from which ruleSpec() reads the full options. */
-  declare text: string;
+  text: string;
   /** Column range of the whole rule text (after a counters prefix). */
-  declare start: number;
-  declare end: number;
-
-  /**
-   * Rules are made by newRule, as object literals: V8 learns that rules made there live long
-   * and allocates them straight in the old generation, instead of copying 400,000 of them
-   * through the young one (which took a third of the parse).
-   */
-  private constructor() {}
-
-  get facts(): RuleFacts {
-    return this;
-  }
-
-  get chainName(): string {
-    return this.chain?.name ?? '';
-  }
-
-  get chainSpan(): Span {
-    return { line: this.line, start: this.chainStart, end: this.chainEnd };
-  }
-
-  get target(): Target | undefined {
-    return this.targetName === undefined ? undefined : { name: this.targetName, line: this.line, start: this.targetStart, end: this.targetEnd, kind: this.targetKind };
-  }
-
-  get commentArg(): Arg | undefined {
-    return this.comment === undefined ? undefined : { text: this.comment, start: this.commentStart, end: this.commentEnd, quoted: this.commentQuoted };
-  }
-
-  get toDestinationArg(): Arg | undefined {
-    return this.toDestination === undefined
-      ? undefined
-      : { text: this.toDestination, start: this.toDestinationStart, end: this.toDestinationEnd, quoted: this.toDestinationQuoted };
-  }
-
-  /** Takes over what `other`, a reading of this rule's line after an edit, says (the chain links stay). */
-  copyFrom(other: Rule): void {
-    this.text = other.text;
-    this.start = other.start;
-    this.end = other.end;
-    this.command = other.command;
-    this.chainStart = other.chainStart;
-    this.chainEnd = other.chainEnd;
-    this.ruleNumber = other.ruleNumber;
-    this.counters = other.counters;
-    this.targetName = other.targetName;
-    this.targetStart = other.targetStart;
-    this.targetEnd = other.targetEnd;
-    this.targetKind = other.targetKind;
-    this.targetChain = other.targetChain;
-    this.comment = other.comment;
-    this.commentStart = other.commentStart;
-    this.commentEnd = other.commentEnd;
-    this.commentQuoted = other.commentQuoted;
-    this.assignFacts(other);
-    this.toDestinationStart = other.toDestinationStart;
-    this.toDestinationEnd = other.toDestinationEnd;
-    this.toDestinationQuoted = other.toDestinationQuoted;
-  }
-
-  /** Copies facts read by the general reader. */
-  assignFacts(facts: RuleFacts): void {
-    this.source = facts.source;
-    this.destination = facts.destination;
-    this.destinationNegated = facts.destinationNegated;
-    this.protocol = facts.protocol;
-    this.dport = facts.dport;
-    this.dstType = facts.dstType;
-    this.statistic = facts.statistic;
-    this.recent = facts.recent;
-    this.setCounters = facts.setCounters;
-    this.conditional = facts.conditional;
-    this.toDestination = facts.toDestination;
-    const to = facts.toDestinationArg;
-    if (facts.toDestination !== undefined && to) {
-      this.toDestinationStart = to.start;
-      this.toDestinationEnd = to.end;
-      this.toDestinationQuoted = to.quoted;
-    }
-  }
+  start: number;
+  end: number;
+  /** The rule itself, seen as its facts. */
+  facts: Omit<RuleFacts, 'toDestinationArg'>;
 }
 
-/** A rule with every field present, the facts empty; see Rule for why it is a literal. */
+/** A rule with every field present, the facts empty; see Rule for why it is a plain literal. */
 export function newRule(line: number, text: string, start: number, end: number): Rule {
-  const rule = {
-    __proto__: Rule.prototype,
+  const rule: Rule = {
     command: 'append',
     chain: undefined,
     chainStart: 0,
@@ -297,8 +228,63 @@ export function newRule(line: number, text: string, start: number, end: number):
     text,
     start,
     end,
+    // Set just below to the rule itself; present here so that every rule has the same shape.
+    facts: undefined as unknown as Rule,
   };
-  return rule as unknown as Rule;
+  rule.facts = rule;
+  return rule;
+}
+
+/** The name of the rule's chain; '' before the rule is added to its table. */
+export function chainNameOf(rule: Rule): string {
+  return rule.chain?.name ?? '';
+}
+
+/** Where the rule names its chain. */
+export function chainSpanOf(rule: Rule): Span {
+  return { line: rule.line, start: rule.chainStart, end: rule.chainEnd };
+}
+
+/** `-j TARGET` or `-g CHAIN`, when the rule has one. */
+export function targetOf(rule: Rule): Target | undefined {
+  return rule.targetName === undefined ? undefined : { name: rule.targetName, line: rule.line, start: rule.targetStart, end: rule.targetEnd, kind: rule.targetKind };
+}
+
+/** The value of `--to-destination` as an argument, when the rule has one. */
+export function toDestinationArgOf(rule: Rule): Arg | undefined {
+  return rule.toDestination === undefined
+    ? undefined
+    : { text: rule.toDestination, start: rule.toDestinationStart, end: rule.toDestinationEnd, quoted: rule.toDestinationQuoted };
+}
+
+/** `into` takes over what `from`, a reading of its line after an edit, says (its chain and line stay). */
+export function copyRule(into: Rule, from: Rule): void {
+  const { chain, line } = into;
+  Object.assign(into, from);
+  into.chain = chain;
+  into.line = line;
+  into.facts = into;
+}
+
+/** Copies facts read by the general reader into the rule. */
+export function assignFacts(rule: Rule, facts: RuleFacts): void {
+  rule.source = facts.source;
+  rule.destination = facts.destination;
+  rule.destinationNegated = facts.destinationNegated;
+  rule.protocol = facts.protocol;
+  rule.dport = facts.dport;
+  rule.dstType = facts.dstType;
+  rule.statistic = facts.statistic;
+  rule.recent = facts.recent;
+  rule.setCounters = facts.setCounters;
+  rule.conditional = facts.conditional;
+  rule.toDestination = facts.toDestination;
+  const to = facts.toDestinationArg;
+  if (facts.toDestination !== undefined && to) {
+    rule.toDestinationStart = to.start;
+    rule.toDestinationEnd = to.end;
+    rule.toDestinationQuoted = to.quoted;
+  }
 }
 
 /** `-N`, `-X`, `-F`, `-P`, `-Z` lines found in kube-proxy's partial restore files. */

@@ -39,7 +39,7 @@ function nodeOf(analysis: Analysis, target: CallHierarchyItem): ChainNode | unde
 
 /** The ranges of some jumps' targets. */
 function jumpRanges(jumps: Jump[]): Range[] {
-  return jumps.map((jump) => lineRange(jump.rule.line, jump.rule.target!.start, jump.rule.target!.end));
+  return jumps.map((jump) => lineRange(jump.rule.line, jump.rule.targetStart, jump.rule.targetEnd));
 }
 
 /** Jumps grouped by the chain at their other end, in order of first appearance. */

@@ -171,8 +171,8 @@ export function chainRules(analysis: Analysis, tableName: string, chainName: str
   const model = serviceModelOf(analysis);
   const flow = model.flowOf(node);
   return node.chain.rules.map((rule) => {
-    const target = rule.target ? graph.nodes.get(rule.target.name) : undefined;
-    const text = lineText(rule.line).slice(rule.chainSpan.end, rule.end).trim();
+    const target = rule.targetName !== undefined ? graph.nodes.get(rule.targetName) : undefined;
+    const text = lineText(rule.line).slice(rule.chainEnd, rule.end).trim();
     const share = target && flow && !rule.facts.recent ? (flow.destinations.get(target)?.share ?? null) : null;
     const service = target && model.serviceByChain.get(target);
     const endpoint = target && service ? endpointOfChain(analysis, pods, target) : undefined;
@@ -181,7 +181,7 @@ export function chainRules(analysis: Analysis, tableName: string, chainName: str
       range: lineRange(rule.line, rule.start, rule.end),
       text,
       comment: rule.comment ?? null,
-      target: rule.target?.name ?? null,
+      target: rule.targetName ?? null,
       targetIsChain: target !== undefined,
       ...(target ? { targetChain: { ruleCount: target.chain.rules.length, service: service ? serviceTitle(service) : null, ...(endpoint ? { endpoint } : {}) } } : {}),
       counters: rule.counters ?? null,

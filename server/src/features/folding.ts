@@ -17,7 +17,7 @@ export function foldingRanges(analysis: Analysis): FoldingRange[] {
     for (let i = 1; i <= table.rules.length; i++) {
       const rule = table.rules[i];
       const previous = table.rules[i - 1]!;
-      if (rule && first && rule.chainName === first.chainName && rule.line === previous.line + 1) continue;
+      if (rule && first && rule.chain === first.chain && rule.line === previous.line + 1) continue;
       if (first && previous.line > first.line) ranges.push({ startLine: first.line, endLine: previous.line });
       first = rule;
     }

@@ -1,7 +1,7 @@
 import { type Hover, MarkupKind, type Position } from 'vscode-languageserver';
 import { type Analysis, occurrenceAt } from '../core/analysis';
 import type { ChainNode, Jump } from '../core/graph';
-import { STANDARD_TARGETS, TARGET_EXTENSIONS, type Counters } from '../core/ruleset';
+import { STANDARD_TARGETS, TARGET_EXTENSIONS, type Counters, targetOf } from '../core/ruleset';
 import type { PodInventory } from '../kube/inventory';
 import { memoFor } from './memo';
 import { isInside, toRange } from './ranges';
@@ -84,7 +84,8 @@ export function hover(analysis: Analysis, position: Position, pods: PodInventory
   }
   const address = addressHover(analysis, position, pods);
   if (address) return { contents: { kind: MarkupKind.Markdown, value: address.markdown }, range: address.range };
-  const target = analysis.rulesByLine[position.line]?.target;
+  const rule = analysis.rulesByLine[position.line];
+  const target = rule && targetOf(rule);
   if (target && isInside(position, { line: position.line, start: target.start, end: target.end })) {
     const verdict = VERDICTS[target.name as keyof typeof VERDICTS];
     const extension = TARGET_EXTENSIONS[target.name];

@@ -1,7 +1,7 @@
 import { type CodeLens, type InlayHint, InlayHintKind, type Position, type Range } from 'vscode-languageserver';
 import { type Analysis, tableGraphAtLine } from '../core/analysis';
 import type { ChainNode } from '../core/graph';
-import type { Arg, Rule } from '../core/ruleset';
+import { type Arg, chainNameOf, type Rule, targetOf } from '../core/ruleset';
 import { ruleSpec } from '../core/ruleSpec';
 import { serviceModelOf } from '../kube';
 import { parseEndpointAddress } from '../kube/flow';
@@ -151,10 +151,10 @@ export function inlayHints(analysis: Analysis, range: Range): InlayHint[] {
   const last = Math.min(range.end.line, analysis.rulesByLine.length - 1);
   for (let line = Math.max(0, range.start.line); line <= last; line++) {
     const rule = analysis.rulesByLine[line];
-    const target = rule?.target;
+    const target = rule && targetOf(rule);
     if (!rule || !target || rule.facts.recent) continue;
     const graph = tableGraphAtLine(analysis, line);
-    const from = graph?.nodes.get(rule.chainName);
+    const from = graph?.nodes.get(chainNameOf(rule));
     const to = graph?.nodes.get(target.name);
     if (!from || !to || !model.endpointByChain.has(to)) continue;
     const share = model.flowOf(from)?.destinations.get(to)?.share;

@@ -5,6 +5,7 @@
 // version (and pod inventory).
 import { type Analysis, tableGraphAtLine } from '../core/analysis';
 import type { ChainNode } from '../core/graph';
+import { chainNameOf } from '../core/ruleset';
 import { serviceModelOf } from '../kube';
 import { podFor, type PodInventory } from '../kube/inventory';
 import type { Endpoint, ServiceEntry, ServicePort, TrafficSplit } from '../kube/model';
@@ -73,7 +74,11 @@ function entryTitleOf(service: ServicePort, entry: ServiceEntry): string {
 function treeIndex(analysis: Analysis): TreeIndex {
   return memo(analysis, 'servicesTree', () => {
     const model = serviceModelOf(analysis);
-    const skewedChains = new Set(model.diagnostics.filter((d) => d.code === 'skewed-probability').map((d) => analysis.rulesByLine[d.span.line]?.chainName));
+    const skewedChains = new Set<string>();
+    for (const d of model.diagnostics) {
+      const rule = d.code === 'skewed-probability' ? analysis.rulesByLine[d.span.line] : undefined;
+      if (rule) skewedChains.add(chainNameOf(rule));
+    }
     const titled = model.services.map((service) => ({ service, title: serviceTitle(service) }));
     titled.sort((a, b) => (a.service.namespace === b.service.namespace ? 0 : collator.compare(a.service.namespace, b.service.namespace)) || collator.compare(a.title, b.title));
     const services: ServicePort[] = [];
@@ -286,7 +291,7 @@ function chainAtLine(analysis: Analysis, line: number): ChainNode | undefined {
   const declared = analysis.declarationsByLine.get(line);
   if (declared) return declared;
   const rule = analysis.rulesByLine[line];
-  return rule ? tableGraphAtLine(analysis, line)?.nodes.get(rule.chainName) : undefined;
+  return rule ? tableGraphAtLine(analysis, line)?.nodes.get(chainNameOf(rule)) : undefined;
 }
 
 type Hit = Omit<ServiceAtResult, 'service' | 'index'> & { position: number };

@@ -1,6 +1,6 @@
 import { type DocumentSymbol, type Range, type SymbolInformation, SymbolKind } from 'vscode-languageserver';
 import type { Analysis } from '../core/analysis';
-import type { Chain, Table } from '../core/ruleset';
+import { type Chain, chainSpanOf, type Table } from '../core/ruleset';
 import { memo } from './memo';
 import { toRange } from './ranges';
 
@@ -49,7 +49,7 @@ const OUTLINE_MAX_RUNS = 1_000;
 /** A chain's symbol, with the range of its rules (so that breadcrumbs name the chain while reading them). */
 function chainSymbol(chain: Chain): DocumentSymbol {
   const first = chain.rules[0];
-  const selection = toRange(first ? first.chainSpan : chain.declaration!);
+  const selection = toRange(first ? chainSpanOf(first) : chain.declaration!);
   const range = first ? { start: { line: first.line, character: 0 }, end: endOf(chain) } : selection;
   return { name: chain.name, detail: chainDetail(chain), kind: chain.builtin ? SymbolKind.Event : SymbolKind.Function, range, selectionRange: selection };
 }
@@ -226,7 +226,7 @@ export function workspaceSymbols(documents: Iterable<[string, Analysis]>, query:
   for (const [uri, analysis] of documents) {
     for (const { chain, table, lower } of chainNames(analysis)) {
       if (!matchesQuery(lower, lowerQuery)) continue;
-      const span = chain.declaration ?? chain.rules[0]!.chainSpan;
+      const span = chain.declaration ?? chainSpanOf(chain.rules[0]!);
       result.push({ name: chain.name, kind: chain.builtin ? SymbolKind.Event : SymbolKind.Function, containerName: table.name, location: { uri, range: toRange(span) } });
       if (result.length >= WORKSPACE_SYMBOL_LIMIT) return result;
     }
