@@ -112,6 +112,19 @@ describe('patching an analysis after edits within lines', () => {
     assert.deepEqual(patched.graph.tables[0]!.nodes.get('KUBE-MARK-MASQ')!.incoming.map((j) => j.rule.line), [14, 16, SVC_RULE]);
   });
 
+  it('a rule blanked and another typed in the same chain: every rule of the chain stands where it is now', () => {
+    // Before: the service's 0.5 rule to 10.32.0.3 (line 19), its last rule to 10.32.0.4 (20), a blank line (21).
+    const lines = KUBE_DNS.split('\n');
+    lines.splice(SVC_RULE + 2, 0, '');
+    const before = lines.join('\n');
+    const first = edit(before, SVC_RULE, () => '');
+    const second = edit(first.text, SVC_RULE + 2, () => '-A KUBE-SVC-ERIFXISQEP7F7OF4 -j KUBE-SEP-S4MK5EVI7CLHCCS6');
+    const patched = patchAndCompare(before, second.text, [first.edit, second.edit])!;
+    // The jump to 10.32.0.4 now comes first and takes every packet; the one typed after it takes none.
+    const split = serviceModelOf(patched).services[0]!.entries[0]!.split.endpoints.map((x) => [x.endpoint.ip, x.share]);
+    assert.deepEqual(split, [['10.32.0.4', 1]]);
+  });
+
   it('declines what needs a full reading: a new chain name, a declaration, a table line', () => {
     const previous = analyze(KUBE_DNS);
     const lines = KUBE_DNS.split('\n');

@@ -7,7 +7,7 @@
 import { type Analysis, analysisOf, diagnosticOrder, tableAtLine } from './analysis';
 import { type ChainNode, type Jump, listedIncoming, refreshTableGraph, type TableGraph } from './graph';
 import { MAX_LINE_DIAGNOSTICS, parseRuleset } from './parser';
-import { chainSpanOf, copyRule, type Diagnostic, isBuiltinTarget, type Rule, type Span, type Table } from './ruleset';
+import { type Chain, chainSpanOf, copyRule, type Diagnostic, isBuiltinTarget, type Rule, type Span, type Table } from './ruleset';
 
 /** One line of the document, before and after the edit. */
 export interface LineEdit {
@@ -25,6 +25,8 @@ export interface Patch {
   lines: number[];
   /** The rules on those lines now. */
   rules: Rule[];
+  /** The chains that gained or lost rules. */
+  chains: Chain[];
 }
 
 type LineKind = 'blank' | 'rule' | 'other';
@@ -166,6 +168,7 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
 
   let meaning = true;
   const changedGraphs = new Set<TableGraph>();
+  const chains = new Set<Chain>();
   for (const { edit, table, graph: tableGraph, old, fresh } of planned) {
     if (!old && !fresh) continue;
     if (old && fresh && sameMeaning(old, fresh)) {
@@ -190,6 +193,8 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
       changedGraphs.add(tableGraph);
       if (old) removeRule(tableGraph, table, old);
       if (fresh) insertRule(tableGraph, table, fresh);
+      if (old?.chain) chains.add(old.chain);
+      if (fresh?.chain) chains.add(fresh.chain);
     }
     previous.rulesByLine[edit.line] = rule;
   }
@@ -208,7 +213,7 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
   graph.diagnostics = graph.tables.flatMap((t) => t.diagnostics);
   const analysis = analysisOf(ruleset, graph, previous.rulesByLine, previous.declarationsByLine);
   const rules = [...lines].flatMap((line) => previous.rulesByLine[line] ?? []);
-  return { analysis, sameMeaning: meaning, lines: [...lines], rules };
+  return { analysis, sameMeaning: meaning, lines: [...lines], rules, chains: [...chains] };
 }
 
 /** Moves a graph diagnostic on a rule line to where its chain or target now stands. */

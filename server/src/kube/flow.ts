@@ -1,5 +1,5 @@
 import type { ChainNode, TableGraph } from '../core/graph';
-import type { Rule, RuleFacts, RuleOption } from '../core/ruleset';
+import type { Chain, Rule, RuleFacts, RuleOption } from '../core/ruleset';
 import { narrowsTraffic, ruleSpec } from '../core/ruleSpec';
 import { kernelProbability } from '../core/statistic';
 import { kubeChainKind, type KubeChainKind } from './hashes';
@@ -539,16 +539,18 @@ class CompiledRules {
    * Two numbers per node id i, at 2i: the index of its first rule (its rules are firstOf(i) to
    * firstOf(i + 1) - 1) and the walk's state of the chain (FlowWalker), side by side.
    */
-  readonly nodeSlots: Int32Array;
+  nodeSlots: Int32Array;
   /**
    * Three numbers per rule r, at 3r: its code (op, flags and statistic form), the node id of an
    * Op.Chain or the DNAT number of an Op.Dnat (-1 for a DNAT to no address), and the probability
    * of selecting the rule as the kernel uses it (NaN when it is not a number in [0, 1]). Side
    * by side, so that a rule is one visit to memory.
    */
-  readonly data: Float64Array;
-  readonly affinitySeconds = new Map<number, number>();
-  readonly negatedKernels = new Map<number, number>();
+  data: Float64Array;
+  /** The rule at each index, as read: what recompile compares the chains' rules with. */
+  private rules: Rule[];
+  affinitySeconds = new Map<number, number>();
+  negatedKernels = new Map<number, number>();
   /** How many DNAT rules with an address the table has: their DNAT numbers are 0 to dnatCount - 1. */
   dnatCount = 0;
   /** By DNAT number: the node id of its chain, its rule's index in the table, and its port (NaN without). */
@@ -576,6 +578,7 @@ class CompiledRules {
     for (let id = 0; id < list.length; id++) count += list[id]!.chain.rules.length;
     this.nodeSlots = new Int32Array(2 * (list.length + 1));
     this.data = new Float64Array(count * 3);
+    this.rules = [];
     this.firstDnat = new Int32Array(list.length).fill(-1);
     this.nodeFlags = new Uint8Array(list.length);
     this.firstJump = graph.jumpOffsets;
@@ -595,6 +598,7 @@ class CompiledRules {
       let nodeFlags = 0;
       for (let k = 0; k < rules.length; k++, r++) {
         const rule = rules[k]!;
+        this.rules.push(rule);
         // The graph has a jump for each rule that names a chain, in the table's order.
         let jumpTo = -1;
         if (j < outgoing.length && outgoing[j]!.rule === rule) jumpTo = this.jumpTargets[firstJump + j++]!;
@@ -659,38 +663,160 @@ class CompiledRules {
   }
 
   /**
-   * Brings the arrays up to date after edits that changed the given rules in place (each still
-   * in its chain, every chain with as many rules as before) and possibly their jumps. False
-   * when that is not so, or a DNAT rule is involved (DNAT numbers follow the table's order):
-   * then the rules must be read again.
+   * Brings the arrays up to date after edits: `changed` are the rules of the edited lines now
+   * (read again in place, or new) and `chains` the chains that gained or lost rules. The rules
+   * of the other chains are copied as they stand, moved by the rules added or removed above
+   * them; those of these chains are read again, one by one when changed. False when a DNAT
+   * rule is added, changed or removed (DNAT numbers follow the table's order): then the rules
+   * must be read again.
    */
-  recompile(graph: TableGraph, nodes: CompiledNodes, probabilities: ProbabilityCache, changed: readonly Rule[]): boolean {
+  recompile(graph: TableGraph, nodes: CompiledNodes, probabilities: ProbabilityCache, changed: readonly Rule[], chains: readonly Chain[]): boolean {
     const list = this.list;
     if (graph.list !== list) return false;
-    for (let id = 0; id < list.length; id++) if (this.nodeSlots[2 * id + 2]! - this.nodeSlots[2 * id]! !== list[id]!.chain.rules.length) return false;
-    const places: Array<{ id: number; r: number; rule: Rule }> = [];
-    for (const rule of changed) {
-      const id = rule.chain?.id;
-      if (id === undefined || list[id]?.chain !== rule.chain) return false;
-      const k = rule.chain!.rules.indexOf(rule);
-      if (k === -1) return false;
-      const r = this.nodeSlots[2 * id]! + k;
-      if ((this.data[3 * r]! & 15) === Op.Dnat || rule.targetName === 'DNAT') return false;
-      places.push({ id, r, rule });
+    const fresh = new Set(changed);
+    const ids = new Set<number>();
+    for (const chain of [...chains, ...changed.map((rule) => rule.chain)]) {
+      if (!chain || list[chain.id]?.chain !== chain) return false;
+      ids.add(chain.id);
+    }
+    const dirty = [...ids].sort((a, b) => a - b);
+    const oldSlots = this.nodeSlots;
+    const oldRules = this.rules;
+    const oldData = this.data;
+    const before = (id: number): number => oldSlots[2 * id + 2]! - oldSlots[2 * id]!;
+    // In place when no chain gains rules: every span of rules then moves up or stays (data may keep spare room at its end).
+    let inPlace = true;
+    for (const id of dirty) {
+      const rules = list[id]!.chain.rules;
+      // A DNAT rule gone, changed or new would renumber the DNAT rules after it.
+      const kept = new Set(rules);
+      for (let r = oldSlots[2 * id]!; r < oldSlots[2 * id + 2]!; r++) {
+        if ((oldData[3 * r]! & 15) === Op.Dnat && (!kept.has(oldRules[r]!) || fresh.has(oldRules[r]!))) return false;
+      }
+      for (const rule of rules) if (rule.targetName === 'DNAT' && (fresh.has(rule) || this.placeOf(id, rule) === -1)) return false;
+      if (rules.length > before(id)) inPlace = false;
     }
     this.firstJump = graph.jumpOffsets;
     this.jumpTargets = graph.jumpTargets;
-    for (const { id, r, rule } of places) {
-      this.affinitySeconds.delete(r);
-      this.negatedKernels.delete(r);
+    if (dirty.length === 0) return true;
+
+    // What the chains read again said before, taken before anything is written over.
+    const saved = dirty.map((id) => ({ data: oldData.slice(3 * oldSlots[2 * id]!, 3 * oldSlots[2 * id + 2]!), rules: oldRules.slice(oldSlots[2 * id]!, oldSlots[2 * id + 2]!) }));
+    // How far the rules of the chains after the i-th chain read again move: shifts[i].
+    const shifts: number[] = [];
+    let shift = 0;
+    for (const id of dirty) shifts.push((shift += list[id]!.chain.rules.length - before(id)));
+    const movedBy = (id: number): number => {
+      let low = 0;
+      let high = dirty.length;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if (dirty[mid]! < id) low = mid + 1;
+        else high = mid;
+      }
+      return low === 0 ? 0 : shifts[low - 1]!;
+    };
+    const total = oldSlots[2 * list.length]! + shift;
+    const data = inPlace ? oldData : new Float64Array(3 * total);
+    const rulesNow: Rule[] = inPlace ? oldRules : [];
+    const slots = new Int32Array(oldSlots.length);
+    this.data = data;
+    this.rules = rulesNow;
+    this.nodeSlots = slots;
+    const oldAffinity = this.affinitySeconds;
+    const oldNegated = this.negatedKernels;
+    this.affinitySeconds = new Map();
+    this.negatedKernels = new Map();
+    const isDirty = new Uint8Array(list.length);
+    for (const id of dirty) isDirty[id] = 1;
+    for (const [table, map] of [[this.affinitySeconds, oldAffinity], [this.negatedKernels, oldNegated]] as const) {
+      for (const [r, value] of map) {
+        const id = this.nodeOfOld(oldSlots, r);
+        if (!isDirty[id]) table.set(r + movedBy(id), value);
+      }
+    }
+    if (shifts.some((by) => by !== 0)) {
+      for (let k = 0; k < this.dnatCount; k++) {
+        const id = this.dnatChains[k]!;
+        if (!isDirty[id]) this.dnatRules[k] = this.dnatRules[k]! + movedBy(id);
+      }
+    }
+    // In the table's order: the chains left alone in spans between those read again, each span
+    // moved as one; then a chain read again, each rule copied from before or read when new or changed.
+    let from = 0;
+    for (let i = 0; i <= dirty.length; i++) {
+      const to = i < dirty.length ? dirty[i]! : list.length;
+      const by = i === 0 ? 0 : shifts[i - 1]!;
+      const start = oldSlots[2 * from]!;
+      const end = oldSlots[2 * to]!;
+      if (!inPlace) {
+        data.set(oldData.subarray(3 * start, 3 * end), 3 * (start + by));
+        for (let r = start; r < end; r++) rulesNow.push(oldRules[r]!);
+      } else if (by !== 0) {
+        data.copyWithin(3 * (start + by), 3 * start, 3 * end);
+        for (let r = start; r < end; r++) rulesNow[r + by] = oldRules[r]!;
+      }
+      for (let id = from; id < to; id++) {
+        slots[2 * id] = oldSlots[2 * id]! + by;
+        if (this.firstDnat[id] !== -1) this.firstDnat[id] = this.firstDnat[id]! + by;
+      }
+      if (i === dirty.length) break;
+      const id = to;
+      from = id + 1;
       const node = list[id]!;
-      const jump = node.outgoing.find((j) => j.rule === rule);
-      this.compileRule(graph, nodes, probabilities, id, r, rule, jump ? jump.to.id : -1);
+      const rules = node.chain.rules;
+      const first = oldSlots[2 * id]! + by;
+      slots[2 * id] = first;
+      this.firstDnat[id] = -1;
+      const { data: was, rules: wasRules } = saved[i]!;
       let flags = 0;
-      for (const other of node.chain.rules) flags |= nodeFlagsOf(other);
+      for (let k = 0; k < rules.length; k++) {
+        const rule = rules[k]!;
+        const r = first + k;
+        if (inPlace) rulesNow[r] = rule;
+        else rulesNow.push(rule);
+        flags |= nodeFlagsOf(rule);
+        const at = fresh.has(rule) ? -1 : wasRules.indexOf(rule);
+        if (at === -1) {
+          const jump = node.outgoing.find((j) => j.rule === rule);
+          this.compileRule(graph, nodes, probabilities, id, r, rule, jump ? jump.to.id : -1);
+          continue;
+        }
+        data[3 * r] = was[3 * at]!;
+        data[3 * r + 1] = was[3 * at + 1]!;
+        data[3 * r + 2] = was[3 * at + 2]!;
+        const code = data[3 * r]!;
+        const old = oldSlots[2 * id]! + at;
+        if ((code & AFFINITY) !== 0) this.affinitySeconds.set(r, oldAffinity.get(old)!);
+        if ((code & NEGATED) !== 0) this.negatedKernels.set(r, oldNegated.get(old)!);
+        if ((code & 15) === Op.Dnat) {
+          if (this.firstDnat[id] === -1) this.firstDnat[id] = r;
+          if (data[3 * r + 1]! >= 0) this.dnatRules[data[3 * r + 1]!] = r;
+        }
+      }
       this.nodeFlags[id] = flags;
     }
+    slots[2 * list.length] = total;
+    rulesNow.length = total;
     return true;
+  }
+
+  /** The node whose rules held index r in `slots` (a layout before recompile). */
+  private nodeOfOld(slots: Int32Array, r: number): number {
+    let low = 0;
+    let high = this.list.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >>> 1;
+      if (slots[2 * mid]! <= r) low = mid;
+      else high = mid - 1;
+    }
+    return low;
+  }
+
+  /** Where `rule`, of chain `id`, stood when the rules were read; -1 when it did not. */
+  private placeOf(id: number, rule: Rule, slots = this.nodeSlots, rules = this.rules): number {
+    for (let r = slots[2 * id]!; r < slots[2 * id + 2]!; r++) if (rules[r] === rule) return r;
+    return -1;
   }
 
   /** Records the address and port of a --to-destination under the next DNAT number; false when it is no IP[:port]. */
@@ -803,11 +929,11 @@ export class FlowWalker {
    * `changed` in place, read of chain names and rules, instead of reading them all again.
    * The previous walker must not be used afterwards.
    */
-  adopt(previous: FlowWalker, changed: readonly Rule[]): void {
+  adopt(previous: FlowWalker, changed: readonly Rule[], chains: readonly Chain[]): void {
     if (previous.graph !== this.graph || !previous.compiledNodes) return;
     this.compiledNodes = previous.compiledNodes;
     const rules = previous.compiledRules;
-    if (rules?.recompile(this.graph, previous.compiledNodes, previous.probabilities, changed)) {
+    if (rules?.recompile(this.graph, previous.compiledNodes, previous.probabilities, changed, chains)) {
       // The walk's state of each chain sits next to its rules: this walker has walked none yet.
       for (let id = 0; id < this.graph.list.length; id++) rules.nodeSlots[2 * id + 1] = STATE_NEW;
       this.compiledRules = rules;

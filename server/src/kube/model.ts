@@ -1,6 +1,6 @@
 import type { Analysis } from '../core/analysis';
 import type { ChainNode, TableGraph } from '../core/graph';
-import type { Diagnostic, Rule } from '../core/ruleset';
+import type { Chain, Diagnostic, Rule } from '../core/ruleset';
 import { destinationChainId, FlowWalker, type Flow, type OutcomeKind } from './flow';
 import { endpointHash, kubeChain, type KubeChainKind, servicePortHash } from './hashes';
 import { type CommentRole, readKubeComment, servicePortKey, type ServicePortName } from './names';
@@ -442,7 +442,7 @@ class ModelBuilder {
   constructor(private readonly analysis: Analysis, private readonly nat: TableGraph | undefined, private readonly filter: TableGraph | undefined, reuse?: ModelReuse) {
     this.walker = nat ? new FlowWalker(nat) : undefined;
     const previous = reuse ? readings.get(reuse.model) : undefined;
-    if (this.walker && previous?.walker) this.walker.adopt(previous.walker, reuse!.changed);
+    if (this.walker && previous?.walker) this.walker.adopt(previous.walker, reuse!.changed, reuse!.chains);
     this.names = previous?.names ?? new NameCache();
     const size = nat ? nat.list.length : 0;
     this.serviceById = new Array<ServicePort | undefined>(size).fill(undefined);
@@ -998,7 +998,10 @@ const readings = new WeakMap<ServiceModel, Reading>();
 /** The model of the same dump before edits that changed `changed` in place: what it read of the rules is taken over where it still holds. */
 export interface ModelReuse {
   model: ServiceModel;
+  /** The rules of the edited lines now. */
   changed: readonly Rule[];
+  /** The chains that gained or lost rules. */
+  chains: readonly Chain[];
 }
 
 /** Services, their entries and endpoints with effective shares, from the nat and filter tables of a dump. */
