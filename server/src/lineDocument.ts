@@ -158,6 +158,8 @@ export class LineDocument implements TextDocument {
     let moved = offsets;
     if (endLine - startLine === added.length) {
       for (let i = 0; i < added.length; i++) moved[i + startLine + 1] = added[i]!;
+    } else if (added.length < 10_000) {
+      offsets.splice(startLine + 1, endLine - startLine, ...added);
     } else {
       moved = offsets.slice(0, startLine + 1).concat(added, offsets.slice(endLine + 1));
       this.offsets = moved;

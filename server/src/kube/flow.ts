@@ -578,7 +578,7 @@ class CompiledRules {
     for (let id = 0; id < list.length; id++) count += list[id]!.chain.rules.length;
     this.nodeSlots = new Int32Array(2 * (list.length + 1));
     this.data = new Float64Array(count * 3);
-    this.rules = [];
+    this.rules = new Array<Rule>(count);
     this.firstDnat = new Int32Array(list.length).fill(-1);
     this.nodeFlags = new Uint8Array(list.length);
     this.firstJump = graph.jumpOffsets;
@@ -598,7 +598,7 @@ class CompiledRules {
       let nodeFlags = 0;
       for (let k = 0; k < rules.length; k++, r++) {
         const rule = rules[k]!;
-        this.rules.push(rule);
+        this.rules[r] = rule;
         // The graph has a jump for each rule that names a chain, in the table's order.
         let jumpTo = -1;
         if (j < outgoing.length && outgoing[j]!.rule === rule) jumpTo = this.jumpTargets[firstJump + j++]!;
