@@ -58,11 +58,7 @@ export class AnalysisCache {
     };
   }
 
-  /**
-   * Keeps the old and new text of each line an edit touches. A rule line's text comes from the
-   * analysis and the edit is applied to it here: reading the document after an edit would
-   * join its 34 MB of text into one string again, on every keystroke.
-   */
+  /** Keeps the old and new text of each line an edit touches, as the edit is applied to it here. */
   private note(document: LineDocument, changes: readonly TextDocumentContentChangeEvent[]): void {
     const entry = this.entries.get(document.uri);
     let pending = this.pending.get(document.uri);
@@ -92,7 +88,7 @@ export class AnalysisCache {
       }
       let known = lines.get(line);
       if (!known) {
-        const text = entry!.analysis!.rulesByLine[line]?.text ?? document.lineText(line);
+        const text = lineBefore(entry!.analysis!, document, line);
         known = { oldText: text, newText: text };
         lines.set(line, known);
       }
@@ -107,7 +103,6 @@ export class AnalysisCache {
   /** Notes lines inserted at a point (text with line breaks, nothing replaced) or whole lines removed; false for any other change. */
   private noteMove(pending: PendingEdits, document: LineDocument, analysis: Analysis, change: TextDocumentContentChangeEvent & { range: Range }): boolean {
     const { start, end } = change.range;
-    const textOf = (line: number) => analysis.rulesByLine[line]?.text ?? document.lineText(line);
     if (start.line === end.line && start.character === end.character && !change.text.includes('\r')) {
       const pieces = change.text.split('\n');
       if (pieces.length > 65 || start.line >= document.lineCount) return false;
@@ -117,7 +112,7 @@ export class AnalysisCache {
         pending.moved = { line: start.line - 1, count: last, inserted: pieces.slice(0, last), removed: [] };
         return true;
       }
-      const old = textOf(start.line);
+      const old = lineBefore(analysis, document, start.line);
       pending.lines!.set(start.line, { oldText: old, newText: old.slice(0, start.character) + pieces[0]! });
       pieces[last] = pieces[last]! + old.slice(start.character);
       pending.moved = { line: start.line, count: last, inserted: pieces.slice(1), removed: [] };
@@ -126,7 +121,7 @@ export class AnalysisCache {
     const count = end.line - start.line;
     if (change.text === '' && start.character === 0 && end.character === 0 && count > 0 && count <= 64 && end.line < document.lineCount) {
       const removed: string[] = [];
-      for (let line = start.line; line < end.line; line++) removed.push(textOf(line));
+      for (let line = start.line; line < end.line; line++) removed.push(lineBefore(analysis, document, line));
       pending.moved = { line: start.line, count: -count, inserted: [], removed };
       return true;
     }
@@ -201,6 +196,15 @@ export class AnalysisCache {
     this.entries.clear();
     this.pending.clear();
   }
+}
+
+/**
+ * A line as the analysis read it, before the edit being noted: a rule's line as the parser
+ * split it (a CRLF line keeps its CR, so that its reading after the edit matches a full one),
+ * any other from the document.
+ */
+function lineBefore(analysis: Analysis, document: LineDocument, line: number): string {
+  return analysis.rulesByLine[line]?.text ?? document.lineText(line);
 }
 
 /** Above this many characters a document's analysis is large enough to collect the old one first. */

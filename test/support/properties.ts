@@ -88,7 +88,7 @@ export function shapeOf(ruleset: Ruleset): unknown {
     chains: [...table.chains.values()].map((c) => [c.name, c.builtin, c.policy ?? '-', c.counters ?? null, c.declaration !== undefined, c.rules.length]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     rules: table.rules.map((r) => {
       // Positions move when a rule is printed again; -c counters become a [p:b] prefix.
-      const { statistic, recent } = r.facts;
+      const { statistic, recent } = r;
       const facts = [r.source, r.destination, r.destinationNegated, r.protocol, r.dport, r.dstType, r.toDestination, r.conditional];
       return [r.command, chainNameOf(r), r.ruleNumber ?? null, r.counters ?? null, targetOf(r)?.name ?? null, targetOf(r)?.kind ?? null, r.comment ?? null, facts,
         statistic ? [statistic.probability, statistic.every, statistic.negated] : null,

@@ -215,7 +215,7 @@ describe('compact service model', () => {
           assert.equal(model.endpointByChain.get(endpoint.chain), endpoint);
           assert.equal(model.serviceByChain.get(endpoint.chain), service);
           assert.ok(model.endpointsByIp.get(endpoint.ip)?.some((e) => e.endpoint === endpoint && e.service === service) ?? endpoint.ip === '');
-          const text = endpoint.dnat?.facts.toDestination;
+          const text = endpoint.dnat?.toDestination;
           const confirmed = endpoint.ip !== '' && text !== undefined && kubeChain(endpoint.chain.chain.name)?.hash === endpointHash(service.key, service.protocol, text);
           assert.equal(endpoint.hashConfirmed, confirmed, endpoint.chain.chain.name);
         }

@@ -224,18 +224,13 @@ function respan(d: Diagnostic, analysis: Analysis): void {
   else if (d.code === 'undeclared-chain') d.span = chainSpanOf(rule);
 }
 
-function jumpOf(graph: TableGraph, rule: Rule): Jump | undefined {
-  const from = graph.list[rule.chain!.id]!;
-  const at = lowerBound(from.outgoing, rule.line, jumpLine);
-  const jump = from.outgoing[at];
-  return jump && jump.rule === rule ? jump : undefined;
-}
-
 /** Takes a rule's jump out of the graph. */
 function removeJump(graph: TableGraph, rule: Rule): void {
-  const jump = jumpOf(graph, rule);
-  if (!jump) return;
-  jump.from.outgoing.splice(jump.from.outgoing.indexOf(jump), 1);
+  const outgoing = graph.list[rule.chain!.id]!.outgoing;
+  const place = lowerBound(outgoing, rule.line, jumpLine);
+  const jump = outgoing[place];
+  if (!jump || jump.rule !== rule) return;
+  outgoing.splice(place, 1);
   // Incoming lists not listed yet will be listed from the outgoing ones.
   const incoming = listedIncoming(jump.to);
   if (!incoming) return;

@@ -347,7 +347,7 @@ class LineParser {
 
   private parseCommand(raw: string, line: number, start: number, end: number, counters: Counters | undefined): void {
     if (this.appendFast(raw, line, start, end, counters)) return;
-    // The command, the chain and a rule number; the rest is read by readRuleFast or readRuleSpec.
+    // The command, the chain and a rule number; the rest is read by the fast reader or readRuleSpec.
     const split = splitArgs(raw, start, end, 3);
     const args = split.args;
     if (split.unterminatedQuoteAt !== undefined) this.reportUnterminatedQuote(line, split.unterminatedQuoteAt, end);

@@ -133,7 +133,7 @@ export type ChainCommand = 'new-chain' | 'delete-chain' | 'flush' | 'policy' | '
 
 /**
  * One rule line. A dump of a large cluster has 400,000 of them, so a rule is one flat object:
- * its facts are its own fields (`rule.facts` is the rule itself) and the spans of its chain,
+ * its facts are its own fields and the spans of its chain,
  * target, comment and --to-destination are made on demand from plain numbers (chainSpanOf,
  * targetOf, toDestinationArgOf).
  *
@@ -188,13 +188,11 @@ export interface Rule extends Omit<RuleFacts, 'toDestinationArg'> {
   /** Column range of the whole rule text (after a counters prefix). */
   start: number;
   end: number;
-  /** The rule itself, seen as its facts. */
-  facts: Omit<RuleFacts, 'toDestinationArg'>;
 }
 
 /** A rule with every field present, the facts empty; see Rule for why it is a plain literal. */
 export function newRule(line: number, text: string, start: number, end: number): Rule {
-  const rule: Rule = {
+  return {
     command: 'append',
     chain: undefined,
     chainStart: 0,
@@ -228,11 +226,7 @@ export function newRule(line: number, text: string, start: number, end: number):
     text,
     start,
     end,
-    // Set just below to the rule itself; present here so that every rule has the same shape.
-    facts: undefined as unknown as Rule,
   };
-  rule.facts = rule;
-  return rule;
 }
 
 /** The name of the rule's chain; '' before the rule is added to its table. */
@@ -263,7 +257,6 @@ export function copyRule(into: Rule, from: Rule): void {
   Object.assign(into, from);
   into.chain = chain;
   into.line = line;
-  into.facts = into;
 }
 
 /** Copies facts read by the general reader into the rule. */

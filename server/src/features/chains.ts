@@ -173,7 +173,7 @@ export function chainRules(analysis: Analysis, tableName: string, chainName: str
   return node.chain.rules.map((rule) => {
     const target = rule.targetName !== undefined ? graph.nodes.get(rule.targetName) : undefined;
     const text = lineText(rule.line).slice(rule.chainEnd, rule.end).trim();
-    const share = target && flow && !rule.facts.recent ? (flow.destinations.get(target)?.share ?? null) : null;
+    const share = target && flow && !rule.recent ? (flow.destinations.get(target)?.share ?? null) : null;
     const service = target && model.serviceByChain.get(target);
     const endpoint = target && service ? endpointOfChain(analysis, pods, target) : undefined;
     return {

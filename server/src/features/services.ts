@@ -152,14 +152,14 @@ export function inlayHints(analysis: Analysis, range: Range): InlayHint[] {
   for (let line = Math.max(0, range.start.line); line <= last; line++) {
     const rule = analysis.rulesByLine[line];
     const target = rule && targetOf(rule);
-    if (!rule || !target || rule.facts.recent) continue;
+    if (!rule || !target || rule.recent) continue;
     const graph = tableGraphAtLine(analysis, line);
     const from = graph?.nodes.get(chainNameOf(rule));
     const to = graph?.nodes.get(target.name);
     if (!from || !to || !model.endpointByChain.has(to)) continue;
     const share = model.flowOf(from)?.destinations.get(to)?.share;
     if (share === undefined) continue;
-    const probability = rule.facts.statistic;
+    const probability = rule.statistic;
     const at = probability ? probability.valueEnd : target.end;
     const endpoint = model.endpointByChain.get(to)!;
     hints.push({

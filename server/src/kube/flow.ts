@@ -369,7 +369,7 @@ function describeOption(module: string, option: RuleOption): string {
 
 /** The matches of a rule that select some of the traffic, in words; undefined when every packet reaching it matches. */
 export function ruleCondition(rule: Rule): string | undefined {
-  if (!rule.facts.conditional) return undefined;
+  if (!rule.conditional) return undefined;
   const parts: string[] = [];
   for (const match of ruleSpec(rule).matches) {
     // A recent check is session affinity, handled apart; --set and the rest only record.
@@ -618,8 +618,7 @@ class CompiledRules {
     data[3 * r + 2] = NaN;
     const targetName = rule.targetName;
     if (targetName === undefined) return;
-    const facts = rule.facts;
-    const recent = facts.recent;
+    const recent = rule.recent;
     // A jump names a chain: what its name means was read with the chain's.
     let op: Op = jumpTo !== -1 ? nodes.ops[jumpTo]! : opOfName(targetName);
     let aux = -1;
@@ -628,7 +627,7 @@ class CompiledRules {
       if (next !== undefined) aux = next;
       else op = Op.Continue;
     } else if (op === Op.Dnat) {
-      const text = facts.toDestination;
+      const text = rule.toDestination;
       if (text !== undefined && this.readAddress(text)) {
         aux = this.dnatCount++;
         this.dnatChains[aux] = id;
@@ -636,13 +635,13 @@ class CompiledRules {
       }
       if (this.firstDnat[id] === -1) this.firstDnat[id] = r;
     }
-    let code: number = op | (facts.conditional ? CONDITIONAL : 0) | (rule.targetKind === 'goto' ? GOTO : 0) | (recent ? RECENT : 0);
+    let code: number = op | (rule.conditional ? CONDITIONAL : 0) | (rule.targetKind === 'goto' ? GOTO : 0) | (recent ? RECENT : 0);
     const seconds = affinitySeconds(recent);
     if (seconds !== undefined) {
       code |= AFFINITY;
       this.affinitySeconds.set(r, seconds);
     }
-    const statistic = facts.statistic;
+    const statistic = rule.statistic;
     const p = selectionProbability(statistic, probabilities);
     if (p !== undefined) data[3 * r + 2] = p;
     if (statistic) {
@@ -814,8 +813,8 @@ class CompiledRules {
   }
 
   /** Where `rule`, of chain `id`, stood when the rules were read; -1 when it did not. */
-  private placeOf(id: number, rule: Rule, slots = this.nodeSlots, rules = this.rules): number {
-    for (let r = slots[2 * id]!; r < slots[2 * id + 2]!; r++) if (rules[r] === rule) return r;
+  private placeOf(id: number, rule: Rule): number {
+    for (let r = this.nodeSlots[2 * id]!; r < this.nodeSlots[2 * id + 2]!; r++) if (this.rules[r] === rule) return r;
     return -1;
   }
 

@@ -117,7 +117,7 @@ function hostAddress(text: string | undefined): string | null {
 }
 
 function portOf(rule: Rule): number | undefined {
-  const text = rule.facts.dport;
+  const text = rule.dport;
   const n = text === undefined ? NaN : Number(text);
   return Number.isInteger(n) ? n : undefined;
 }
@@ -317,7 +317,7 @@ class EndpointData implements Endpoint {
   /** Hashed on first use: the model has an endpoint per KUBE-SEP chain, a hover shows one. */
   get hashConfirmed(): boolean {
     if (this.confirmed === undefined) {
-      const text = this.walker.hasDnatAddressAt(this.id) ? this.dnat!.facts.toDestination : undefined;
+      const text = this.walker.hasDnatAddressAt(this.id) ? this.dnat!.toDestination : undefined;
       const chainHash = kubeChain(this.chain.chain.name)?.hash;
       this.confirmed = text !== undefined && chainHash !== undefined && chainHash === endpointHash(this.service.key, this.service.protocol, text);
     }
@@ -471,7 +471,7 @@ class ModelBuilder {
   }
 
   private protocolOf(rule: Rule): string {
-    const text = rule.facts.protocol ?? 'tcp';
+    const text = rule.protocol ?? 'tcp';
     let upper = this.protocols.get(text);
     if (upper === undefined) {
       upper = text.toUpperCase();
@@ -565,7 +565,7 @@ class ModelBuilder {
         if (!kind) continue;
         const service = comment ? this.service(comment.name, protocol, 'comment') : this.inferService(target, protocol);
         this.attachChain(service, target);
-        found.push({ service, entry: newEntry(kind, hostAddress(rule.facts.destination), portOf(rule), rule, walker.nodeAt(target), this) });
+        found.push({ service, entry: newEntry(kind, hostAddress(rule.destination), portOf(rule), rule, walker.nodeAt(target), this) });
       }
     }
     if (nodePorts) {
@@ -631,8 +631,8 @@ class ModelBuilder {
         if (!comment) continue;
         if (comment.role !== 'no-endpoints' && comment.role !== 'no-local-endpoints' && comment.role !== 'firewall-not-accepted') continue;
         const service = this.service(comment.name, this.protocolOf(rule), 'comment');
-        const dstType = rule.facts.dstType;
-        addTo(this.filterFates, service, { rule, address: dstType === 'LOCAL' ? null : hostAddress(rule.facts.destination), port: portOf(rule), fate: target, role: comment.role, chain: chainName });
+        const dstType = rule.dstType;
+        addTo(this.filterFates, service, { rule, address: dstType === 'LOCAL' ? null : hostAddress(rule.destination), port: portOf(rule), fate: target, role: comment.role, chain: chainName });
       }
     }
   }
@@ -851,7 +851,7 @@ class ModelBuilder {
       if (actual !== undefined && Math.abs(actual - wanted) > 1e-9) {
         const node = walker.nodeAt(id);
         const rule = walker.ruleAt(id, r);
-        const statistic = rule.facts.statistic;
+        const statistic = rule.statistic;
         const text = statistic?.probability;
         const span = text !== undefined ? { line: rule.line, start: statistic!.valueEnd - text.length, end: statistic!.valueEnd } : { line: rule.line, start: rule.start, end: rule.end };
         this.diagnostics.push({
