@@ -3,7 +3,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { analyze, type Analysis } from './core/analysis';
 import { type LineEdit, patchAnalysis, shiftLines } from './core/incremental';
-import { LineDocument } from './lineDocument';
+import { LineDocument, withinOneLine } from './lineDocument';
 import type { DumpForm } from './core/ruleset';
 import { carryServiceModel, modelDiagnosticSpans, reviseServiceModel } from './kube';
 
@@ -76,7 +76,7 @@ export class AnalysisCache {
         return;
       }
       const { start, end } = change.range;
-      if (start.line !== end.line || /[\r\n]/.test(change.text)) {
+      if (!withinOneLine(change.range, change.text)) {
         // A line break typed or pasted, or whole lines deleted: patched when it is the only change.
         if (lines.size > 0 || changes.length > 1 || !this.noteMove(pending, document, entry!.analysis!, change)) pending.lines = undefined;
         return;

@@ -115,7 +115,7 @@ export class LineDocument implements TextDocument {
         this.edited.clear();
         this.text = change.text;
         this.offsets = undefined;
-      } else if (change.range.start.line === change.range.end.line && !/[\r\n]/.test(change.text) && change.range.start.line < this.lineCount && change.range.start.line >= 0) {
+      } else if (withinOneLine(change.range, change.text) && change.range.start.line < this.lineCount && change.range.start.line >= 0) {
         const now = this.lineAfter(change.range, change.text);
         if (this.mergesLines(change.range.start.line, now)) this.replace(change.range, change.text);
         else this.edited.set(change.range.start.line, now);
@@ -215,6 +215,11 @@ export class LineDocument implements TextDocument {
     this.text = pieces.join('');
     return this.text;
   }
+}
+
+/** A change that stays within one line: it spans no line break and puts none in. */
+export function withinOneLine(range: Range, inserted: string): boolean {
+  return range.start.line === range.end.line && !/[\r\n]/.test(inserted);
 }
 
 function wellFormed(range: Range): Range {
