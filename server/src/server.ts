@@ -234,7 +234,7 @@ export function startServer(connection: Connection): void {
   connection.onRequest(ChainsRequest, handle('chains', (a, _p, d) => chainsResult(a, d.uri, d.version, pods)));
   connection.onRequest(ChainGroupRequest, handle('chainGroup', (a, p) => chainGroup(a, pods, p.table, p.key)));
   connection.onRequest(FindChainsRequest, handle('findChains', (a, p) => findChains(a, pods, p.query, p.limit, p.exact)));
-  connection.onRequest(ChainRulesRequest, handle('chainRules', (a, p, d) => chainRules(a, p.table, p.chain, (line) => d.getText({ start: { line, character: 0 }, end: { line, character: Number.MAX_SAFE_INTEGER } }), pods)));
+  connection.onRequest(ChainRulesRequest, handle('chainRules', (a, p) => chainRules(a, p.table, p.chain, pods)));
   connection.onNotification(PodInventoryNotification, (params) => {
     if (params.source === null || params.text === undefined) {
       pods = undefined;

@@ -59,7 +59,7 @@ function inProcessTracker(text: string, pods?: PodInventory) {
       asked.push(`group ${table} ${key}`);
       return chainGroup(analysis, pods, table, key) ?? undefined;
     },
-    chainRules: async (table: string, chain: string) => chainRules(analysis, table, chain, (l) => lines[l] ?? '', pods) ?? undefined,
+    chainRules: async (table: string, chain: string) => chainRules(analysis, table, chain, pods) ?? undefined,
   };
   return { tracker: tracker as unknown as Tracker, asked, analysis, pods, lines };
 }

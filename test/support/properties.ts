@@ -64,7 +64,7 @@ function exerciseFeatures(analysis: Analysis, text: string, positions: Array<{ l
   const chains = chainsResult(analysis, uri, 1, undefined);
   for (const table of chains.tables.slice(0, 3)) {
     for (const entry of table.entries.slice(0, 5)) {
-      if ('chain' in entry) chainRules(analysis, table.name, entry.chain.name, (l) => lines[l] ?? '');
+      if ('chain' in entry) chainRules(analysis, table.name, entry.chain.name);
       else chainGroup(analysis, undefined, table.name, entry.group.key);
     }
   }

@@ -8,6 +8,7 @@ import { type Analysis, analysisOf, diagnosticOrder, tableAtLine } from './analy
 import { type ChainNode, type Jump, listedIncoming, refreshTableGraph, type TableGraph } from './graph';
 import { MAX_LINE_DIAGNOSTICS, parseRuleset } from './parser';
 import { type Chain, chainSpanOf, copyRule, type Diagnostic, isBuiltinTarget, type Rule, type Span, type Table } from './ruleset';
+import { lowerBound } from './sorted';
 
 /** One line of the document, before and after the edit. */
 export interface LineEdit {
@@ -52,18 +53,6 @@ function isAppendOnly(table: Table): boolean {
     appendOnly.set(table, known);
   }
   return known;
-}
-
-/** Index of the first element of a line-ordered list whose line is at or after `line`. */
-function lowerBound<T>(list: readonly T[], line: number, lineOf: (item: T) => number): number {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (lineOf(list[mid]!) < line) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 const ruleLine = (rule: Rule) => rule.line;

@@ -11,8 +11,8 @@ import type { ChainEntry, ChainGroupItem, ChainItem, ChainsResult, FindChainsRes
 import { memo, memoWith } from './memo';
 import { chainPlace } from './navigation';
 import { lineRange, toRange } from './ranges';
-import { endpointOfChain } from './servicesTree';
-import { isWritten, prefixOf } from './symbols';
+import { endpointOfChain, words } from './servicesTree';
+import { isWritten, prefixOf, writtenChains } from './symbols';
 
 /** A table with more chains than this shows them grouped by name prefix. */
 const CHAIN_GROUP_THRESHOLD = 500;
@@ -82,7 +82,7 @@ function grouped(nodes: ChainNode[]): Entry[] {
 function tableIndexes(analysis: Analysis): TableIndex[] {
   return memo(analysis, 'chainTables', () =>
     analysis.graph.tables.map((graph) => {
-      const nodes = [...graph.nodes.values()].filter((node) => isWritten(node.chain));
+      const nodes = (writtenChains(analysis).find((w) => w.table === graph.table)?.chains ?? []).map((chain) => graph.list[chain.id]!);
       const entries = grouped(nodes);
       const groups = new Map<string, ChainNode[]>();
       for (const entry of entries) if ('group' in entry) groups.set(entry.group.key, entry.nodes);
@@ -102,7 +102,7 @@ function chainItem(analysis: Analysis, pods: PodInventory | undefined, node: Cha
     counters: node.chain.counters ?? null,
     range: place ? toRange(place.span) : toRange(node.table.nameSpan),
     ruleCount: node.chain.rules.length,
-    incoming: node.incoming.length,
+    incoming: analysis.graph.byTable.get(node.table)!.incomingCounts[node.id]!,
     service: service ? serviceTitle(service) : null,
     ...(endpoint ? { endpoint } : {}),
   };
@@ -154,17 +154,17 @@ export function findChains(analysis: Analysis, pods: PodInventory | undefined, q
     }
     return { total: found.length, chains: found.slice(0, limit) };
   }
-  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  const wanted = words(query);
   let total = 0;
   for (const { node, text } of searchable(analysis)) {
-    if (!words.every((w) => text.includes(w))) continue;
+    if (!wanted.every((w) => text.includes(w))) continue;
     total++;
     if (found.length < limit) found.push({ ...chainItem(analysis, pods, node), table: node.table.name });
   }
   return { total, chains: found };
 }
 
-export function chainRules(analysis: Analysis, tableName: string, chainName: string, lineText: (line: number) => string, pods?: PodInventory): RuleItem[] | null {
+export function chainRules(analysis: Analysis, tableName: string, chainName: string, pods?: PodInventory): RuleItem[] | null {
   const graph = analysis.graph.tables.find((t) => t.table.name === tableName);
   const node = graph?.nodes.get(chainName);
   if (!graph || !node) return null;
@@ -172,7 +172,7 @@ export function chainRules(analysis: Analysis, tableName: string, chainName: str
   const flow = model.flowOf(node);
   return node.chain.rules.map((rule) => {
     const target = rule.targetName !== undefined ? graph.nodes.get(rule.targetName) : undefined;
-    const text = lineText(rule.line).slice(rule.chainEnd, rule.end).trim();
+    const text = rule.text.slice(rule.chainEnd, rule.end).trim();
     const share = target && flow && !rule.recent ? (flow.destinations.get(target)?.share ?? null) : null;
     const service = target && model.serviceByChain.get(target);
     const endpoint = target && service ? endpointOfChain(analysis, pods, target) : undefined;

@@ -1,6 +1,7 @@
 import { type DocumentHighlight, DocumentHighlightKind, type Location, type Position } from 'vscode-languageserver';
 import { type Analysis, type ChainOccurrence, definitionOf, occurrenceAt, occurrencesOf } from '../core/analysis';
 import type { ChainNode } from '../core/graph';
+import { lowerBound } from '../core/sorted';
 import { memoFor } from './memo';
 import { toRange } from './ranges';
 
@@ -33,13 +34,7 @@ export function chainPlace(analysis: Analysis, node: ChainNode): ChainOccurrence
 
 /** At most `max` of `sorted[from..]` (in document order), a run centred on `line`. */
 function nearest<T extends { span: { line: number } }>(sorted: readonly T[], from: number, line: number, max: number): readonly T[] {
-  let low = from;
-  let high = sorted.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (sorted[mid]!.span.line < line) low = mid + 1;
-    else high = mid;
-  }
+  const low = lowerBound(sorted, line, (place) => place.span.line, from);
   const start = Math.max(from, Math.min(low - (max >> 1), sorted.length - max));
   return sorted.slice(start, start + max);
 }

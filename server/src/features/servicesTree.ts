@@ -6,6 +6,7 @@
 import { type Analysis, tableGraphAtLine } from '../core/analysis';
 import type { ChainNode } from '../core/graph';
 import { chainNameOf } from '../core/ruleset';
+import { itself, lowerBound } from '../core/sorted';
 import { serviceModelOf } from '../kube';
 import { podFor, type PodInventory } from '../kube/inventory';
 import type { Endpoint, ServiceEntry, ServicePort, TrafficSplit } from '../kube/model';
@@ -130,7 +131,8 @@ function haystack(service: ServicePort, summary: ServiceSummary, pods: PodInvent
   return parts.join('\n').toLowerCase();
 }
 
-function words(filter: string | undefined): string[] {
+/** The lower-cased words of what the user typed, each of which a match must contain. */
+export function words(filter: string | undefined): string[] {
   return (filter ?? '').toLowerCase().split(/\s+/).filter(Boolean);
 }
 
@@ -183,18 +185,6 @@ export function servicesTree(analysis: Analysis, uri: string, version: number, p
   };
 }
 
-/** First position in `sorted` not below `value`. */
-function lowerBound(sorted: readonly number[], value: number): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (sorted[mid]! < value) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
 /** A namespace's services (or all), that match the filter, from `offset`, at most `limit`. */
 export function serviceList(analysis: Analysis, uri: string, version: number, pods: PodInventory | undefined, params: Omit<ServiceListParams, 'textDocument'>): ServiceListResult {
   const index = treeIndex(analysis);
@@ -214,8 +204,8 @@ export function serviceList(analysis: Analysis, uri: string, version: number, po
     total = to - from;
     for (let i = from + offset; i < to && services.length < limit; i++) services.push(index.summaries[i]!);
   } else {
-    const first = lowerBound(positions, from);
-    const end = lowerBound(positions, to);
+    const first = lowerBound(positions, from, itself);
+    const end = lowerBound(positions, to, itself);
     total = end - first;
     for (let k = first + offset; k < end && services.length < limit; k++) services.push(index.summaries[positions[k]!]!);
   }
@@ -333,8 +323,8 @@ export function serviceAt(analysis: Analysis, pods: PodInventory | undefined, li
   let place: number | null;
   if (!positions) place = position - ns.start;
   else {
-    const k = lowerBound(positions, position);
-    place = positions[k] === position ? k - lowerBound(positions, ns.start) : null;
+    const k = lowerBound(positions, position, itself);
+    place = positions[k] === position ? k - lowerBound(positions, ns.start, itself) : null;
   }
   return { service: serviceItem(analysis, position, pods), ...rest, index: place };
 }

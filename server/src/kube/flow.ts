@@ -1,6 +1,7 @@
 import type { ChainNode, TableGraph } from '../core/graph';
 import type { Chain, Rule, RuleFacts, RuleOption } from '../core/ruleset';
 import { narrowsTraffic, ruleSpec } from '../core/ruleSpec';
+import { itself, lowerBound } from '../core/sorted';
 import { kernelProbability } from '../core/statistic';
 import { kubeChainKind, type KubeChainKind } from './hashes';
 
@@ -675,7 +676,10 @@ class CompiledRules {
     const fresh = new Set(changed);
     const ids = new Set<number>();
     for (const chain of [...chains, ...changed.map((rule) => rule.chain)]) {
-      if (!chain || list[chain.id]?.chain !== chain) return false;
+      if (!chain) return false;
+      // Edits in other tables leave this one's rules as they are.
+      if (graph.table.chains.get(chain.name) !== chain) continue;
+      if (list[chain.id]?.chain !== chain) return false;
       ids.add(chain.id);
     }
     const dirty = [...ids].sort((a, b) => a - b);
@@ -685,14 +689,20 @@ class CompiledRules {
     const before = (id: number): number => oldSlots[2 * id + 2]! - oldSlots[2 * id]!;
     // In place when no chain gains rules: every span of rules then moves up or stays (data may keep spare room at its end).
     let inPlace = true;
+    // Where each rule of a chain read again stood in it, by rule.
+    const places: Array<Map<Rule, number>> = [];
     for (const id of dirty) {
       const rules = list[id]!.chain.rules;
+      const first = oldSlots[2 * id]!;
+      const place = new Map<Rule, number>();
+      for (let r = first; r < oldSlots[2 * id + 2]!; r++) place.set(oldRules[r]!, r - first);
+      places.push(place);
       // A DNAT rule gone, changed or new would renumber the DNAT rules after it.
       const kept = new Set(rules);
-      for (let r = oldSlots[2 * id]!; r < oldSlots[2 * id + 2]!; r++) {
+      for (let r = first; r < oldSlots[2 * id + 2]!; r++) {
         if ((oldData[3 * r]! & 15) === Op.Dnat && (!kept.has(oldRules[r]!) || fresh.has(oldRules[r]!))) return false;
       }
-      for (const rule of rules) if (rule.targetName === 'DNAT' && (fresh.has(rule) || this.placeOf(id, rule) === -1)) return false;
+      for (const rule of rules) if (rule.targetName === 'DNAT' && (fresh.has(rule) || !place.has(rule))) return false;
       if (rules.length > before(id)) inPlace = false;
     }
     this.firstJump = graph.jumpOffsets;
@@ -700,20 +710,14 @@ class CompiledRules {
     if (dirty.length === 0) return true;
 
     // What the chains read again said before, taken before anything is written over.
-    const saved = dirty.map((id) => ({ data: oldData.slice(3 * oldSlots[2 * id]!, 3 * oldSlots[2 * id + 2]!), rules: oldRules.slice(oldSlots[2 * id]!, oldSlots[2 * id + 2]!) }));
+    const saved = dirty.map((id) => oldData.slice(3 * oldSlots[2 * id]!, 3 * oldSlots[2 * id + 2]!));
     // How far the rules of the chains after the i-th chain read again move: shifts[i].
     const shifts: number[] = [];
     let shift = 0;
     for (const id of dirty) shifts.push((shift += list[id]!.chain.rules.length - before(id)));
     const movedBy = (id: number): number => {
-      let low = 0;
-      let high = dirty.length;
-      while (low < high) {
-        const mid = (low + high) >>> 1;
-        if (dirty[mid]! < id) low = mid + 1;
-        else high = mid;
-      }
-      return low === 0 ? 0 : shifts[low - 1]!;
+      const i = lowerBound(dirty, id, itself);
+      return i === 0 ? 0 : shifts[i - 1]!;
     };
     const total = oldSlots[2 * list.length]! + shift;
     const data = inPlace ? oldData : new Float64Array(3 * total);
@@ -767,7 +771,8 @@ class CompiledRules {
       const first = oldSlots[2 * id]! + by;
       slots[2 * id] = first;
       this.firstDnat[id] = -1;
-      const { data: was, rules: wasRules } = saved[i]!;
+      const was = saved[i]!;
+      const place = places[i]!;
       let flags = 0;
       for (let k = 0; k < rules.length; k++) {
         const rule = rules[k]!;
@@ -775,7 +780,7 @@ class CompiledRules {
         if (inPlace) rulesNow[r] = rule;
         else rulesNow.push(rule);
         flags |= nodeFlagsOf(rule);
-        const at = fresh.has(rule) ? -1 : wasRules.indexOf(rule);
+        const at = fresh.has(rule) ? -1 : (place.get(rule) ?? -1);
         if (at === -1) {
           const jump = node.outgoing.find((j) => j.rule === rule);
           this.compileRule(graph, nodes, probabilities, id, r, rule, jump ? jump.to.id : -1);
@@ -810,12 +815,6 @@ class CompiledRules {
       else high = mid - 1;
     }
     return low;
-  }
-
-  /** Where `rule`, of chain `id`, stood when the rules were read; -1 when it did not. */
-  private placeOf(id: number, rule: Rule): number {
-    for (let r = this.nodeSlots[2 * id]!; r < this.nodeSlots[2 * id + 2]!; r++) if (this.rules[r] === rule) return r;
-    return -1;
   }
 
   /** Records the address and port of a --to-destination under the next DNAT number; false when it is no IP[:port]. */

@@ -762,9 +762,13 @@ class ModelBuilder {
     return map;
   }
 
-  /** The flow of a nat chain, once the entries' shares are worked out (they walk first). */
+  /**
+   * The flow of a nat chain. With jump loops the entries walk first (the first walk decides
+   * where a loop is cut); without, a chain's flow does not depend on the order chains are walked
+   * in, and it is walked alone rather than after every entry of every service (after an edit).
+   */
   flowOf(node: ChainNode): Flow {
-    this.ensureShares();
+    if (this.nat!.cycles.length > 0) this.ensureShares();
     return this.walker!.flowOf(node);
   }
 
@@ -879,10 +883,7 @@ class ModelBuilder {
 
   private shareOf(node: ChainNode, rule: Rule): number {
     const target = rule.targetName !== undefined ? this.nat?.nodes.get(rule.targetName) : undefined;
-    // Without jump loops a chain's flow does not depend on the order chains are walked in:
-    // walk this one alone rather than every entry of every service (a skew after an edit).
-    const alone = this.nat !== undefined && this.nat.cycles.length === 0;
-    const flow = this.walker ? (alone ? this.walker.flowOf(node) : this.flowOf(node)) : undefined;
+    const flow = this.walker ? this.flowOf(node) : undefined;
     return (target && flow?.destinations.get(target)?.share) ?? 0;
   }
 }

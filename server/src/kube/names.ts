@@ -20,10 +20,6 @@ function isPortChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45;
 }
 
-/** Where the last name readName read stands in its text: its key (servicePortKey) is keyText[0, keyEnd). */
-let keyText = '';
-let keyEnd = 0;
-
 /**
  * text[0, end) as `namespace/name[:port]`, namespace and name DNS labels (a-z, 0-9, `-`,
  * `.`, beginning and ending with a letter or digit), the port any of a-z, A-Z, 0-9 and `-`.
@@ -44,8 +40,6 @@ function readName(text: string, end: number): ServicePortName | undefined {
     for (i++; i < end; i++) if (!isPortChar(text.charCodeAt(i))) return undefined;
   }
   const port = nameEnd + 1 < end ? text.slice(nameEnd + 1, end) : '';
-  keyText = text;
-  keyEnd = port === '' ? nameEnd : end;
   return { namespace: text.slice(0, nameStart - 1), name: text.slice(nameStart, nameEnd), port };
 }
 
@@ -124,9 +118,8 @@ export function parseKubeComment(comment: string): KubeComment | undefined {
   return service ? { service, role: 'plain' } : undefined;
 }
 
-/** parseKubeComment, and the key (servicePortKey) of the service port it names, cut from the comment. */
+/** parseKubeComment, and the key (servicePortKey) of the service port it names. */
 export function readKubeComment(comment: string): { comment: KubeComment; key: string } | undefined {
   const parsed = parseKubeComment(comment);
-  if (!parsed) return undefined;
-  return { comment: parsed, key: keyEnd === keyText.length ? keyText : keyText.slice(0, keyEnd) };
+  return parsed ? { comment: parsed, key: servicePortKey(parsed.service) } : undefined;
 }
