@@ -16,13 +16,12 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type ActivationTimes, chromiumPath, CodeServer, codeServerEntry, launchBrowser, makeScratch, node24, repoRoot, waitFor, Workbench } from '../test/e2e/harness';
+import { type ActivationTimes, chromiumPath, CodeServer, codeServerEntry, copyShippedFiles, extensionId, launchBrowser, makeScratch, node24, pkg, repoRoot, waitFor, Workbench } from '../test/e2e/harness';
 
 /** The targets of the issue "cluster scale". */
 export const ACTIVATION_TARGET_MS = 300;
 export const VSIX_TARGET_BYTES = 2e6;
 
-const EXTENSION_NAME = 'Netfilter Explorer';
 const DUMP = 'seed-kube-dns.rules';
 
 export interface ActivationFigures {
@@ -56,23 +55,25 @@ export function activationNotMeasurable(): string | undefined {
   return undefined;
 }
 
-/** Packages the production bundles in `dist` as `npm run package` does, in a scratch copy of
- *  the files the .vsix carries (so dist/ and the repository stay as they are). */
+/** Packages the production bundles in `dist` as `npm run package` does (its vsce command line),
+ *  in a scratch copy of the files the .vsix carries (so dist/ and the repository stay as they are). */
 function packageVsix(dist: string, scratch: string): ActivationFigures['shipped'] {
   const size = (f: string) => fs.statSync(path.join(dist, f)).size;
   const sizes = { clientBytes: size('client.js'), serverBytes: size('server.js'), cliBytes: size('cli.js') };
   const pkgDir = path.join(scratch, 'package');
   const vsix = path.join(scratch, 'netfilter-explorer.vsix');
   try {
-    for (const f of ['README.md', 'LICENSE', 'language-configuration.json', 'syntaxes', 'images', 'docs']) {
-      if (fs.existsSync(path.join(repoRoot, f))) fs.cpSync(path.join(repoRoot, f), path.join(pkgDir, f), { recursive: true });
-    }
-    fs.cpSync(dist, path.join(pkgDir, 'dist'), { recursive: true });
-    const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
-    delete manifest.scripts?.['vscode:prepublish']; // the bundles are built already
-    fs.writeFileSync(path.join(pkgDir, 'package.json'), JSON.stringify(manifest, null, 2));
+    copyShippedFiles(pkgDir, dist);
+    const scripts = { ...pkg.scripts };
+    delete scripts['vscode:prepublish']; // the bundles are built already
+    fs.writeFileSync(path.join(pkgDir, 'package.json'), JSON.stringify({ ...pkg, scripts }, null, 2));
+    const [tool, ...args] = (pkg.scripts['package'] ?? '').trim().split(/\s+/);
+    if (tool !== 'vsce') throw new Error(`package.json scripts.package does not run vsce: ${pkg.scripts['package']}`);
+    const out = args.findIndex((a) => a === '-o' || a === '--out');
+    if (out === -1) args.push('-o', vsix);
+    else args[out + 1] = vsix;
     const vsce = path.join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
-    execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '-o', vsix], { cwd: pkgDir, stdio: 'pipe' });
+    execFileSync(process.execPath, [vsce, ...args], { cwd: pkgDir, stdio: 'pipe' });
     return { ...sizes, vsixBytes: fs.statSync(vsix).size };
   } catch (error) {
     const e = error as { stdout?: Buffer; stderr?: Buffer; message?: string };
@@ -111,8 +112,6 @@ export interface ActivationOptions {
 export async function measureActivation(runs: number, progress: (line: string) => void = () => undefined, options: ActivationOptions = {}): Promise<ActivationFigures> {
   const why = activationNotMeasurable();
   if (why) throw new Error(`activation cannot be measured: ${why}`);
-  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { publisher: string; name: string };
-  const id = `${pkg.publisher}.${pkg.name}`;
   const codeServerDir = path.resolve(path.dirname(codeServerEntry), '..', '..');
   const scratch = makeScratch('netfilter-activation-');
   // Chromium and playwright write temp files under os.tmpdir(): keep them in the scratch folder.
@@ -142,10 +141,10 @@ export async function measureActivation(runs: number, progress: (line: string) =
       try {
         const clicked = Date.now();
         await wb.openFile(DUMP);
-        await waitFor('the status bar to count the services', async () => (/\d+ services? · \d+ endpoints?/.test((await wb.statusBarItem(`${id}.netfilterExplorer.summary`))?.text ?? '') ? true : undefined), 60_000, 20);
+        await waitFor('the status bar to count the services', async () => (/\d+ services? · \d+ endpoints?/.test((await wb.statusBarItem(`${extensionId}.netfilterExplorer.summary`))?.text ?? '') ? true : undefined), 60_000, 20);
         const openToStatusBar = Date.now() - clicked;
         await waitFor('the extension host to log the activation', () => (server!.activations().length > 0 ? true : undefined), 30_000);
-        const times = await wb.extensionActivation(EXTENSION_NAME, id);
+        const times = await wb.extensionActivation(pkg.displayName, extensionId);
         if (times.activation !== times.loadCode + times.callActivate) {
           progress(`  note: Running Extensions says ${times.activation} ms, Startup Performance ${times.loadCode} + ${times.callActivate} ms`);
         }

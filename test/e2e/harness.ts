@@ -2,7 +2,7 @@
 // Chromium by playwright-core, fully offline. See /work/shared/docs/vscode-offline-e2e.md.
 //
 // One CodeServer (process group, isolated HOME/XDG/TMPDIR, pre-seeded settings, the extension
-// installed by copying package.json + dist/ + syntaxes/ + language-configuration.json) serves
+// installed by copying the files a packaged .vsix carries: see shippedFiles) serves
 // all scenarios; each scenario gets a fresh browser context (a new VS Code window).
 //
 // All waits are on conditions with timeouts; there is no fixed sleep.
@@ -47,12 +47,19 @@ export const node24 = path.join(repoRoot, '.e2e', 'node24', 'node_modules', 'nod
 export const codeServerEntry = path.join(repoRoot, '.e2e', 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 export const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
-const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+/** package.json, read once here for the e2e scenarios and the activation benchmark too. */
+export const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
   publisher: string;
   name: string;
+  displayName: string;
   version: string;
+  /** What the .vsix carries besides package.json and README.md (vsce adds those always). */
+  files: string[];
+  scripts: Record<string, string>;
 };
-export const extensionFolderName = `${pkg.publisher}.${pkg.name}-${pkg.version}`;
+/** publisher.name: how VS Code names the extension (and prefixes its status bar items' ids). */
+export const extensionId = `${pkg.publisher}.${pkg.name}`;
+export const extensionFolderName = `${extensionId}-${pkg.version}`;
 
 /** Settings every test window starts with (see the offline e2e doc for why). */
 export const defaultSettings: Record<string, unknown> = {
@@ -145,35 +152,62 @@ function httpStatus(url: string): Promise<number> {
   });
 }
 
-function copyDir(src: string, dst: string, skip: (name: string) => boolean = () => false): void {
+function copyDir(src: string, dst: string): void {
   fs.mkdirSync(dst, { recursive: true });
   for (const ent of fs.readdirSync(src, { withFileTypes: true })) {
-    if (skip(ent.name)) continue;
     const s = path.join(src, ent.name);
     const d = path.join(dst, ent.name);
-    if (ent.isDirectory()) copyDir(s, d, skip);
+    if (ent.isDirectory()) copyDir(s, d);
     else if (ent.isFile()) fs.copyFileSync(s, d);
   }
 }
 
-/** Installs the extension into `extensionsDir` as `publisher.name-version` by copying only
- *  the files a packaged .vsix would carry (no node_modules: dist/ must be self-contained).
- *  `dist` is the folder of bundles to install as dist/ (the repository's dist/ unless given). */
+/**
+ * The files a packaged .vsix carries, as vsce picks them: package.json, README.md and what
+ * package.json "files" names (`dir/` for a folder, `*` within a file name, else one file).
+ * Each is [source, path in the package]; those under dist/ come from `dist`.
+ */
+export function shippedFiles(dist = path.join(repoRoot, 'dist')): Array<[string, string]> {
+  const source = (rel: string) => (rel === 'dist' || rel.startsWith('dist/') ? path.join(dist, rel.slice('dist'.length)) : path.join(repoRoot, rel));
+  const files = new Set<string>();
+  const walk = (rel: string): void => {
+    for (const ent of fs.readdirSync(source(rel), { withFileTypes: true })) {
+      if (ent.isDirectory()) walk(`${rel}/${ent.name}`);
+      else if (ent.isFile()) files.add(`${rel}/${ent.name}`);
+    }
+  };
+  for (const pattern of ['package.json', 'README.md', ...pkg.files]) {
+    if (pattern.endsWith('/')) {
+      walk(pattern.slice(0, -1));
+    } else if (pattern.includes('*')) {
+      const dir = path.posix.dirname(pattern);
+      if (dir.includes('*')) throw new Error(`package.json "files": ${pattern} is more than shippedFiles reads (a * only in the file name)`);
+      const name = new RegExp(`^${path.posix.basename(pattern).split('*').map(escapeRegExp).join('[^/]*')}$`);
+      for (const ent of fs.readdirSync(source(dir), { withFileTypes: true })) if (ent.isFile() && name.test(ent.name)) files.add(`${dir}/${ent.name}`);
+    } else {
+      files.add(pattern);
+    }
+  }
+  return [...files].map((rel) => [source(rel), rel]);
+}
+
+/** Copies what a .vsix carries (shippedFiles) into `dest`, the bundles from `dist`. */
+export function copyShippedFiles(dest: string, dist?: string): void {
+  for (const [from, rel] of shippedFiles(dist)) {
+    fs.mkdirSync(path.dirname(path.join(dest, rel)), { recursive: true });
+    fs.copyFileSync(from, path.join(dest, rel));
+  }
+}
+
+/** Installs the extension into `extensionsDir` as `publisher.name-version`: the files a packaged
+ *  .vsix carries (no node_modules: dist/ must be self-contained). `dist` is the folder of
+ *  bundles to install as dist/ (the repository's dist/ unless given). */
 export function installExtension(extensionsDir: string, dist = path.join(repoRoot, 'dist')): string {
   const dest = path.join(extensionsDir, extensionFolderName);
   const main = path.join(dist, 'client.js');
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first`);
   fs.rmSync(dest, { recursive: true, force: true });
-  fs.mkdirSync(dest, { recursive: true });
-  for (const f of ['package.json', 'language-configuration.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
-    const s = path.join(repoRoot, f);
-    if (fs.existsSync(s)) fs.copyFileSync(s, path.join(dest, f));
-  }
-  copyDir(dist, path.join(dest, 'dist'), (n) => n.endsWith('.vsix'));
-  for (const folder of ['syntaxes', 'images']) {
-    const src = path.join(repoRoot, folder);
-    if (fs.existsSync(src)) copyDir(src, path.join(dest, folder));
-  }
+  copyShippedFiles(dest, dist);
   return dest;
 }
 
@@ -393,7 +427,7 @@ export class CodeServer {
     return fs
       .readFileSync(newest.file, 'utf8')
       .split('\n')
-      .filter((l) => l.includes(`_doActivateExtension ${pkg.publisher}.${pkg.name},`))
+      .filter((l) => l.includes(`_doActivateExtension ${extensionId},`))
       .map((l) => /activationEvent: '([^']*)'/.exec(l)?.[1] ?? l);
   }
 
