@@ -93,7 +93,7 @@ function version(packageJson: string): string {
 
 /** A `kubectl get pods -A -o json` of `count` pods of about 10 kB each (what a real one
  *  weighs, with its last-applied-configuration), for the pod inventory setting. */
-export function podInventory(count: number): string {
+function podInventory(count: number): string {
   const filler = JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', spec: { template: { spec: { containers: [{ env: Array.from({ length: 120 }, (_, i) => ({ name: `VARIABLE_${i}`, value: 'x'.repeat(40) })) }] } } } });
   const items = Array.from({ length: count }, (_, i) => ({
     metadata: { name: `pod-${i}-5d78c9869d-4xk2p`, namespace: `ns-${i % 50}`, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': filler } },

@@ -235,7 +235,7 @@ export interface ProcessInfo {
   args: string;
 }
 
-export function processes(): ProcessInfo[] {
+function processes(): ProcessInfo[] {
   const out: ProcessInfo[] = [];
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -253,7 +253,7 @@ export function processes(): ProcessInfo[] {
 }
 
 /** The processes below `root` (not `root` itself). */
-export function descendants(root: number): ProcessInfo[] {
+function descendants(root: number): ProcessInfo[] {
   const all = processes();
   const below = new Set([root]);
   let grew = true;

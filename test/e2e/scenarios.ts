@@ -3,9 +3,10 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ACTIVATION_TARGET_MS } from '../../bench/activation';
 import { generateDump } from '../../bench/generate';
 import { bigDump } from './bigDump';
-import { log, normalizeText, waitFor, type Workbench } from './harness';
+import { extensionId, log, normalizeText, pkg, waitFor, type Workbench } from './harness';
 
 export interface Scenario {
   name: string;
@@ -172,7 +173,7 @@ function parseErrorCount(item: { text: string; ariaLabel: string }): number {
 const SEED = 'seed-kube-dns.nft-save.txt';
 const CONTAINER = 'Netfilter Explorer';
 /** The status bar item of the extension: VS Code prefixes the item's id with the extension's. */
-const SUMMARY_ITEM = 'netfilter-explorer.netfilter-explorer.netfilterExplorer.summary';
+const SUMMARY_ITEM = `${extensionId}.netfilterExplorer.summary`;
 function rowsText(rows: { label: string; description: string; level: number }[]): string {
   return rows.map((r) => `${'  '.repeat(Math.max(0, r.level - 1))}${r.label}${r.description ? ` — ${r.description}` : ''}`).join('\n');
 }
@@ -265,22 +266,22 @@ export const activationAndStatusBar: Scenario = {
 };
 
 /** VS Code's own activation figure ("Activation: N ms" in Developer: Show Running Extensions),
- *  reported against the 300 ms target of the issue "cluster scale". This machine may be busy and
- *  the e2e build is not minified, so the check is a bound three times the target that only a
- *  real regression passes (the bench gives the median of fresh windows with the shipped build:
+ *  reported against the target of the issue "cluster scale" (ACTIVATION_TARGET_MS). This
+ *  machine may be busy and the e2e build is not minified, so the check is a bound three times
+ *  the target that only a real regression passes (the bench gives the median of fresh windows with the shipped build:
  *  `node out/bench/run.js --activation`). The pod inventory of this workspace is read too. */
 export const activationTime: Scenario = {
   name: 'activation-time',
   async run(wb) {
     await openDump(wb, SEED);
     await waitFor('the activation in the extension host log', () => (wb.server.activations().length > 0 ? true : undefined), 10_000);
-    const t = await wb.extensionActivation('Netfilter Explorer', 'netfilter-explorer.netfilter-explorer', this.name);
-    log(`VS Code: Activation ${t.activation} ms (target 300 ms: ${t.activation <= 300 ? 'met' : 'not met'}); Startup Performance: load code ${t.loadCode} ms, activate() ${t.callActivate} ms, its promise resolved ${t.finishActivate} ms later; ${t.event}`);
+    const t = await wb.extensionActivation(pkg.displayName, extensionId, this.name);
+    log(`VS Code: Activation ${t.activation} ms (target ${ACTIVATION_TARGET_MS} ms: ${t.activation <= ACTIVATION_TARGET_MS ? 'met' : 'not met'}); Startup Performance: load code ${t.loadCode} ms, activate() ${t.callActivate} ms, its promise resolved ${t.finishActivate} ms later; ${t.event}`);
     assert.equal(t.event, 'onLanguage:iptables-save');
     assert.equal(t.activation, t.loadCode + t.callActivate, 'Running Extensions shows load code + activate()');
-    assert.ok(t.activation <= 900, `activation took ${t.activation} ms: more than 3 × the 300 ms target`);
+    assert.ok(t.activation <= 3 * ACTIVATION_TARGET_MS, `activation took ${t.activation} ms: more than 3 × the ${ACTIVATION_TARGET_MS} ms target`);
     // activate() does not wait for the language server or the pod inventory.
-    assert.ok(t.finishActivate <= 900, `activate()'s promise resolved ${t.finishActivate} ms after it returned`);
+    assert.ok(t.finishActivate <= 3 * ACTIVATION_TARGET_MS, `activate()'s promise resolved ${t.finishActivate} ms after it returned`);
   },
 };
 
@@ -511,6 +512,17 @@ export const inlayHints: Scenario = {
   },
 };
 
+/** Runs `run` and prints how long it took, collecting the line into `timings`. */
+function timer(timings: string[]): <T>(what: string, run: () => Promise<T> | T) => Promise<T> {
+  return async (what, run) => {
+    const t0 = Date.now();
+    const value = await run();
+    timings.push(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    log(timings.at(-1)!);
+    return value;
+  };
+}
+
 /** A cluster of 10,000 services (30,000 chains, 100,000 lines, 10 MB): the views stay responsive. */
 export const largeDump: Scenario = {
   name: 'large-dump',
@@ -521,13 +533,7 @@ export const largeDump: Scenario = {
     fs.writeFileSync(path.join(wb.folder, file), dump.text);
     log(`${file}: ${dump.services} services, ${dump.chains} chains, ${dump.lines} lines, ${(dump.text.length / 1e6).toFixed(1)} MB`);
     const timings: string[] = [];
-    const timed = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
-      const t0 = Date.now();
-      const value = await run();
-      timings.push(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      log(timings.at(-1)!);
-      return value;
-    };
+    const timed = timer(timings);
     await showViews(wb);
     await timed('open → status bar counts 10,000 services', async () => {
       await openAndWaitForLanguage(wb, file, 'quick-open');
@@ -574,16 +580,8 @@ export const largeDump: Scenario = {
   },
 };
 
-/** Runs `run` and prints how long it took, collecting the line into `timings`. */
-function timer(timings: string[]): <T>(what: string, run: () => Promise<T> | T) => Promise<T> {
-  return async (what, run) => {
-    const t0 = Date.now();
-    const value = await run();
-    timings.push(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    log(timings.at(-1)!);
-    return value;
-  };
-}
+/** The status bar once it counts the 16,000 services of the dump over 50 MB, with its problems. */
+const SIXTEEN_THOUSAND_SERVICES = /^\S* ?16,000 services · [\d,]+ endpoints · [1-9][\d,]* problems?$/;
 
 /** A dump over 50 MB, which VS Code does not hand to extensions: the language server reads it
  *  from disk, and the views, the status bar and Go to Chain work on it all the same. */
@@ -611,7 +609,7 @@ export const dumpOver50MB: Scenario = {
 
     await showViews(wb);
     await timed('open in the editor (Quick Open, "Open Anyway")', () => wb.openLargeFile(file));
-    const summary = await timed('status bar counts 16,000 services', () => waitForSummary(wb, /^\S* ?16,000 services · [\d,]+ endpoints · [1-9][\d,]* problems?$/, 120_000));
+    const summary = await timed('status bar counts 16,000 services', () => waitForSummary(wb, SIXTEEN_THOUSAND_SERVICES, 120_000));
     log(`status bar: ${JSON.stringify(summary)}`);
     await timed('Services view lists team-1', () => wb.waitForTreeRow('Services', 'team-1', (r) => r.label === 'team-1' && r.level === 1, 30_000));
     await wb.expandTreeRow('Services', 'team-1', 1);
@@ -643,7 +641,7 @@ export const dumpOver50MB: Scenario = {
     await timed('SIGKILL the language server: the dump is read again', async () => {
       process.kill(server.pid, 'SIGKILL');
       await waitFor('a second read of the dump', () => (wb.server.extensionOutput().match(/\] Read \S*node-16000-services\.iptables-save: /g)?.length === 2 ? true : undefined), 60_000);
-      await waitForSummary(wb, /^\S* ?16,000 services · [\d,]+ endpoints · [1-9][\d,]* problems?$/, 30_000);
+      await waitForSummary(wb, SIXTEEN_THOUSAND_SERVICES, 30_000);
     });
     const problems = await wb.statusBarItem('status.problems');
     log(`status bar problems item: ${JSON.stringify(problems?.ariaLabel || problems?.text)}`);
@@ -676,7 +674,7 @@ export const dumpOver50MB: Scenario = {
         return undefined;
       }, 30_000, 300);
       await wb.openLargeFile(other, 30_000, false);
-      await waitForSummary(wb, /^\S* ?16,000 services · [\d,]+ endpoints · [1-9][\d,]* problems?$/, 60_000);
+      await waitForSummary(wb, SIXTEEN_THOUSAND_SERVICES, 60_000);
     });
     await wb.waitForTreeRow('Services', 'team-1 again', (r) => r.label === 'team-1' && r.level === 1);
     log(`timings: ${timings.join('; ')}`);
