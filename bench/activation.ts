@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type ActivationTimes, chromiumPath, CodeServer, codeServerEntry, copyShippedFiles, extensionId, launchBrowser, makeScratch, node24, pkg, repoRoot, waitFor, Workbench } from '../test/e2e/harness';
+import { median } from './stats';
 
 /** The targets of the issue "cluster scale". */
 export const ACTIVATION_TARGET_MS = 300;
@@ -81,8 +82,6 @@ function packageVsix(dist: string, scratch: string): ActivationFigures['shipped'
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-
 function version(packageJson: string): string {
   try {
     return (JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { version?: string }).version ?? '?';
@@ -108,10 +107,8 @@ export interface ActivationOptions {
   pods?: number;
 }
 
-/** Measures `runs` fresh windows; `progress` gets a line per run. */
-export async function measureActivation(runs: number, progress: (line: string) => void = () => undefined, options: ActivationOptions = {}): Promise<ActivationFigures> {
-  const why = activationNotMeasurable();
-  if (why) throw new Error(`activation cannot be measured: ${why}`);
+/** Measures `runs` fresh windows; `progress` gets a line per run. The caller has checked activationNotMeasurable(). */
+async function measureActivation(runs: number, progress: (line: string) => void, options: ActivationOptions): Promise<ActivationFigures> {
   const codeServerDir = path.resolve(path.dirname(codeServerEntry), '..', '..');
   const scratch = makeScratch('netfilter-activation-');
   // Chromium and playwright write temp files under os.tmpdir(): keep them in the scratch folder.
@@ -193,15 +190,15 @@ export function describeActivation(a: ActivationFigures): string {
   );
 }
 
-/** For bench/run.ts: measures and prints, or says why not; returns what results.json keeps. */
-export async function benchActivation(runs: number, write: (text: string) => void): Promise<ActivationFigures | { notMeasured: string }> {
+/** For bench/run.ts (and this file run on its own): measures and prints, or says why not; returns what results.json keeps. */
+export async function benchActivation(runs: number, write: (text: string) => void, options: ActivationOptions = {}): Promise<ActivationFigures | { notMeasured: string }> {
   const why = activationNotMeasurable();
   if (why) {
     write(`Activation: not measured: ${why}\n`);
     return { notMeasured: why };
   }
   write(`Activation in real VS Code (${runs} fresh windows):\n`);
-  const figures = await measureActivation(runs, (line) => write(`${line}\n`));
+  const figures = await measureActivation(runs, (line) => write(`${line}\n`), options);
   write(`${describeActivation(figures)}\n`);
   return figures;
 }
@@ -211,16 +208,8 @@ if (require.main === module) {
   const runs = i === -1 ? 5 : Number(process.argv[i + 1]);
   const j = process.argv.indexOf('--pods');
   const pods = j === -1 ? undefined : Number(process.argv[j + 1]);
-  const why = activationNotMeasurable();
-  if (why) {
-    process.stdout.write(`Activation: not measured: ${why}\n`);
-  } else {
-    measureActivation(runs, (line) => process.stdout.write(`${line}\n`), pods ? { pods } : {}).then(
-      (a) => process.stdout.write(`${describeActivation(a)}\n`),
-      (error: unknown) => {
-        process.stderr.write(`activation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  }
+  benchActivation(runs, (text) => process.stdout.write(text), pods ? { pods } : {}).catch((error: unknown) => {
+    process.stderr.write(`activation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
 }

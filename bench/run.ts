@@ -23,6 +23,7 @@ import {
   InitializedNotification,
   InlayHintRequest,
   PublishDiagnosticsNotification,
+  type Range,
   ReferencesRequest,
   StreamMessageReader,
   StreamMessageWriter,
@@ -31,6 +32,7 @@ import { analyze } from '../server/src/core/analysis';
 import { ChainGroupRequest, ChainsRequest, FindChainsRequest, ServiceListRequest, ServiceRequest, ServicesRequest, type ServiceSummary } from '../server/src/protocol';
 import { benchActivation } from './activation';
 import { generateDump } from './generate';
+import { median, percentile } from './stats';
 
 const root = path.resolve(__dirname, '../..');
 const args = process.argv.slice(2);
@@ -43,9 +45,6 @@ const endpoints = Number(option('--endpoints', '10'));
 const runs = Number(option('--runs', '5'));
 const activationOnly = args.includes('--activation');
 const activationRuns = Number(option('--activation-runs', '5'));
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 
 function dumpFile(services: number): string {
   const dir = path.join(root, '.bench');
@@ -125,14 +124,17 @@ async function server(file: string): Promise<ServerFigures> {
   const openToDiagnosticsMs = performance.now() - started;
 
   const requests: ServerFigures['requests'] = {};
-  const measure = async (name: string, n: number, send: (i: number) => Promise<unknown>) => {
+  /** Times `n` requests; returns the last answer. */
+  const measure = async <T>(name: string, n: number, send: (i: number) => Promise<T>): Promise<T | undefined> => {
     const times: number[] = [];
+    let answer: T | undefined;
     for (let i = 0; i < n; i++) {
       const t = performance.now();
-      await send(i);
+      answer = await send(i);
       times.push(performance.now() - t);
     }
     requests[name] = { p50: median(times), p95: percentile(times, 95), max: Math.max(...times), n };
+    return answer;
   };
   const doc = { uri };
   // Nearly half of the picks are jumps to KUBE-MARK-MASQ: at 10k services a chain named in 100,000 places.
@@ -148,8 +150,7 @@ async function server(file: string): Promise<ServerFigures> {
   // The Services view as it is used: the namespaces (the status bar's counts too), a namespace
   // expanded (in pages of 500 above 1,000 services, as the view asks), a service expanded (or
   // hovered, for its tooltip), and the filter with a new word each time.
-  await measure('services tree', 20, () => connection.sendRequest(ServicesRequest, { textDocument: doc }));
-  const tree = await connection.sendRequest(ServicesRequest, { textDocument: doc });
+  const tree = await measure('services tree', 20, () => connection.sendRequest(ServicesRequest, { textDocument: doc }));
   const namespaces = tree?.namespaces ?? [];
   const services: ServiceSummary[] = [];
   if (namespaces.length > 0) {
@@ -169,8 +170,7 @@ async function server(file: string): Promise<ServerFigures> {
   }
 
   // The Chains view: its tables with groups of chains, a group expanded; Go to Chain… as the user types.
-  await measure('chains view', 20, () => connection.sendRequest(ChainsRequest, { textDocument: doc }));
-  const chainTables = (await connection.sendRequest(ChainsRequest, { textDocument: doc }))?.tables ?? [];
+  const chainTables = (await measure('chains view', 20, () => connection.sendRequest(ChainsRequest, { textDocument: doc })))?.tables ?? [];
   const groups = chainTables.flatMap((t) => t.entries.flatMap((e) => ('group' in e ? [{ table: t.name, key: e.group.key }] : [])));
   if (groups.length > 0) await measure('chains of a group', 50, (i) => connection.sendRequest(ChainGroupRequest, { textDocument: doc, ...groups[(i * 13) % groups.length]! }));
   await measure('go to chain (typing)', 20, (i) => connection.sendRequest(FindChainsRequest, { textDocument: doc, query: ['k', 'kube-s', 'kube-sep', 'sep 2c', 'svc-', 'nat'][i % 6]! }));
@@ -185,19 +185,21 @@ async function server(file: string): Promise<ServerFigures> {
     for (let i = from; i < lines.length; i++) if (lines[i]!.includes(needle)) return i;
     return -1;
   };
-  const editLine = async (name: string, line: number, change: (text: string) => string) => {
-    if (line === -1) return;
+  /** Sends one change of the text, `update` makes it in `lines` too; times it until the diagnostics of its version arrive. */
+  const edit = async (name: string, change: { range: Range; text: string }, update: () => void) => {
     version++;
     const published = diagnosticsFor(version);
     const t = performance.now();
-    const edited = change(lines[line]!);
-    await connection.sendNotification(DidChangeTextDocumentNotification.type, {
-      textDocument: { uri, version },
-      contentChanges: [{ range: { start: { line, character: 0 }, end: { line, character: lines[line]!.length } }, text: edited }],
-    });
-    lines[line] = edited;
+    await connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges: [change] });
+    update();
     await published;
     (edits[name] ??= []).push(performance.now() - t);
+  };
+  /** Replaces line `line` (none when -1) by what `change` makes of it. */
+  const editLine = async (name: string, line: number, change: (text: string) => string) => {
+    if (line === -1) return;
+    const edited = change(lines[line]!);
+    await edit(name, { range: { start: { line, character: 0 }, end: { line, character: lines[line]!.length } }, text: edited }, () => (lines[line] = edited));
   };
   for (let i = 0; i < 5; i++) await editLine('a space typed in a rule', middle, (text) => `${text} `);
   for (let i = 0; i < 5; i++) {
@@ -213,16 +215,7 @@ async function server(file: string): Promise<ServerFigures> {
   if (masq) await measure('after an edit: references', 1, () => connection.sendRequest(ReferencesRequest.type, { textDocument: doc, position: masq, context: { includeDeclaration: true } }));
   await measure('after an edit: hover', 1, () => connection.sendRequest(HoverRequest.type, { textDocument: doc, position: masq ?? pick(0) }));
   // A line break at the start of a line: every line after it moves down.
-  version++;
-  const published = diagnosticsFor(version);
-  const t = performance.now();
-  await connection.sendNotification(DidChangeTextDocumentNotification.type, {
-    textDocument: { uri, version },
-    contentChanges: [{ range: { start: { line: middle, character: 0 }, end: { line: middle, character: 0 } }, text: '\n' }],
-  });
-  lines.splice(middle, 0, '');
-  await published;
-  edits['a line break typed'] = [performance.now() - t];
+  await edit('a line break typed', { range: { start: { line: middle, character: 0 }, end: { line: middle, character: 0 } }, text: '\n' }, () => lines.splice(middle, 0, ''));
   const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const serverPeakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
   connection.dispose();
