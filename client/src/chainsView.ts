@@ -72,6 +72,8 @@ function ruleRows(parent: ChainsNode, table: TableNode, chain: string, rules: Ru
  */
 export class ChainsView extends DumpTreeView<ChainsNode> {
   private result: ChainsResult | undefined;
+  /** The dump the answer is about, for the rows' clicks. */
+  private uri: vscode.Uri | undefined;
   private roots: TableNode[] | undefined;
 
   constructor(tracker: DumpTracker) {
@@ -79,17 +81,15 @@ export class ChainsView extends DumpTreeView<ChainsNode> {
   }
 
   protected async rootNodes(): Promise<ChainsNode[]> {
-    const dump = this.tracker.dump;
-    const reading = this.tracker.readingMessage();
-    if (dump && reading) this.treeView.message = reading;
-    const result = dump ? await this.tracker.chainsResult() : undefined;
+    this.showReading();
+    const result = this.tracker.dump ? await this.tracker.chainsResult() : undefined;
     // The same answer keeps the same nodes: their expanded children stay, and VS Code keeps its handles.
     if (result !== this.result || !this.roots) {
       this.result = result;
+      this.uri = result ? vscode.Uri.parse(result.uri) : undefined;
       this.roots = (result?.tables ?? []).map((table) => ({ kind: 'table', id: `t:${table.name}`, parent: undefined, table }));
     }
-    this.treeView.description = dump ? vscode.workspace.asRelativePath(dump.uri, false) : undefined;
-    this.treeView.message = dump && !result ? (this.tracker.readingMessage() ?? 'The language server did not list the chains of this dump (see the "Netfilter Explorer" output); Refresh Views asks again.') : undefined;
+    this.showAnswer(result !== undefined, 'The language server did not list the chains of this dump (see the "Netfilter Explorer" output); Refresh Views asks again.');
     return this.roots;
   }
 
@@ -133,7 +133,7 @@ export class ChainsView extends DumpTreeView<ChainsNode> {
   }
 
   protected treeItem(node: ChainsNode): vscode.TreeItem {
-    const uri = this.result ? vscode.Uri.parse(this.result.uri) : undefined;
+    const uri = this.uri;
     const C = vscode.TreeItemCollapsibleState;
     let item: vscode.TreeItem;
     switch (node.kind) {

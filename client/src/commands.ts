@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Range } from 'vscode-languageclient/node';
-import type { ChainItem, ServiceAtResult, ServiceItem, ServiceSummary } from '../../server/src/protocol';
+import type { ChainItem, ServiceItem, ServiceSummary } from '../../server/src/protocol';
 import overallSample from '../../samples/k8s-overall-modern.iptables-save';
 import seedSample from '../../samples/seed-kube-dns.iptables-save';
 import { type Dump, type DumpTracker, isDump, LANGUAGE_ID, revealRange, toRange } from './dumps';
@@ -218,13 +218,11 @@ export class Commands {
     if (service?.range) await revealRange(dump, toRange(service.range), { selectWhole: false });
   }
 
-  /** The service the cursor line of the active editor belongs to (placed among the services the view's filter keeps). */
-  private async hitAtCursor(): Promise<{ hit: ServiceAtResult | undefined; line: number; dump: Dump } | undefined> {
+  /** The cursor line of the active editor, when it shows a dump. */
+  private cursorLine(): { dump: Dump; line: number } | undefined {
     const editor = vscode.window.activeTextEditor;
     if (!editor || !isDump(editor.document)) return undefined;
-    const dump = this.tracker.dumpOf(editor.document);
-    const line = editor.selection.active.line;
-    return { hit: await this.tracker.serviceAt(dump, line, this.services.filter), line, dump };
+    return { dump: this.tracker.dumpOf(editor.document), line: editor.selection.active.line };
   }
 
   async revealInServices(): Promise<void> {
@@ -232,25 +230,23 @@ export class Commands {
       void vscode.window.showInformationMessage('Netfilter Explorer: Reveal in Services View needs the cursor, which VS Code does not tell extensions in files over 50 MB. Use Go to Service… or the Services view.');
       return;
     }
-    const found = await this.hitAtCursor();
-    if (!found) {
+    const cursor = this.cursorLine();
+    if (!cursor) {
       void vscode.window.showInformationMessage('Netfilter Explorer: put the cursor in an iptables-save dump to reveal its service.');
       return;
     }
-    const { hit, dump, line } = found;
-    if (!hit) {
-      void vscode.window.showInformationMessage(`Netfilter Explorer: line ${line + 1} belongs to no Kubernetes service.`);
-      return;
-    }
+    const { dump, line } = cursor;
     if (this.tracker.dump !== dump) this.log.warn('Reveal in Services: the views do not show the active editor');
-    await this.services.reveal(hit, (filter) => this.tracker.serviceAt(dump, line, filter));
+    if (!(await this.services.reveal(dump, line))) void vscode.window.showInformationMessage(`Netfilter Explorer: line ${line + 1} belongs to no Kubernetes service.`);
   }
 
   /** The service of a row of the Services view, else of the cursor line, else one picked from a list. */
   private async serviceFor(node: ServicesNode | undefined): Promise<ServiceItem | undefined> {
     const ofNode = node?.kind === 'service' ? await this.tracker.service(node.summary.id) : node && 'service' in node ? node.service : undefined;
-    const service = ofNode ?? (await this.hitAtCursor())?.hit?.service;
-    if (service) return service;
+    if (ofNode) return ofNode;
+    const cursor = this.cursorLine();
+    const atCursor = cursor && (await this.tracker.serviceAt(cursor.dump, cursor.line, ''));
+    if (atCursor) return atCursor.service;
     const dump = this.dump();
     const services = dump && (await this.allServices(dump));
     if (!dump || !services) return undefined;

@@ -75,8 +75,8 @@ export class DumpTracker implements vscode.Disposable {
    */
   private readonly answers = new Map<string, Promise<unknown>>();
   private answersKey = '';
-  /** The last services tree (without a filter) that arrived for the tracked dump, maybe for an older version. */
-  private lastTree: ServicesResult | undefined;
+  /** A services tree (without a filter) arrived for the tracked dump, maybe for an older version. */
+  private seenServices = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly emitter = new vscode.EventEmitter<DumpChange>();
   private readonly disposables: vscode.Disposable[] = [this.emitter];
@@ -149,7 +149,7 @@ export class DumpTracker implements vscode.Disposable {
     if (next === this.current) return;
     this.current = next;
     this.answers.clear();
-    this.lastTree = undefined;
+    this.seenServices = false;
     void vscode.commands.executeCommand('setContext', 'netfilterExplorer.dumpOpen', next !== undefined);
     clearTimeout(this.timer);
     this.emitter.fire('document');
@@ -198,20 +198,24 @@ export class DumpTracker implements vscode.Disposable {
   servicesTree(filter = '', dump: Dump | undefined = this.current): Promise<ServicesResult | undefined> {
     const send = (uri: string) => this.client.sendRequest(ServicesRequest, { textDocument: { uri }, ...(filter ? { filter } : {}) });
     if (filter) return dump ? this.ask(dump, `services matching "${filter}"`, send) : Promise.resolve(undefined);
-    return this.answer(dump, 'services', 'services', send, (tree) => (this.lastTree = tree));
+    const tree = this.answer(dump, 'services', 'services', send);
+    void tree.then((value) => {
+      // An answer for the tracked dump's current version.
+      if (value !== undefined && this.answers.get('services') === tree) this.seenServices = true;
+    });
+    return tree;
   }
 
-  /** The last services tree (without a filter) that arrived for the tracked dump, without waiting (while a newer version is on its way too). */
-  lastServices(): ServicesResult | undefined {
-    return this.lastTree;
+  /** Whether a services tree (without a filter) has arrived for the tracked dump, maybe for an older version; without waiting (while a newer version is on its way too). */
+  servicesSeen(): boolean {
+    return this.seenServices;
   }
 
   /**
    * An answer about the dump, asked once per version (and Refresh or pod inventory) when it is
-   * the tracked dump, every time otherwise: `id` names the question; `arrived` sees an answer
-   * for the tracked dump's current version.
+   * the tracked dump, every time otherwise: `id` names the question.
    */
-  private answer<R>(dump: Dump | undefined, id: string, what: string, send: (uri: string) => Promise<R | null>, arrived?: (value: R) => void): Promise<R | undefined> {
+  private answer<R>(dump: Dump | undefined, id: string, what: string, send: (uri: string) => Promise<R | null>): Promise<R | undefined> {
     if (!dump) return Promise.resolve(undefined);
     if (dump !== this.current) return this.ask(dump, what, send);
     const key = `${dump.uri.toString()}@${dump.version}#${this.generation}`;
@@ -224,10 +228,8 @@ export class DumpTracker implements vscode.Disposable {
       const asked = this.ask(dump, what, send);
       this.answers.set(id, asked);
       void asked.then((value) => {
-        if (this.answers.get(id) !== asked) return;
         // No answer (an error, or the server did not know the document yet): ask again next time.
-        if (value === undefined) this.answers.delete(id);
-        else arrived?.(value);
+        if (value === undefined && this.answers.get(id) === asked) this.answers.delete(id);
       });
       promise = asked;
     }

@@ -46,16 +46,16 @@ export function serviceLabel(service: ServiceSummary): string {
 }
 
 /** Every endpoint reached from an entry: directly, or under one of its conditions. */
-export function entryEndpoints(entry: EntryItem): EndpointItem[] {
+function entryEndpoints(entry: EntryItem): EndpointItem[] {
   return [...entry.endpoints, ...entry.conditions.flatMap((c) => c.endpoints)];
 }
 
 /** All endpoints an entry reaches are on this node (external traffic policy Local). */
-export function isLocalOnly(split: SplitItem): boolean {
+function isLocalOnly(split: SplitItem): boolean {
   return split.endpoints.length > 0 && split.endpoints.every((e) => e.local);
 }
 
-export type EntryState = 'noEndpoints' | 'localOnly' | 'ok';
+type EntryState = 'noEndpoints' | 'localOnly' | 'ok';
 
 export function entryState(entry: EntryItem): EntryState {
   if (entryEndpoints(entry).length === 0) return 'noEndpoints';

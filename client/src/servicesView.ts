@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { Range } from 'vscode-languageclient/node';
 import type { EndpointItem, EntryItem, NamespaceItem, ServiceAtResult, ServiceItem, ServicesResult, ServiceSummary, SplitItem } from '../../server/src/protocol';
-import type { DumpTracker } from './dumps';
+import type { Dump, DumpTracker } from './dumps';
 import {
   endpointAddress,
   endpointDescription,
@@ -112,8 +112,8 @@ function splitChildren(parent: ServicesNode, service: ServiceItem, entry: EntryI
  * in the server.
  */
 export class ServicesView extends DumpTreeView<ServicesNode> {
-  /** The answer the nodes were made from, and for which filter. */
-  private tree: ServicesResult | undefined;
+  /** The dump the nodes' answer is about, for the rows' clicks. */
+  private uri: vscode.Uri | undefined;
   private roots: NamespaceNode[] | undefined;
   private query = '';
 
@@ -139,45 +139,30 @@ export class ServicesView extends DumpTreeView<ServicesNode> {
     super.invalidate();
   }
 
-  private updateHeader(): void {
-    const dump = this.tracker.dump;
-    const tree = this.tree;
-    this.treeView.description = dump ? vscode.workspace.asRelativePath(dump.uri, false) : undefined;
-    if (dump && !tree) {
-      this.treeView.message = this.tracker.readingMessage() ?? 'The language server did not list the services of this dump (see the "Netfilter Explorer" output); Refresh Views asks again.';
-      return;
-    }
-    if (!tree || this.query === '') {
-      this.treeView.message = undefined;
-      return;
-    }
-    this.treeView.message =
-      tree.matched === 0
-        ? `No service matches "${this.query}" (of ${plural(tree.total, 'service')}).`
-        : `Filter "${this.query}": ${tree.matched.toLocaleString('en-US')} of ${plural(tree.total, 'service')}.`;
+  /** What the filter leaves of the answer's services, when there is a filter. */
+  private filterMessage(tree: ServicesResult): string | undefined {
+    if (this.query === '') return undefined;
+    return tree.matched === 0
+      ? `No service matches "${this.query}" (of ${plural(tree.total, 'service')}).`
+      : `Filter "${this.query}": ${tree.matched.toLocaleString('en-US')} of ${plural(tree.total, 'service')}.`;
   }
 
   /** The namespace nodes for the current dump and filter, asked once per change. */
   protected async rootNodes(): Promise<NamespaceNode[]> {
     if (this.roots) return this.roots;
-    const dump = this.tracker.dump;
-    // A dump over 50 MB takes a while to read: say so meanwhile.
-    const reading = this.tracker.readingMessage();
-    if (dump && reading && !this.tracker.lastServices()) {
-      this.treeView.description = vscode.workspace.asRelativePath(dump.uri, false);
-      this.treeView.message = reading;
-    }
+    // A dump over 50 MB takes a while to read: say so meanwhile (unless its services are shown already).
+    if (!this.tracker.servicesSeen()) this.showReading();
     const query = this.query;
-    const tree = dump ? await this.tracker.servicesTree(query) : undefined;
+    const tree = this.tracker.dump ? await this.tracker.servicesTree(query) : undefined;
     if (query !== this.query) return this.rootNodes(); // the filter changed meanwhile
-    this.tree = tree;
+    this.uri = tree ? vscode.Uri.parse(tree.uri) : undefined;
     void vscode.commands.executeCommand('setContext', 'netfilterExplorer.noServices', tree !== undefined && tree.total === 0);
     // Filtered nodes get ids of their own, so that each filter opens its results afresh.
     const suffix = query ? `?${query}` : '';
     const expanded = (tree?.matched ?? 0) <= EXPAND_NAMESPACES_UP_TO;
     const expandServices = query !== '' && (tree?.matched ?? 0) <= EXPAND_FILTERED_SERVICES_UP_TO;
     this.roots = (tree?.namespaces ?? []).map((namespace) => ({ kind: 'namespace', id: `ns:${namespace.namespace}${suffix}`, parent: undefined, namespace, filter: query, expanded, expandServices }));
-    this.updateHeader();
+    this.showAnswer(tree !== undefined, 'The language server did not list the services of this dump (see the "Netfilter Explorer" output); Refresh Views asks again.', tree && this.filterMessage(tree));
     return this.roots;
   }
 
@@ -216,7 +201,7 @@ export class ServicesView extends DumpTreeView<ServicesNode> {
   }
 
   protected treeItem(node: ServicesNode): vscode.TreeItem {
-    const uri = this.tree ? vscode.Uri.parse(this.tree.uri) : undefined;
+    const uri = this.uri;
     const C = vscode.TreeItemCollapsibleState;
     let item: vscode.TreeItem;
     switch (node.kind) {
@@ -300,16 +285,23 @@ export class ServicesView extends DumpTreeView<ServicesNode> {
   }
 
   /**
-   * Shows the service (and its entry and endpoint) a line belongs to in the view, clearing a
-   * filter that hides it. `hit.index` places the service among its namespace's services under the
-   * view's filter.
+   * Shows the service (and its entry and endpoint) line `line` of `dump` belongs to in the view,
+   * clearing a filter that hides it. Undefined when the line belongs to no service; else the
+   * service as the server found it, and the node shown (undefined when it is not in the view).
    */
-  async reveal(found: ServiceAtResult, again: (filter: string) => Promise<ServiceAtResult | undefined>, options: { focus?: boolean } = {}): Promise<ServicesNode | undefined> {
+  async reveal(dump: Dump, line: number, options: { focus?: boolean } = {}): Promise<{ found: ServiceAtResult; node: ServicesNode | undefined } | undefined> {
+    const found = await this.tracker.serviceAt(dump, line, this.query);
+    if (!found) return undefined;
+    return { found, node: await this.revealFound(dump, line, found, options) };
+  }
+
+  /** Reveals what serviceAt found; `found.index` places the service among its namespace's services under the view's filter. */
+  private async revealFound(dump: Dump, line: number, found: ServiceAtResult, options: { focus?: boolean }): Promise<ServicesNode | undefined> {
     let answer: ServiceAtResult | undefined = found;
     if (found.index === null && this.query !== '') {
       void vscode.window.setStatusBarMessage(`Netfilter Explorer: filter "${this.query}" cleared to show ${found.service.title}`, 5000);
       this.setFilter('');
-      answer = await again('');
+      answer = await this.tracker.serviceAt(dump, line, '');
     }
     const hit = answer;
     if (!hit || hit.index === null) return undefined;

@@ -50,8 +50,7 @@ export class DumpStatus implements vscode.Disposable {
       return;
     }
     const large = dump instanceof LargeDump ? dump : undefined;
-    const last = this.tracker.lastServices();
-    if (!last) {
+    if (!this.tracker.servicesSeen()) {
       this.item.text = '$(loading~spin) Netfilter Explorer';
       this.item.tooltip = large ? `Reading ${large.name} (${large.megabytes}) from disk…` : 'Reading the services of the dump…';
       this.item.show();

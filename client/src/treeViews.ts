@@ -70,6 +70,26 @@ export abstract class DumpTreeView<N extends TreeNode<N> & { kind: string }> imp
     this.changed.fire(undefined);
   }
 
+  /** While the tracked dump is read from disk (before its top level is asked): its name, and a message that says so. */
+  protected showReading(): void {
+    const dump = this.tracker.dump;
+    const reading = this.tracker.readingMessage();
+    if (dump && reading) {
+      this.treeView.description = vscode.workspace.asRelativePath(dump.uri, false);
+      this.treeView.message = reading;
+    }
+  }
+
+  /**
+   * Once the top level is answered: the tracked dump's name, and `message`; without an answer
+   * for a dump, why: it is still read from disk (or could not be), or `noAnswer`.
+   */
+  protected showAnswer(answered: boolean, noAnswer: string, message?: string): void {
+    const dump = this.tracker.dump;
+    this.treeView.description = dump ? vscode.workspace.asRelativePath(dump.uri, false) : undefined;
+    this.treeView.message = dump && !answered ? (this.tracker.readingMessage() ?? noAnswer) : message;
+  }
+
   /** The top level, for the tracked dump. */
   protected abstract rootNodes(): Promise<N[]>;
   /** The children of a node, asked once: getChildren keeps them on the node. */

@@ -41,7 +41,7 @@ function inProcessTracker(text: string, pods?: PodInventory) {
     dump: { uri, version: 1 },
     onDidChange: () => ({ dispose: () => undefined }),
     readingMessage: () => undefined,
-    lastServices: () => undefined,
+    servicesSeen: () => false,
     servicesTree: async (filter = '') => {
       asked.push(`tree ${filter}`);
       return servicesTree(analysis, uri, 1, pods, filter);
@@ -53,6 +53,10 @@ function inProcessTracker(text: string, pods?: PodInventory) {
     service: async (id: string) => {
       asked.push(`service ${id}`);
       return serviceDetails(analysis, pods, id) ?? undefined;
+    },
+    serviceAt: async (_dump: unknown, line: number, filter: string) => {
+      asked.push(`at ${line} ${filter}`);
+      return serviceAt(analysis, pods, line, filter) ?? undefined;
     },
     chainsResult: async () => chainsResult(analysis, uri, 1, pods),
     chainGroup: async (table: string, key: string) => {
@@ -131,19 +135,20 @@ describe('the Services view, level by level', () => {
 
   it('reveals the endpoint of the line, clearing a filter that hides it', async () => {
     const text = fixture('seed-kube-dns.nft-save.txt');
-    const { tracker, analysis, pods, lines } = inProcessTracker(text);
+    const { tracker, asked, analysis, pods, lines } = inProcessTracker(text);
     const view = new ServicesView(tracker);
     const treeView = treeViews.at(-1)!;
     const line = lines.findIndex((l) => l.startsWith('-A KUBE-SEP-S4MK5EVI7CLHCCS6 -p tcp'));
-    const again = async (filter: string) => serviceAt(analysis, pods, line, filter) ?? undefined;
-    const node = await view.reveal((await again(''))!, again);
+    const node = (await view.reveal(tracker.dump!, line))?.node;
     assert.equal(node?.kind, 'endpoint');
     assert.equal(node?.kind === 'endpoint' && node.endpoint.ip, '10.32.0.3');
     assert.equal(treeView.revealed.at(-1), node);
     view.setFilter('ns6');
-    const hidden = (await again('ns6'))!;
+    const hidden = serviceAt(analysis, pods, line, 'ns6')!;
     assert.equal(hidden.index, null);
-    const shown = await view.reveal(hidden, again);
+    asked.length = 0;
+    const shown = (await view.reveal(tracker.dump!, line))?.node;
+    assert.deepEqual(asked.filter((a) => a.startsWith('at ')), [`at ${line} ns6`, `at ${line} `], 'asked under the filter, then again without it');
     assert.equal(view.filter, '');
     assert.equal(shown?.kind === 'endpoint' && shown.endpoint.ip, '10.32.0.3');
     assert.match(statusMessages.at(-1)!, /filter "ns6" cleared to show kube-system\/kube-dns:dns-tcp/);
@@ -160,7 +165,7 @@ describe('the Services view, level by level', () => {
       dump: { uri: 'file:///big', version: 1 },
       onDidChange: () => ({ dispose: () => undefined }),
       readingMessage: () => undefined,
-      lastServices: () => undefined,
+      servicesSeen: () => false,
       servicesTree: async () => tree,
       serviceList: async (params: Omit<ServiceListParams, 'textDocument'>): Promise<ServiceListResult> => {
         asked.push(params);
