@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ChainGroupItem, ChainItem, ChainsResult, RuleItem, TableItem } from '../../server/src/protocol';
+import type { ChainGroupItem, ChainItem, ChainsResult, FindChainsResult, RuleItem, TableItem } from '../../server/src/protocol';
 import type { DumpTracker } from './dumps';
 import { endpointAddress, formatCounters, formatShare, listPages, plural } from './model';
 import { DumpTreeView, icon, type MessageNode as TreeMessage, messageItem, messageNode, revealCommand, type TreeNode } from './treeViews';
@@ -54,6 +54,21 @@ function endpointText(endpoint: ChainItem['endpoint']): string | undefined {
 /** The icon of a chain: built-in, of a service, or another user chain. */
 export function chainIcon(chain: Pick<ChainItem, 'builtin' | 'service'>): vscode.ThemeIcon {
   return icon(chain.builtin ? 'symbol-event' : chain.service ? 'symbol-class' : 'symbol-function');
+}
+
+/**
+ * A chain as Go to Chain… lists it. The server has matched it against what is typed (words ANDed
+ * over name, table and service): `alwaysShow`, or VS Code would hide it again when its own fuzzy
+ * match of the whole text against the label or the description fails (`KUBE-SEP nat`).
+ */
+export function chainPickItem(chain: FindChainsResult['chains'][number]): vscode.QuickPickItem & { chain: ChainItem } {
+  return {
+    label: chain.name,
+    description: [chain.table, plural(chain.ruleCount, 'rule'), ...(chain.policy ? [`policy ${chain.policy}`] : []), ...(chain.service ? [chain.service] : [])].join(' · '),
+    iconPath: chainIcon(chain),
+    alwaysShow: true,
+    chain,
+  };
 }
 
 /** The chain a rule's row expands into: the chain it jumps to, unless that is a loop or deeper than MAX_JUMP_DEPTH. */

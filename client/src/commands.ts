@@ -7,7 +7,7 @@ import { type Dump, type DumpTracker, isDump, LANGUAGE_ID, revealRange, toRange 
 import { LargeDump } from './largeDumps';
 import { LARGE_FILE_BYTES } from './recognize';
 import { endpointTableMarkdown, plural } from './model';
-import { chainIcon } from './chainsView';
+import { chainPickItem } from './chainsView';
 import type { ServicesNode, ServicesView } from './servicesView';
 
 /** Dumps the "Open Sample" command offers, bundled into the extension (see samples/README.md). */
@@ -122,7 +122,9 @@ export class Commands {
 
   /**
    * A quick pick of the chains matching what is typed, asked of the server as the user types (a
-   * dump of 10,000 services has 120,000 chains; the first 1,000 matches are listed).
+   * dump of 10,000 services has 120,000 chains; the first 1,000 matches are listed). Its items are
+   * always shown (chainPickItem); VS Code may still list those whose name matches what is typed
+   * first (turning that off, sortByLabel, is a proposed API).
    */
   private pickChain(dump: Dump): Promise<ChainItem | undefined> {
     type Item = vscode.QuickPickItem & { chain: ChainItem };
@@ -130,7 +132,7 @@ export class Commands {
     const quickPick = vscode.window.createQuickPick<Item>();
     quickPick.title = `Go to Chain (${where})`;
     quickPick.placeholder = 'Chain name, table or service';
-    quickPick.matchOnDescription = true;
+    quickPick.matchOnDescription = true; // highlights what is typed in the table and service too
     let asked = 0;
     let timer: NodeJS.Timeout | undefined;
     const ask = async (query: string): Promise<void> => {
@@ -144,12 +146,7 @@ export class Commands {
         quickPick.items = [];
         return;
       }
-      quickPick.items = found.chains.map((chain) => ({
-        label: chain.name,
-        description: [chain.table, plural(chain.ruleCount, 'rule'), ...(chain.policy ? [`policy ${chain.policy}`] : []), ...(chain.service ? [chain.service] : [])].join(' · '),
-        iconPath: chainIcon(chain),
-        chain,
-      }));
+      quickPick.items = found.chains.map(chainPickItem);
       quickPick.title =
         found.total > found.chains.length
           ? `Go to Chain (${plural(found.total, 'chain')} match in ${where}: the first ${found.chains.length.toLocaleString('en-US')} are listed, type more)`

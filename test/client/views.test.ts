@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze } from '../../server/src/core/analysis';
-import { chainGroup, chainRules, chainsResult } from '../../server/src/features/chains';
+import { chainGroup, chainRules, chainsResult, findChains } from '../../server/src/features/chains';
 import { serviceAt, serviceDetails, serviceList, servicesTree } from '../../server/src/features/servicesTree';
 import { parsePodInventory, type PodInventory } from '../../server/src/kube/inventory';
 import type { ServiceListParams, ServiceListResult, ServicesResult, ServiceSummary } from '../../server/src/protocol';
@@ -16,7 +16,7 @@ installVscodeStub();
 // Loaded after the stub: they import vscode.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { ServicesView } = require('../../client/src/servicesView') as typeof import('../../client/src/servicesView');
-const { ChainsView } = require('../../client/src/chainsView') as typeof import('../../client/src/chainsView');
+const { ChainsView, chainPickItem } = require('../../client/src/chainsView') as typeof import('../../client/src/chainsView');
 type Tracker = ConstructorParameters<typeof ServicesView>[0];
 type Provider = import('vscode').TreeDataProvider<unknown>;
 
@@ -219,5 +219,15 @@ describe('the Chains view names the endpoint and pod of each KUBE-SEP chain from
     const page = await view.getChildren(groups[4]);
     assert.deepEqual(asked, ['group nat KUBE-SEP-#2']);
     assert.equal(page.length, 96);
+  });
+
+  it("lists Go to Chain…'s matches as the server found them, each always shown (VS Code's own match would hide them)", () => {
+    const found = findChains(analyze(fixture('seed-kube-dns.nft-save.txt')), undefined, 'KUBE-SEP nat');
+    const items = found.chains.map(chainPickItem);
+    assert.deepEqual(items.map((i) => [i.label, i.description]), [
+      ['KUBE-SEP-S4MK5EVI7CLHCCS6', 'nat · 2 rules · kube-system/kube-dns:dns-tcp'],
+      ['KUBE-SEP-ZT5TVM6PMFDFQAMO', 'nat · 2 rules · kube-system/kube-dns:dns-tcp'],
+    ]);
+    assert.ok(items.every((i) => i.alwaysShow === true));
   });
 });
