@@ -35,6 +35,38 @@ export function iptablesFixtureNames(): string[] {
   return allFixtureNames().filter((n) => n.endsWith('.rules') || /save.*\.txt$|state-after\.txt$/.test(n));
 }
 
+/**
+ * A hand-made dump of one service, web/front:http, with externalTrafficPolicy Local: its cluster
+ * IP reaches both endpoints; its node port 30080 goes through KUBE-EXT to KUBE-SVL, which reaches
+ * only the endpoint on this node (10.244.1.5); pod traffic to the node port goes to KUBE-SVC.
+ * Nothing in KUBE-SERVICES names KUBE-SVL.
+ */
+export const LOCAL_TRAFFIC_POLICY_DUMP = [
+  '*nat',
+  ':PREROUTING ACCEPT [0:0]',
+  ':KUBE-SERVICES - [0:0]',
+  ':KUBE-NODEPORTS - [0:0]',
+  ':KUBE-MARK-MASQ - [0:0]',
+  ':KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]',
+  ':KUBE-EXT-AAAAAAAAAAAAAAAA - [0:0]',
+  ':KUBE-SVL-AAAAAAAAAAAAAAAA - [0:0]',
+  ':KUBE-SEP-BBBBBBBBBBBBBBBB - [0:0]',
+  ':KUBE-SEP-CCCCCCCCCCCCCCCC - [0:0]',
+  '-A PREROUTING -j KUBE-SERVICES',
+  '-A KUBE-SERVICES -d 10.96.7.7/32 -p tcp -m comment --comment "web/front:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA',
+  '-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
+  '-A KUBE-NODEPORTS -p tcp -m comment --comment web/front:http -m tcp --dport 30080 -j KUBE-EXT-AAAAAAAAAAAAAAAA',
+  '-A KUBE-EXT-AAAAAAAAAAAAAAAA -s 10.244.0.0/16 -m comment --comment "pod traffic for web/front:http external destinations" -j KUBE-SVC-AAAAAAAAAAAAAAAA',
+  '-A KUBE-EXT-AAAAAAAAAAAAAAAA -j KUBE-SVL-AAAAAAAAAAAAAAAA',
+  '-A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "web/front:http -> 10.244.1.5:8080" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-BBBBBBBBBBBBBBBB',
+  '-A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "web/front:http -> 10.244.2.9:8080" -j KUBE-SEP-CCCCCCCCCCCCCCCC',
+  '-A KUBE-SVL-AAAAAAAAAAAAAAAA -m comment --comment "web/front:http -> 10.244.1.5:8080" -j KUBE-SEP-BBBBBBBBBBBBBBBB',
+  '-A KUBE-SEP-BBBBBBBBBBBBBBBB -p tcp -m comment --comment web/front:http -m tcp -j DNAT --to-destination 10.244.1.5:8080',
+  '-A KUBE-SEP-CCCCCCCCCCCCCCCC -p tcp -m comment --comment web/front:http -m tcp -j DNAT --to-destination 10.244.2.9:8080',
+  'COMMIT',
+  '',
+].join('\n');
+
 export const CURSOR = '┃';
 
 /** A dump with one cursor mark in it: the text without the mark, and where the mark was. */

@@ -5,7 +5,7 @@ import { analyze } from '../../server/src/core/analysis';
 import { codeLenses, MAX_CODE_LENS_CHAINS } from '../../server/src/features/services';
 import { serviceAt, serviceDetails, serviceList, servicesTree } from '../../server/src/features/servicesTree';
 import { parsePodInventory } from '../../server/src/kube/inventory';
-import { fixture } from '../support/fixtures';
+import { fixture, LOCAL_TRAFFIC_POLICY_DUMP } from '../support/fixtures';
 
 describe('service features on edited and large dumps', () => {
   it('counts only the endpoints some entry reaches: without the fall-through jump, kube-dns has one', () => {
@@ -32,6 +32,10 @@ describe('service features on edited and large dumps', () => {
     const states = Object.fromEntries(serviceList(analysis, 'file:///x', 1, undefined, {}).services.map((s) => [s.title, s.state]));
     assert.equal(states['ns6/svc6:p80'], 'noEndpoints');
     assert.ok(Object.values(states).includes('ok'));
+    // externalTrafficPolicy Local: the node port reaches only 10.244.1.5, on this node (through
+    // KUBE-SVL); the cluster IP reaches 10.244.2.9 too, but only external entries count.
+    const [local] = serviceList(analyze(LOCAL_TRAFFIC_POLICY_DUMP), 'file:///x', 1, undefined, {}).services;
+    assert.deepEqual([local?.title, local?.endpointCount, local?.skewed, local?.state], ['web/front:http', 2, false, 'localOnly']);
   });
 });
 

@@ -7,7 +7,7 @@ import { parsePodInventory } from '../../server/src/kube/inventory';
 import { parseKubeComment } from '../../server/src/kube/names';
 import { kernelProbability } from '../../server/src/core/statistic';
 import { servicesJson, type ServicesJson } from '../../server/src/kube/report';
-import { fixture } from '../support/fixtures';
+import { fixture, LOCAL_TRAFFIC_POLICY_DUMP } from '../support/fixtures';
 
 function table(text: string): ServicesJson['services'] {
   return servicesJson(serviceModelOf(analyze(text))).services;
@@ -372,34 +372,8 @@ describe('pod inventories', () => {
 describe('local endpoints of a service with externalTrafficPolicy: Local', () => {
   // KUBE-NODEPORTS sends node-port traffic to KUBE-EXT, which sends it on to KUBE-SVL: only the
   // endpoint on this node (10.244.1.5). Nothing in KUBE-SERVICES names KUBE-SVL.
-  const dump = [
-    '*nat',
-    ':PREROUTING ACCEPT [0:0]',
-    ':KUBE-SERVICES - [0:0]',
-    ':KUBE-NODEPORTS - [0:0]',
-    ':KUBE-MARK-MASQ - [0:0]',
-    ':KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]',
-    ':KUBE-EXT-AAAAAAAAAAAAAAAA - [0:0]',
-    ':KUBE-SVL-AAAAAAAAAAAAAAAA - [0:0]',
-    ':KUBE-SEP-BBBBBBBBBBBBBBBB - [0:0]',
-    ':KUBE-SEP-CCCCCCCCCCCCCCCC - [0:0]',
-    '-A PREROUTING -j KUBE-SERVICES',
-    '-A KUBE-SERVICES -d 10.96.7.7/32 -p tcp -m comment --comment "web/front:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA',
-    '-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
-    '-A KUBE-NODEPORTS -p tcp -m comment --comment web/front:http -m tcp --dport 30080 -j KUBE-EXT-AAAAAAAAAAAAAAAA',
-    '-A KUBE-EXT-AAAAAAAAAAAAAAAA -s 10.244.0.0/16 -m comment --comment "pod traffic for web/front:http external destinations" -j KUBE-SVC-AAAAAAAAAAAAAAAA',
-    '-A KUBE-EXT-AAAAAAAAAAAAAAAA -j KUBE-SVL-AAAAAAAAAAAAAAAA',
-    '-A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "web/front:http -> 10.244.1.5:8080" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-BBBBBBBBBBBBBBBB',
-    '-A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "web/front:http -> 10.244.2.9:8080" -j KUBE-SEP-CCCCCCCCCCCCCCCC',
-    '-A KUBE-SVL-AAAAAAAAAAAAAAAA -m comment --comment "web/front:http -> 10.244.1.5:8080" -j KUBE-SEP-BBBBBBBBBBBBBBBB',
-    '-A KUBE-SEP-BBBBBBBBBBBBBBBB -p tcp -m comment --comment web/front:http -m tcp -j DNAT --to-destination 10.244.1.5:8080',
-    '-A KUBE-SEP-CCCCCCCCCCCCCCCC -p tcp -m comment --comment web/front:http -m tcp -j DNAT --to-destination 10.244.2.9:8080',
-    'COMMIT',
-    '',
-  ].join('\n');
-
   it('the KUBE-SVL chain belongs to the service and marks its endpoint local', () => {
-    const model = serviceModelOf(analyze(dump));
+    const model = serviceModelOf(analyze(LOCAL_TRAFFIC_POLICY_DUMP));
     assert.deepEqual(model.services.map((s) => s.id), ['web/front:http/TCP']);
     const service = model.services[0]!;
     assert.deepEqual(service.chains.map((c) => c.chain.name), ['KUBE-SVC-AAAAAAAAAAAAAAAA', 'KUBE-EXT-AAAAAAAAAAAAAAAA', 'KUBE-SVL-AAAAAAAAAAAAAAAA']);
