@@ -61,7 +61,7 @@ export function chainIcon(chain: Pick<ChainItem, 'builtin' | 'service'>): vscode
  * over name, table and service): `alwaysShow`, or VS Code would hide it again when its own fuzzy
  * match of the whole text against the label or the description fails (`KUBE-SEP nat`).
  */
-export function chainPickItem(chain: FindChainsResult['chains'][number]): vscode.QuickPickItem & { chain: ChainItem } {
+export function chainPickItem(chain: FindChainsResult['chains'][number]): vscode.QuickPickItem & { chain: FindChainsResult['chains'][number] } {
   return {
     label: chain.name,
     description: [chain.table, plural(chain.ruleCount, 'rule'), ...(chain.policy ? [`policy ${chain.policy}`] : []), ...(chain.service ? [chain.service] : [])].join(' · '),

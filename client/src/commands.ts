@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Range } from 'vscode-languageclient/node';
-import type { ChainItem, ServiceItem, ServiceSummary } from '../../server/src/protocol';
+import { chainSearchText, hasWords, queryWords } from '../../server/src/core/words';
+import type { ChainItem, FindChainsResult, ServiceItem, ServiceSummary } from '../../server/src/protocol';
 import overallSample from '../../samples/k8s-overall-modern.iptables-save';
 import seedSample from '../../samples/seed-kube-dns.iptables-save';
 import { type Dump, type DumpTracker, isDump, LANGUAGE_ID, revealRange, toRange } from './dumps';
@@ -123,11 +124,12 @@ export class Commands {
   /**
    * A quick pick of the chains matching what is typed, asked of the server as the user types (a
    * dump of 10,000 services has 120,000 chains; the first 1,000 matches are listed). Its items are
-   * always shown (chainPickItem); VS Code may still list those whose name matches what is typed
+   * always shown (chainPickItem), so as one types the last answer is narrowed here by the same
+   * words until the next one comes; VS Code may still list those whose name matches what is typed
    * first (turning that off, sortByLabel, is a proposed API).
    */
   private pickChain(dump: Dump): Promise<ChainItem | undefined> {
-    type Item = vscode.QuickPickItem & { chain: ChainItem };
+    type Item = vscode.QuickPickItem & { chain: FindChainsResult['chains'][number] };
     const where = vscode.workspace.asRelativePath(dump.uri, false);
     const quickPick = vscode.window.createQuickPick<Item>();
     quickPick.title = `Go to Chain (${where})`;
@@ -155,6 +157,8 @@ export class Commands {
     return new Promise((resolve) => {
       let chosen: ChainItem | undefined;
       quickPick.onDidChangeValue((value) => {
+        const wanted = queryWords(value);
+        quickPick.items = quickPick.items.filter((item) => hasWords(chainSearchText(item.chain.name, item.chain.table, item.chain.service), wanted));
         clearTimeout(timer);
         timer = setTimeout(() => void ask(value), 80);
       });

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze } from '../../server/src/core/analysis';
 import { chainGroup, chainRules, chainsResult, findChains } from '../../server/src/features/chains';
+import { chainSearchText, hasWords, queryWords } from '../../server/src/core/words';
 import { serviceAt, serviceDetails, serviceList, servicesTree } from '../../server/src/features/servicesTree';
 import { parsePodInventory, type PodInventory } from '../../server/src/kube/inventory';
 import type { ServiceListParams, ServiceListResult, ServicesResult, ServiceSummary } from '../../server/src/protocol';
@@ -229,5 +230,17 @@ describe('the Chains view names the endpoint and pod of each KUBE-SEP chain from
       ['KUBE-SEP-ZT5TVM6PMFDFQAMO', 'nat · 2 rules · kube-system/kube-dns:dns-tcp'],
     ]);
     assert.ok(items.every((i) => i.alwaysShow === true));
+  });
+
+  it('narrows the last Go to Chain… answer as the server would answer what is typed next', () => {
+    const analysis = analyze(fixture('seed-kube-dns.nft-save.txt'));
+    const all = findChains(analysis, undefined, '').chains;
+    for (const query of ['ZT5TVM', 'sep nat', 'kube-dns', 'nat kube-system/kube-dns:dns-tcp svc', 'filter']) {
+      const narrowed = all.filter((chain) => hasWords(chainSearchText(chain.name, chain.table, chain.service), queryWords(query)));
+      assert.deepEqual(narrowed.map((c) => c.name), findChains(analysis, undefined, query).chains.map((c) => c.name), query);
+    }
+    // By hand: 'ZT5TVM' is one endpoint chain, 'kube-dns' the service's SVC and two SEP chains.
+    assert.deepEqual(findChains(analysis, undefined, 'ZT5TVM').chains.map((c) => c.name), ['KUBE-SEP-ZT5TVM6PMFDFQAMO']);
+    assert.deepEqual(findChains(analysis, undefined, 'kube-dns').chains.map((c) => c.name), ['KUBE-SEP-S4MK5EVI7CLHCCS6', 'KUBE-SEP-ZT5TVM6PMFDFQAMO', 'KUBE-SVC-ERIFXISQEP7F7OF4']);
   });
 });

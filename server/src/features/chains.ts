@@ -5,13 +5,14 @@
 import type { Analysis } from '../core/analysis';
 import type { ChainNode, TableGraph } from '../core/graph';
 import { serviceModelOf } from '../kube';
+import { chainSearchText, hasWords, queryWords } from '../core/words';
 import type { PodInventory } from '../kube/inventory';
 import { serviceTitle } from '../kube/report';
 import type { ChainEntry, ChainGroupItem, ChainItem, ChainsResult, FindChainsResult, RuleItem } from '../protocol';
 import { memo, memoWith } from './memo';
 import { chainPlace } from './navigation';
 import { lineRange, toRange } from './ranges';
-import { endpointOfChain, words } from './servicesTree';
+import { endpointOfChain } from './servicesTree';
 import { isWritten, prefixOf, writtenChains } from './symbols';
 
 /** A table with more chains than this shows them grouped by name prefix. */
@@ -136,7 +137,7 @@ function searchable(analysis: Analysis): Array<{ node: ChainNode; text: string }
     for (const { graph, nodes } of tableIndexes(analysis)) {
       for (const node of nodes) {
         const service = model.serviceByChain.get(node);
-        list.push({ node, text: `${node.chain.name}\n${graph.table.name}${service ? `\n${serviceTitle(service)}` : ''}`.toLowerCase() });
+        list.push({ node, text: chainSearchText(node.chain.name, graph.table.name, service ? serviceTitle(service) : null) });
       }
     }
     return list;
@@ -154,10 +155,10 @@ export function findChains(analysis: Analysis, pods: PodInventory | undefined, q
     }
     return { total: found.length, chains: found.slice(0, limit) };
   }
-  const wanted = words(query);
+  const wanted = queryWords(query);
   let total = 0;
   for (const { node, text } of searchable(analysis)) {
-    if (!wanted.every((w) => text.includes(w))) continue;
+    if (!hasWords(text, wanted)) continue;
     total++;
     if (found.length < limit) found.push({ ...chainItem(analysis, pods, node), table: node.table.name });
   }

@@ -7,6 +7,7 @@ import { type Analysis, tableGraphAtLine } from '../core/analysis';
 import type { ChainNode } from '../core/graph';
 import { chainNameOf } from '../core/ruleset';
 import { itself, lowerBound } from '../core/sorted';
+import { hasWords, queryWords } from '../core/words';
 import { serviceModelOf } from '../kube';
 import { podFor, type PodInventory } from '../kube/inventory';
 import type { Endpoint, ServiceEntry, ServicePort, TrafficSplit } from '../kube/model';
@@ -131,14 +132,9 @@ function haystack(service: ServicePort, summary: ServiceSummary, pods: PodInvent
   return parts.join('\n').toLowerCase();
 }
 
-/** The lower-cased words of what the user typed, each of which a match must contain. */
-export function words(filter: string | undefined): string[] {
-  return (filter ?? '').toLowerCase().split(/\s+/).filter(Boolean);
-}
-
 /** Display positions of the services that match every word of the filter, or undefined for no filter; the last answer is kept. */
 function matching(analysis: Analysis, pods: PodInventory | undefined, filter: string | undefined): number[] | undefined {
-  const wanted = words(filter);
+  const wanted = queryWords(filter);
   if (wanted.length === 0) return undefined;
   const index = treeIndex(analysis);
   const texts = memoWith(analysis, 'servicesHaystacks', pods, () => index.services.map((s, i) => haystack(s, index.summaries[i]!, pods)));
@@ -148,7 +144,7 @@ function matching(analysis: Analysis, pods: PodInventory | undefined, filter: st
     const positions: number[] = [];
     for (let i = 0; i < texts.length; i++) {
       const text = texts[i]!;
-      if (wanted.every((w) => text.includes(w))) positions.push(i);
+      if (hasWords(text, wanted)) positions.push(i);
     }
     last.key = key;
     last.positions = positions;
@@ -178,7 +174,7 @@ export function servicesTree(analysis: Analysis, uri: string, version: number, p
     total: index.services.length,
     endpointTotal: index.endpointTotal,
     namespaceTotal: index.namespaces.length,
-    filter: words(filter).join(' '),
+    filter: queryWords(filter).join(' '),
     matched: positions ? positions.length : index.services.length,
     namespaces,
     podSource: pods?.source ?? null,
