@@ -27,28 +27,52 @@ export interface ChainNode {
   declared: boolean;
   /** The jumps to this chain, in line order; listed for the whole table when first asked for. */
   readonly incoming: Jump[];
-  outgoing: Jump[];
+  /** The jumps of this chain's rules, in line order; made from the graph's flat arrays when first asked for. An edit changes this list, and refreshTableGraph reads it again. */
+  readonly outgoing: Jump[];
   /** Reached from a built-in chain by following jumps. */
   reachable: boolean;
   /** Part of a jump loop. */
   inCycle: boolean;
 }
 
-/** A node as made: `incoming` is filled from the table's outgoing jumps on first use. */
-interface NodeData extends Omit<ChainNode, 'incoming'> {
+/**
+ * A node as made: its jumps are kept by the graph in flat arrays (jumpOffsets, jumpTargets,
+ * jumpRules), and made into Jump objects only for the nodes asked for. A dump of a large
+ * cluster has 220,000 jumps; making an object for each as the graph is built took longer
+ * than all the rest of the build, and most uses never look at them.
+ */
+interface NodeData extends Omit<ChainNode, 'incoming' | 'outgoing'> {
+  outgoingJumps: Jump[] | undefined;
   incomingJumps: Jump[] | undefined;
-  /** All nodes of the table, to fill every node's incoming jumps in one pass. */
-  siblings: NodeData[];
+  graph: TableGraph;
+}
+
+/** The node's jumps as objects, made from the graph's flat arrays when first asked for. */
+function outgoingOf(node: NodeData): Jump[] {
+  let jumps = node.outgoingJumps;
+  if (jumps === undefined) {
+    const { list, jumpOffsets, jumpTargets, jumpRules } = node.graph;
+    jumps = [];
+    const self = node as unknown as ChainNode;
+    if (node.id + 1 < jumpOffsets.length) {
+      for (let k = jumpOffsets[node.id]!; k < jumpOffsets[node.id + 1]!; k++) {
+        const rule = jumpRules[k]!;
+        jumps.push({ from: self, to: list[jumpTargets[k]!]!, rule, kind: rule.targetKind });
+      }
+    }
+    node.outgoingJumps = jumps;
+  }
+  return jumps;
 }
 
 /**
- * Lists every node's incoming jumps. Pushing 100,000 jumps onto KUBE-MARK-MASQ's list while the
- * graph is built made the build grow faster than the dump (large arrays of young objects are
- * scanned again by each scavenge); most uses never need them.
+ * Lists every node's incoming jumps, the same Jump objects as the outgoing ones (an edit takes
+ * a jump out of both lists). Pushing 100,000 jumps onto KUBE-MARK-MASQ's list while the graph
+ * is built made the build grow faster than the dump; most uses never need them.
  */
 function fillIncoming(list: NodeData[]): void {
   for (const node of list) node.incomingJumps = [];
-  for (const node of list) for (const jump of node.outgoing) (jump.to as unknown as NodeData).incomingJumps!.push(jump);
+  for (const node of list) for (const jump of outgoingOf(node)) (jump.to as unknown as NodeData).incomingJumps!.push(jump);
   // Chains are listed in order of declaration, which is not always the order of their rules.
   for (const node of list) {
     const jumps = node.incomingJumps!;
@@ -69,8 +93,11 @@ export function listedIncoming(node: ChainNode): Jump[] | undefined {
 const NODE_PROTOTYPE = {
   get incoming(): Jump[] {
     const node = this as unknown as NodeData;
-    if (node.incomingJumps === undefined) fillIncoming(node.siblings);
+    if (node.incomingJumps === undefined) fillIncoming(node.graph.list as unknown as NodeData[]);
     return node.incomingJumps!;
+  },
+  get outgoing(): Jump[] {
+    return outgoingOf(this as unknown as NodeData);
   },
 };
 
@@ -110,9 +137,10 @@ export interface TableGraph {
   list: ChainNode[];
   /** Loops of chains, each as a path that returns to its first chain. */
   cycles: string[][];
-  /** The jumps as flat arrays: node id i jumps to jumpTargets[jumpOffsets[i] .. jumpOffsets[i + 1]), as in its `outgoing`. */
+  /** The jumps as flat arrays: node id i jumps to jumpTargets[jumpOffsets[i] .. jumpOffsets[i + 1]), as in its `outgoing`, by the rules jumpRules[...] of the same range. */
   jumpOffsets: Int32Array;
   jumpTargets: Int32Array;
+  jumpRules: Rule[];
   /** How many jumps go to each node id (its `incoming.length`, without listing them). */
   incomingCounts: Int32Array;
   /** Undeclared and unused chains and jump loops of this table. */
@@ -137,32 +165,55 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
   const byTable = new Map<Table, TableGraph>();
   for (const table of ruleset.tables) {
     const list: ChainNode[] = [];
-    const nodes = new NodeMap(table, list);
-    const siblings = list as unknown as NodeData[];
+    const graph: TableGraph = {
+      table, nodes: new NodeMap(table, list), list, cycles: [], jumpOffsets: EMPTY, jumpTargets: EMPTY, jumpRules: [], incomingCounts: EMPTY, diagnostics: [],
+    };
+    const { nodes } = graph;
     const addNode = (chain: Chain, declared: boolean): ChainNode => {
       const node = {
-        __proto__: NODE_PROTOTYPE, id: list.length, table, chain, declared, outgoing: [] as Jump[], reachable: false, inCycle: false, incomingJumps: undefined, siblings,
+        __proto__: NODE_PROTOTYPE, id: list.length, table, chain, declared, reachable: false, inCycle: false, outgoingJumps: undefined, incomingJumps: undefined, graph,
       };
       list.push(node as unknown as ChainNode);
       return node as unknown as ChainNode;
     };
     // Node ids are the chains' ids; names only jumped to get the ids after them.
     for (const chain of table.chains.values()) addNode(chain, chain.builtin || chain.declaration !== undefined);
-    for (const rule of table.rules) {
+    // The jumps, counted by the node they leave (a name only jumped to has no rules, so no jumps), then laid out node by node in the table's order.
+    const rules = table.rules;
+    const targetIds = new Int32Array(rules.length);
+    const counts = new Int32Array(list.length + 1);
+    for (let r = 0; r < rules.length; r++) {
+      const rule = rules[r]!;
+      targetIds[r] = -1;
       const name = rule.targetName;
       if (name === undefined || name === '') continue;
-      const from = list[rule.chain!.id]!;
       let to = rule.targetChain ? list[rule.targetChain.id] : nodes.get(name);
       if (!to) {
         if (rule.targetKind === 'jump' && isBuiltinTarget(name)) continue;
         to = addNode(newChain(list.length, name, false), false);
         nodes.addExtra(to);
       }
-      const jump: Jump = { from, to, rule, kind: rule.targetKind };
-      from.outgoing.push(jump);
+      targetIds[r] = to.id;
+      counts[rule.chain!.id + 1]++;
     }
-    const graph: TableGraph = { table, nodes, list, cycles: [], jumpOffsets: EMPTY, jumpTargets: EMPTY, incomingCounts: EMPTY, diagnostics: [] };
-    refreshTableGraph(graph, ruleset);
+    const offsets = new Int32Array(list.length + 1);
+    for (let id = 0; id < list.length; id++) offsets[id + 1] = offsets[id]! + (id + 1 < counts.length ? counts[id + 1]! : 0);
+    const total = offsets[list.length]!;
+    const targets = new Int32Array(total);
+    const jumpRules = new Array<Rule>(total);
+    const next = offsets.slice(0, list.length);
+    for (let r = 0; r < rules.length; r++) {
+      const to = targetIds[r]!;
+      if (to === -1) continue;
+      const rule = rules[r]!;
+      const k = next[rule.chain!.id]!++;
+      targets[k] = to;
+      jumpRules[k] = rule;
+    }
+    graph.jumpOffsets = offsets;
+    graph.jumpTargets = targets;
+    graph.jumpRules = jumpRules;
+    analyseTableGraph(graph, ruleset);
     tables.push(graph);
     byTable.set(table, graph);
   }
@@ -171,14 +222,46 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
 
 const EMPTY = new Int32Array(0);
 
-/** Recomputes what follows from a table's jumps: the flat jump arrays, reachability, loops and the diagnostics. */
+/** After edits to nodes' `outgoing` lists: the flat jump arrays again, and what follows from them. */
 export function refreshTableGraph(graph: TableGraph, ruleset: Ruleset): void {
+  const { list, jumpOffsets, jumpTargets, jumpRules } = graph;
+  const n = list.length;
+  // A node whose jumps were never made into objects has the jumps it had.
+  const made = (id: number): Jump[] | undefined => (list[id] as unknown as NodeData).outgoingJumps;
+  const before = (id: number): number => (id + 1 < jumpOffsets.length ? jumpOffsets[id + 1]! - jumpOffsets[id]! : 0);
+  const offsets = new Int32Array(n + 1);
+  for (let id = 0; id < n; id++) offsets[id + 1] = offsets[id]! + (made(id)?.length ?? before(id));
+  const targets = new Int32Array(offsets[n]!);
+  const rules = new Array<Rule>(offsets[n]!);
+  for (let id = 0, k = 0; id < n; id++) {
+    const jumps = made(id);
+    if (jumps) {
+      for (const jump of jumps) {
+        targets[k] = jump.to.id;
+        rules[k++] = jump.rule;
+      }
+    } else {
+      for (let j = jumpOffsets[id]!; j < jumpOffsets[id]! + before(id); j++) {
+        targets[k] = jumpTargets[j]!;
+        rules[k++] = jumpRules[j]!;
+      }
+    }
+  }
+  graph.jumpOffsets = offsets;
+  graph.jumpTargets = targets;
+  graph.jumpRules = rules;
+  analyseTableGraph(graph, ruleset);
+}
+
+/** What follows from a table's jumps: the incoming counts, reachability, loops and the diagnostics. */
+function analyseTableGraph(graph: TableGraph, ruleset: Ruleset): void {
   const { table, list, nodes } = graph;
   const diagnostics: Diagnostic[] = [];
   const full = ruleset.form === 'save';
-  const adjacency = adjacencyOf(list);
+  const adjacency: Adjacency = { offsets: graph.jumpOffsets, targets: graph.jumpTargets };
   const incomingCounts = new Int32Array(list.length);
   for (const to of adjacency.targets) incomingCounts[to]++;
+  const undeclaredJumps = jumpsToUndeclared(graph);
   for (const node of list) {
     const { chain } = node;
     node.reachable = false;
@@ -186,18 +269,17 @@ export function refreshTableGraph(graph: TableGraph, ruleset: Ruleset): void {
     if (!node.declared) {
       const elsewhere = ruleset.tables.filter((t) => t !== table && t.chains.has(chain.name)).map((t) => t.name);
       const hint = elsewhere.length > 0 ? ` A chain of that name exists in table '${elsewhere[0]}', but jumps stay inside one table.` : '';
-      for (const jump of node.incoming) {
-        const t = jump.rule;
+      for (const t of undeclaredJumps.get(node.id) ?? []) {
         diagnostics.push(
           full
             ? {
-                span: { line: jump.rule.line, start: t.targetStart, end: t.targetEnd },
+                span: { line: t.line, start: t.targetStart, end: t.targetEnd },
                 severity: 'error',
                 code: 'undeclared-target',
                 message: `Jump to '${chain.name}', which table '${table.name}' does not declare: iptables-restore fails on this rule. Declare it with ':${chain.name} - [0:0]' or correct the name.${hint}`,
               }
             : {
-                span: { line: jump.rule.line, start: t.targetStart, end: t.targetEnd },
+                span: { line: t.line, start: t.targetStart, end: t.targetEnd },
                 severity: 'information',
                 code: 'undeclared-target',
                 message: `'${chain.name}' is not declared in this file. In a kube-proxy partial restore that is expected: an earlier sync created it.${hint}`,
@@ -238,25 +320,29 @@ export function refreshTableGraph(graph: TableGraph, ruleset: Ruleset): void {
     }
   }
   graph.cycles = cycles;
-  graph.jumpOffsets = adjacency.offsets;
-  graph.jumpTargets = adjacency.targets;
   graph.incomingCounts = incomingCounts;
   graph.diagnostics = diagnostics;
+}
+
+/** The rules that jump to each name no line declares, by node id, in line order. */
+function jumpsToUndeclared(graph: TableGraph): Map<number, Rule[]> {
+  const { list, jumpTargets, jumpRules } = graph;
+  const found = new Map<number, Rule[]>();
+  for (let k = 0; k < jumpTargets.length; k++) {
+    const to = jumpTargets[k]!;
+    if (list[to]!.declared) continue;
+    let rules = found.get(to);
+    if (!rules) found.set(to, (rules = []));
+    rules.push(jumpRules[k]!);
+  }
+  for (const rules of found.values()) rules.sort((a, b) => a.line - b.line);
+  return found;
 }
 
 /** The jumps of a table as flat arrays: the targets of node i are targets[offsets[i] .. offsets[i + 1]). */
 interface Adjacency {
   offsets: Int32Array;
   targets: Int32Array;
-}
-
-function adjacencyOf(list: ChainNode[]): Adjacency {
-  const n = list.length;
-  const offsets = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + list[i]!.outgoing.length;
-  const targets = new Int32Array(offsets[n]!);
-  for (let i = 0, k = 0; i < n; i++) for (const jump of list[i]!.outgoing) targets[k++] = jump.to.id;
-  return { offsets, targets };
 }
 
 function markReachable(list: ChainNode[], { offsets, targets }: Adjacency): void {

@@ -593,8 +593,8 @@ class CompiledRules {
       const node = list[id]!;
       this.nodeSlots[2 * id] = r;
       const rules = node.chain.rules;
-      const outgoing = node.outgoing;
       const firstJump = this.firstJump[id]!;
+      const jumps = this.firstJump[id + 1]! - firstJump;
       let j = 0;
       let nodeFlags = 0;
       for (let k = 0; k < rules.length; k++, r++) {
@@ -602,7 +602,7 @@ class CompiledRules {
         this.rules[r] = rule;
         // The graph has a jump for each rule that names a chain, in the table's order.
         let jumpTo = -1;
-        if (j < outgoing.length && outgoing[j]!.rule === rule) jumpTo = this.jumpTargets[firstJump + j++]!;
+        if (j < jumps && graph.jumpRules[firstJump + j] === rule) jumpTo = this.jumpTargets[firstJump + j++]!;
         nodeFlags |= nodeFlagsOf(rule);
         this.compileRule(graph, nodes, probabilities, id, r, rule, jumpTo);
       }
