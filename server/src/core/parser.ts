@@ -1,4 +1,4 @@
-import { FastRuleReader, Interner, RecentWords } from './ruleFast';
+import { FastRuleReader, Interner } from './ruleFast';
 import { commentOf, factsOf, isOptionWord, parseRuleSpec } from './ruleSpec';
 import { splitArgs } from './scanner';
 import { kernelProbability } from './statistic';
@@ -99,8 +99,6 @@ class LineParser {
   private readonly fastReader = new FastRuleReader(this.interner);
   /** The chains of the open table by id. */
   private chainsById: Chain[] = [];
-  /** Chains of the open table jumped to lately. */
-  private readonly recentTargets = new RecentWords<Chain>((chain) => chain.name);
   /** iptables-save writes a chain's rules together: the chain of the previous rule (in the open table) is usually this one's. */
   private lastChain: Chain | undefined;
   declaresBuiltins = false;
@@ -202,7 +200,6 @@ class LineParser {
         `Table '${name}' appears a second time: iptables-restore applies this block after the first one (replacing it unless --noflush). Merge the two blocks if that is not what you meant.`,
       );
     }
-    this.recentTargets.clear();
     this.chainsById = [];
     this.lastChain = undefined;
     this.tables.push(table);
@@ -498,33 +495,20 @@ class LineParser {
     }
   }
 
-  /** The target the fast reader found, named by the chain at its range or by a shared copy of the word. */
+  /**
+   * The target the fast reader found, named by the chain of that name or by a shared copy of
+   * the word. A cache of the targets seen lately, probed by a few letters before the map, was
+   * slower than the map alone (most jumps on a large dump go to a chain named once).
+   */
   private nameTarget(rule: Rule, raw: string): void {
-    if (this.fastReader.targetQuoted) {
-      rule.targetName = raw.slice(rule.targetStart + 1, rule.targetEnd - 1);
-      this.resolveTarget(rule);
-      return;
+    const name = this.fastReader.targetQuoted ? raw.slice(rule.targetStart + 1, rule.targetEnd - 1) : raw.slice(rule.targetStart, rule.targetEnd);
+    const known = this.table?.chains.get(name);
+    if (known) {
+      rule.targetName = known.name;
+      rule.targetChain = known;
+    } else {
+      rule.targetName = this.interner.get(name);
     }
-    const start = rule.targetStart;
-    const end = rule.targetEnd;
-    let known = this.recentTargets.find(raw, start, end);
-    if (!known) {
-      // A verdict or target extension (DNAT, MARK) seen lately; a chain found later by name is still linked by the graph.
-      const word = this.interner.recent(raw, start, end);
-      if (word !== undefined) {
-        rule.targetName = word;
-        return;
-      }
-      const name = raw.slice(start, end);
-      known = this.table?.chains.get(name);
-      if (!known) {
-        rule.targetName = this.interner.range(raw, start, end);
-        return;
-      }
-      this.recentTargets.remember(raw, start, end, known);
-    }
-    rule.targetName = known.name;
-    rule.targetChain = known;
   }
 
   /** The general reader: every argument as an object, every mistake reported. */

@@ -29,11 +29,6 @@ export class Interner {
     return text;
   }
 
-  /** `text[start, end)` when it is one of the words seen lately. */
-  recent(text: string, start: number, end: number): string | undefined {
-    return this.lately.find(text, start, end);
-  }
-
   /** `text[start, end)`, as the copy kept from before when there is one. */
   range(text: string, start: number, end: number): string {
     const cached = this.lately.find(text, start, end);
