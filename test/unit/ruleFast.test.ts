@@ -70,6 +70,21 @@ describe('the fast rule reader agrees with the general one', () => {
     assert.equal(compare('-A X -s 1.2.3.4 !'), 'general');
   });
 
+  it('on the three shapes most of a large dump is made of, and on every near miss of them (seeded)', () => {
+    const shapes = [
+      '-A KUBE-SEP-ABCDEFGHIJKLMNOP -s 10.244.1.5/32 -j KUBE-MARK-MASQ',
+      '-A KUBE-SEP-ABCDEFGHIJKLMNOP -p tcp -m tcp -j DNAT --to-destination 10.244.1.5:8080',
+      '-A KUBE-SVC-ABCDEFGHIJKLMNOP -m statistic --mode random --probability 0.33333333349 -j KUBE-SEP-ABCDEFGHIJKLMNOP',
+    ];
+    for (const line of shapes) assert.equal(compare(line), 'fast', line);
+    // Each shape with a character put in, taken out or changed anywhere after the chain's name.
+    fc.assert(fc.property(fc.constantFrom(...shapes), fc.nat(), fc.constantFrom(' ', '\t', '-', '!', '"', "'", '\\', 'j', 's', 'x', '1', '/'), fc.integer({ min: 0, max: 2 }), (line, at, c, op) => {
+      const place = 29 + (at % (line.length - 28));
+      const mutated = op === 0 ? line.slice(0, place) + c + line.slice(place) : line.slice(0, place) + (op === 1 ? '' : c) + line.slice(place + 1);
+      compare(mutated);
+    }), { numRuns: 3000, seed: 77 });
+  });
+
   it('on random damage to fixture lines and on dump-like text (seeded)', () => {
     fc.assert(fc.property(fc.oneof(mutatedFixtureArb.map((f) => f.text), dumpLikeArb), (text) => {
       for (const line of text.split('\n')) if (line.startsWith('-')) compare(line);

@@ -125,6 +125,24 @@ function isNeutralModule(module: string): boolean {
   return neutral;
 }
 
+const STATISTIC_NEUTRAL = isNeutralModule('statistic');
+
+/**
+ * Where a word at `start` ends (at a space or `to`): a value as the option reader takes it, not
+ * empty, not an option or '!', without quotes or backslashes; -1 when it is not one.
+ */
+function plainWordEnd(raw: string, start: number, to: number): number {
+  let i = start;
+  let c = 0;
+  while (i < to && (c = raw.charCodeAt(i)) !== SPACE) {
+    if (c === TAB || c === CR || c === QUOTE || c === BACKSLASH || c === 39 /* ' */) return -1;
+    i++;
+  }
+  if (i === start) return -1;
+  const first = raw.charCodeAt(start);
+  return first === DASH || first === BANG ? -1 : i;
+}
+
 /**
  * Reads rule specifications one after another, keeping its scanning state in fields (no
  * closures or objects per argument). `read` answers undefined when the line needs the
@@ -165,6 +183,7 @@ export class FastRuleReader {
     this.rule = rule;
     this.hasComment = false;
     this.hasTarget = false;
+    if (this.readShape(rule, raw, from, to)) return true;
     let module = '';
     let moduleNeutral = false;
     let ofTarget = false;
@@ -226,6 +245,73 @@ export class FastRuleReader {
       this.count = 0;
     }
     return !negateNext && this.close();
+  }
+
+  /**
+   * The three shapes of rule that make most of a large cluster's dump, read by matching their
+   * fixed words instead of option by option: an endpoint's masquerade mark and its DNAT, and a
+   * service's random pick of an endpoint. `from` is the space after the chain's name. Any
+   * difference (two spaces, a tab, a quote, another option) leaves the line to the option
+   * reader; a test holds both to the same facts.
+   *   -s ADDRESS -j TARGET
+   *   -p PROTOCOL -m MODULE -j DNAT --to-destination ADDRESS
+   *   -m statistic --mode random --probability P -j TARGET
+   */
+  private readShape(rule: Rule, raw: string, from: number, to: number): boolean {
+    if (raw.charCodeAt(from) !== SPACE || raw.charCodeAt(from + 1) !== DASH || raw.charCodeAt(from + 3) !== SPACE) return false;
+    const letter = raw.charCodeAt(from + 2);
+    if (letter === 115 /* s */) {
+      const start = from + 4;
+      const end = plainWordEnd(raw, start, to);
+      if (end === -1 || !raw.startsWith(' -j ', end)) return false;
+      if (!this.shapeTarget(rule, raw, end + 4, to)) return false;
+      rule.source = raw.slice(start, end);
+      rule.conditional = true;
+      return true;
+    }
+    if (letter === 112 /* p */) {
+      const protocolStart = from + 4;
+      const protocolEnd = plainWordEnd(raw, protocolStart, to);
+      if (protocolEnd === -1 || !raw.startsWith(' -m ', protocolEnd)) return false;
+      const moduleEnd = plainWordEnd(raw, protocolEnd + 4, to);
+      if (moduleEnd === -1 || !raw.startsWith(' -j DNAT --to-destination ', moduleEnd)) return false;
+      const start = moduleEnd + 26;
+      const end = plainWordEnd(raw, start, to);
+      if (end !== to) return false;
+      this.setTarget(rule, moduleEnd + 4, moduleEnd + 8);
+      rule.protocol = this.interner.range(raw, protocolStart, protocolEnd);
+      rule.toDestination = raw.slice(start, end);
+      rule.toDestinationStart = start;
+      rule.toDestinationEnd = end;
+      rule.toDestinationQuoted = false;
+      return true;
+    }
+    if (letter === 109 /* m */ && raw.startsWith(' -m statistic --mode random --probability ', from)) {
+      const start = from + 42;
+      const end = plainWordEnd(raw, start, to);
+      if (end === -1 || !raw.startsWith(' -j ', end)) return false;
+      if (!this.shapeTarget(rule, raw, end + 4, to)) return false;
+      rule.statistic = { probability: this.interner.range(raw, start, end), every: undefined, negated: false, valueEnd: end };
+      if (!STATISTIC_NEUTRAL) rule.conditional = true;
+      return true;
+    }
+    return false;
+  }
+
+  /** A target word at `start` that ends the line. */
+  private shapeTarget(rule: Rule, raw: string, start: number, to: number): boolean {
+    const end = plainWordEnd(raw, start, to);
+    if (end !== to) return false;
+    this.setTarget(rule, start, end);
+    return true;
+  }
+
+  private setTarget(rule: Rule, start: number, end: number): void {
+    this.hasTarget = true;
+    this.targetQuoted = false;
+    rule.targetStart = start;
+    rule.targetEnd = end;
+    rule.targetKind = 'jump';
   }
 
   /**
