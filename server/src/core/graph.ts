@@ -328,6 +328,7 @@ function analyseTableGraph(graph: TableGraph, ruleset: Ruleset): void {
 function jumpsToUndeclared(graph: TableGraph): Map<number, Rule[]> {
   const { list, jumpTargets, jumpRules } = graph;
   const found = new Map<number, Rule[]>();
+  if (list.every((node) => node.declared)) return found;
   for (let k = 0; k < jumpTargets.length; k++) {
     const to = jumpTargets[k]!;
     if (list[to]!.declared) continue;
