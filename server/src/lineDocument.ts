@@ -8,6 +8,7 @@
 // character took ~100 ms of each line break typed after a keystroke).
 import type { Position, Range, TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { itself, lowerBound } from './core/sorted';
 
 const LF = 10;
 const CR = 13;
@@ -43,8 +44,7 @@ export class LineDocument implements TextDocument {
     if (edited !== undefined) return edited;
     const offsets = this.lineOffsets();
     if (line < 0 || line >= offsets.length) return '';
-    const start = offsets[line]!;
-    return this.text.slice(start, this.beforeEol(this.nextLineOffset(line), start));
+    return this.text.slice(offsets[line]!, this.contentEnd(line));
   }
 
   getText(range?: Range): string {
@@ -66,30 +66,22 @@ export class LineDocument implements TextDocument {
       return { start: { line: last, character: 0 }, end: { line: last, character: this.lineText(last).length } };
     }
     if (line < 0) return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-    const start = offsets[line]!;
-    return { start: { line, character: 0 }, end: { line, character: this.beforeEol(this.nextLineOffset(line), start) - start } };
+    return { start: { line, character: 0 }, end: { line, character: this.contentEnd(line) - offsets[line]! } };
   }
 
   getEOLCharacters(line: number): string {
     // Edits within a line leave its line break as it was.
     const offsets = this.lineOffsets();
     if (line < 0 || line >= offsets.length) return '';
-    const next = this.nextLineOffset(line);
-    return this.text.substring(this.beforeEol(next, offsets[line]!), next);
+    return this.text.substring(this.contentEnd(line), this.nextLineOffset(line));
   }
 
   positionAt(offset: number): Position {
     this.joined();
     const offsets = this.lineOffsets();
     offset = Math.max(Math.min(offset, this.text.length), 0);
-    let low = 0;
-    let high = offsets.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (offsets[mid]! > offset) high = mid;
-      else low = mid + 1;
-    }
-    const line = low - 1;
+    // The last line starting at or before the offset.
+    const line = lowerBound(offsets, offset + 1, itself) - 1;
     return { line, character: this.beforeEol(offset, offsets[line]!) - offsets[line]! };
   }
 
@@ -177,6 +169,11 @@ export class LineDocument implements TextDocument {
     return line + 1 < offsets.length ? offsets[line + 1]! : this.text.length;
   }
 
+  /** Where a line of the text of the last join ends, before its line break. */
+  private contentEnd(line: number): number {
+    return this.beforeEol(this.nextLineOffset(line), this.lineOffsets()[line]!);
+  }
+
   private beforeEol(offset: number, lineStart: number): number {
     const text = this.text;
     let c = 0;
@@ -201,7 +198,7 @@ export class LineDocument implements TextDocument {
     let moveFrom = 0;
     for (const line of lines) {
       const start = offsets[line]!;
-      const end = this.beforeEol(this.nextLineOffset(line), start);
+      const end = this.contentEnd(line);
       const now = this.edited.get(line)!;
       pieces.push(text.slice(from, start), now);
       from = end;

@@ -7,7 +7,7 @@
 import { type Analysis, analysisOf, diagnosticOrder, tableAtLine } from './analysis';
 import { type ChainNode, type Jump, listedIncoming, refreshTableGraph, type TableGraph } from './graph';
 import { MAX_LINE_DIAGNOSTICS, parseRuleset } from './parser';
-import { type Chain, chainSpanOf, copyRule, type Diagnostic, isBuiltinTarget, type Rule, type Span, type Table } from './ruleset';
+import { type Chain, chainSpanOf, copyRule, type Diagnostic, isBuiltinTarget, linkTarget, type Rule, type Span, type Table } from './ruleset';
 import { lowerBound } from './sorted';
 
 /** One line of the document, before and after the edit. */
@@ -125,18 +125,12 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
         const firstSeen = Math.min(chain.declaration?.line ?? Infinity, chain.rules[0]?.line ?? Infinity);
         if (edit.line < firstSeen && !(old && old.chain === chain && old.line === firstSeen)) return undefined;
         fresh.chain = chain;
-        fresh.targetChain = undefined;
+        // The line was read in a table of its own: its jump is linked to this table's chain.
         const name = fresh.targetName;
-        if (name !== undefined && name !== '') {
-          const known = table.chains.get(name);
-          if (known) {
-            fresh.targetName = known.name;
-            fresh.targetChain = known;
-          } else if (!(fresh.targetKind === 'jump' && isBuiltinTarget(name))) {
-            // A name no line declares: its node must exist already, and be first named above.
-            const node = tableGraph.nodes.get(name);
-            if (!node || edit.line < (node.incoming[0]?.rule.line ?? Infinity)) return undefined;
-          }
+        if (!linkTarget(fresh, table.chains) && name !== undefined && name !== '' && !(fresh.targetKind === 'jump' && isBuiltinTarget(name))) {
+          // A name no line declares: its node must exist already, and be first named above.
+          const node = tableGraph.nodes.get(name);
+          if (!node || edit.line < (node.incoming[0]?.rule.line ?? Infinity)) return undefined;
         }
       }
     }

@@ -17,6 +17,7 @@ import {
   KNOWN_TABLES,
   type Rule,
   assignFacts,
+  linkTarget,
   newRule,
   isBuiltinChain,
   newChain,
@@ -76,6 +77,11 @@ function isNatDestination(text: string): boolean {
   if (isPlainV4Destination(text)) return true;
   if (!NAT_V4.test(text) && !NAT_V6.test(text) && !/^[0-9a-fA-F]*:[0-9a-fA-F:.]*$/.test(text)) return false;
   return [...text.matchAll(/(?:^|[\]\d]):(\d{1,5})(?:-(\d{1,5}))?$/g)].every((m) => Number(m[1]) <= 65535 && (m[2] === undefined || Number(m[2]) <= 65535));
+}
+
+/** Whether `raw[start, end)` is the chain's name. */
+function namedAt(chain: Chain, raw: string, start: number, end: number): boolean {
+  return chain.name.length === end - start && raw.startsWith(chain.name, start);
 }
 
 /** Shared by every chain declared with `[0:0]`; never changed. */
@@ -462,11 +468,10 @@ class LineParser {
    * looking the name up.
    */
   private chainAt(table: Table, raw: string, start: number, end: number): Chain {
-    const length = end - start;
     const last = this.lastChain;
-    if (last && last.name.length === length && raw.startsWith(last.name, start)) return last;
+    if (last && namedAt(last, raw, start, end)) return last;
     const next = last && this.chainsById[last.id + 1];
-    if (next && next.name.length === length && raw.startsWith(next.name, start)) {
+    if (next && namedAt(next, raw, start, end)) {
       this.lastChain = next;
       return next;
     }
@@ -484,31 +489,21 @@ class LineParser {
     return chain;
   }
 
-  /** Links a jump to the chain it names when the table already has it (and shares its name string). */
+  /**
+   * Links the rule's jump to the chain it names when the open table has it; any other name (a
+   * verdict, a target extension, a chain declared later, which the graph links) is kept as a
+   * shared copy. A cache of the targets seen lately, probed by a few letters before the map,
+   * was slower than the map alone (most jumps on a large dump go to a chain named once).
+   */
   private resolveTarget(rule: Rule): void {
-    const name = rule.targetName;
-    if (name === undefined) return;
-    const known = this.table?.chains.get(name);
-    if (known) {
-      rule.targetName = known.name;
-      rule.targetChain = known;
-    }
+    if (rule.targetName === undefined || (this.table && linkTarget(rule, this.table.chains))) return;
+    rule.targetName = this.interner.get(rule.targetName);
   }
 
-  /**
-   * The target the fast reader found, named by the chain of that name or by a shared copy of
-   * the word. A cache of the targets seen lately, probed by a few letters before the map, was
-   * slower than the map alone (most jumps on a large dump go to a chain named once).
-   */
+  /** The target the fast reader found, named from the line. */
   private nameTarget(rule: Rule, raw: string): void {
-    const name = this.fastReader.targetQuoted ? raw.slice(rule.targetStart + 1, rule.targetEnd - 1) : raw.slice(rule.targetStart, rule.targetEnd);
-    const known = this.table?.chains.get(name);
-    if (known) {
-      rule.targetName = known.name;
-      rule.targetChain = known;
-    } else {
-      rule.targetName = this.interner.get(name);
-    }
+    rule.targetName = this.fastReader.targetQuoted ? raw.slice(rule.targetStart + 1, rule.targetEnd - 1) : raw.slice(rule.targetStart, rule.targetEnd);
+    this.resolveTarget(rule);
   }
 
   /** The general reader: every argument as an object, every mistake reported. */

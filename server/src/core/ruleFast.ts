@@ -4,7 +4,7 @@
 // anything that could be a mistake (a missing value, a stray word, an escaped quote) it
 // gives up and the general reader (parseRuleSpec), which reports problems, reads the line.
 // A test holds both readers to the same answers.
-import { newRule, type Rule } from './ruleset';
+import { type JumpKind, newRule, type Rule } from './ruleset';
 import { flagOption, isRuleOption, narrowsTraffic, needsValue, optionKeyOf } from './ruleSpec';
 
 const SPACE = 32;
@@ -20,7 +20,7 @@ const BANG = 33;
 export class Interner {
   private readonly strings = new Map<string, string>();
   /** The words seen last, by a hash of their length and a few letters: most lookups end here. */
-  private readonly lately = new RecentWords<string>((word) => word);
+  private readonly lately = new RecentWords();
 
   get(text: string): string {
     const known = this.strings.get(text);
@@ -40,31 +40,24 @@ export class Interner {
 }
 
 /**
- * A small direct-mapped cache from words to values, probed with a range of a line: a rule's
- * target or protocol is usually one of a few recent ones, and comparing a few letters is
+ * A small direct-mapped cache of words, probed with a range of a line: a rule's protocol,
+ * port or probability is usually one of a few recent ones, and comparing a few letters is
  * cheaper than slicing the word and hashing it into a large map.
  */
-export class RecentWords<T> {
-  private readonly slots: Array<T | undefined> = new Array<T | undefined>(RECENT_SLOTS).fill(undefined);
+class RecentWords {
+  private readonly slots: Array<string | undefined> = new Array<string | undefined>(RECENT_SLOTS).fill(undefined);
 
-  constructor(private readonly nameOf: (value: T) => string) {}
-
-  find(text: string, start: number, end: number): T | undefined {
-    const value = this.slots[slotOf(text, start, end)];
-    if (value === undefined) return undefined;
-    const name = this.nameOf(value);
+  find(text: string, start: number, end: number): string | undefined {
+    const word = this.slots[slotOf(text, start, end)];
+    if (word === undefined) return undefined;
     const length = end - start;
-    if (name.length !== length) return undefined;
-    for (let i = 0; i < length; i++) if (name.charCodeAt(i) !== text.charCodeAt(start + i)) return undefined;
-    return value;
+    if (word.length !== length) return undefined;
+    for (let i = 0; i < length; i++) if (word.charCodeAt(i) !== text.charCodeAt(start + i)) return undefined;
+    return word;
   }
 
-  remember(text: string, start: number, end: number, value: T): void {
-    this.slots[slotOf(text, start, end)] = value;
-  }
-
-  clear(): void {
-    this.slots.fill(undefined);
+  remember(text: string, start: number, end: number, word: string): void {
+    this.slots[slotOf(text, start, end)] = word;
   }
 }
 
@@ -126,6 +119,9 @@ function isNeutralModule(module: string): boolean {
 }
 
 const STATISTIC_NEUTRAL = isNeutralModule('statistic');
+/** The fixed words of two of the shapes readShape reads. */
+const DNAT_TO = ' -j DNAT --to-destination ';
+const RANDOM_PICK = ' -m statistic --mode random --probability ';
 
 /**
  * Where a word at `start` ends (at a space or `to`): a value as the option reader takes it, not
@@ -227,11 +223,7 @@ export class FastRuleReader {
           ofTarget = false;
         } else {
           if (this.hasTarget) return false;
-          this.hasTarget = true;
-          this.targetQuoted = this.quoted;
-          rule.targetStart = this.start;
-          rule.targetEnd = this.end;
-          rule.targetKind = option === JUMP ? 'jump' : 'goto';
+          this.setTarget(rule, this.start, this.end, option === JUMP ? 'jump' : 'goto', this.quoted);
           ofTarget = true;
         }
         continue;
@@ -274,11 +266,11 @@ export class FastRuleReader {
       const protocolEnd = plainWordEnd(raw, protocolStart, to);
       if (protocolEnd === -1 || !raw.startsWith(' -m ', protocolEnd)) return false;
       const moduleEnd = plainWordEnd(raw, protocolEnd + 4, to);
-      if (moduleEnd === -1 || !raw.startsWith(' -j DNAT --to-destination ', moduleEnd)) return false;
-      const start = moduleEnd + 26;
+      if (moduleEnd === -1 || !raw.startsWith(DNAT_TO, moduleEnd)) return false;
+      const start = moduleEnd + DNAT_TO.length;
       const end = plainWordEnd(raw, start, to);
       if (end !== to) return false;
-      this.setTarget(rule, moduleEnd + 4, moduleEnd + 8);
+      this.setTarget(rule, moduleEnd + 4, moduleEnd + 8, 'jump', false);
       rule.protocol = this.interner.range(raw, protocolStart, protocolEnd);
       rule.toDestination = raw.slice(start, end);
       rule.toDestinationStart = start;
@@ -286,8 +278,8 @@ export class FastRuleReader {
       rule.toDestinationQuoted = false;
       return true;
     }
-    if (letter === 109 /* m */ && raw.startsWith(' -m statistic --mode random --probability ', from)) {
-      const start = from + 42;
+    if (letter === 109 /* m */ && raw.startsWith(RANDOM_PICK, from)) {
+      const start = from + RANDOM_PICK.length;
       const end = plainWordEnd(raw, start, to);
       if (end === -1 || !raw.startsWith(' -j ', end)) return false;
       if (!this.shapeTarget(rule, raw, end + 4, to)) return false;
@@ -302,16 +294,16 @@ export class FastRuleReader {
   private shapeTarget(rule: Rule, raw: string, start: number, to: number): boolean {
     const end = plainWordEnd(raw, start, to);
     if (end !== to) return false;
-    this.setTarget(rule, start, end);
+    this.setTarget(rule, start, end, 'jump', false);
     return true;
   }
 
-  private setTarget(rule: Rule, start: number, end: number): void {
+  private setTarget(rule: Rule, start: number, end: number, kind: JumpKind, quoted: boolean): void {
     this.hasTarget = true;
-    this.targetQuoted = false;
+    this.targetQuoted = quoted;
     rule.targetStart = start;
     rule.targetEnd = end;
-    rule.targetKind = 'jump';
+    rule.targetKind = kind;
   }
 
   /**

@@ -259,6 +259,15 @@ export function copyRule(into: Rule, from: Rule): void {
   into.line = line;
 }
 
+/** Links the rule's jump to the chain of that name among `chains` (sharing its name string); false when there is none. */
+export function linkTarget(rule: Rule, chains: ReadonlyMap<string, Chain>): boolean {
+  const known = rule.targetName === undefined ? undefined : chains.get(rule.targetName);
+  rule.targetChain = known;
+  if (!known) return false;
+  rule.targetName = known.name;
+  return true;
+}
+
 /** Copies facts read by the general reader into the rule. */
 export function assignFacts(rule: Rule, facts: RuleFacts): void {
   rule.source = facts.source;
