@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { chainSearchText, hasWords, queryWords } from '../../server/src/core/words';
 import type { ChainGroupItem, ChainItem, ChainsResult, FindChainsResult, RuleItem, TableItem } from '../../server/src/protocol';
 import type { DumpTracker } from './dumps';
 import { endpointAddress, formatCounters, formatShare, listPages, plural } from './model';
@@ -52,16 +53,20 @@ function endpointText(endpoint: ChainItem['endpoint']): string | undefined {
 }
 
 /** The icon of a chain: built-in, of a service, or another user chain. */
-export function chainIcon(chain: Pick<ChainItem, 'builtin' | 'service'>): vscode.ThemeIcon {
+function chainIcon(chain: Pick<ChainItem, 'builtin' | 'service'>): vscode.ThemeIcon {
   return icon(chain.builtin ? 'symbol-event' : chain.service ? 'symbol-class' : 'symbol-function');
 }
+
+/** A chain of Go to Chain…'s answer, and its row in the quick pick. */
+type FoundChain = FindChainsResult['chains'][number];
+export type ChainPickItem = vscode.QuickPickItem & { chain: FoundChain };
 
 /**
  * A chain as Go to Chain… lists it. The server has matched it against what is typed (words ANDed
  * over name, table and service): `alwaysShow`, or VS Code would hide it again when its own fuzzy
  * match of the whole text against the label or the description fails (`KUBE-SEP nat`).
  */
-export function chainPickItem(chain: FindChainsResult['chains'][number]): vscode.QuickPickItem & { chain: FindChainsResult['chains'][number] } {
+export function chainPickItem(chain: FoundChain): ChainPickItem {
   return {
     label: chain.name,
     description: [chain.table, plural(chain.ruleCount, 'rule'), ...(chain.policy ? [`policy ${chain.policy}`] : []), ...(chain.service ? [chain.service] : [])].join(' · '),
@@ -69,6 +74,12 @@ export function chainPickItem(chain: FindChainsResult['chains'][number]): vscode
     alwaysShow: true,
     chain,
   };
+}
+
+/** Whether a chain matches what is typed as the server matches it: every word over its name, table and service. */
+export function chainMatcher(query: string): (chain: Pick<FoundChain, 'name' | 'table' | 'service'>) => boolean {
+  const wanted = queryWords(query);
+  return (chain) => hasWords(chainSearchText(chain.name, chain.table, chain.service), wanted);
 }
 
 /** The chain a rule's row expands into: the chain it jumps to, unless that is a loop or deeper than MAX_JUMP_DEPTH. */

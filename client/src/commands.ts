@@ -1,14 +1,13 @@
 import * as vscode from 'vscode';
 import type { Range } from 'vscode-languageclient/node';
-import { chainSearchText, hasWords, queryWords } from '../../server/src/core/words';
-import type { ChainItem, FindChainsResult, ServiceItem, ServiceSummary } from '../../server/src/protocol';
+import type { ChainItem, ServiceItem, ServiceSummary } from '../../server/src/protocol';
 import overallSample from '../../samples/k8s-overall-modern.iptables-save';
 import seedSample from '../../samples/seed-kube-dns.iptables-save';
 import { type Dump, type DumpTracker, isDump, LANGUAGE_ID, revealRange, toRange } from './dumps';
 import { LargeDump } from './largeDumps';
 import { LARGE_FILE_BYTES } from './recognize';
 import { endpointTableMarkdown, plural } from './model';
-import { chainPickItem } from './chainsView';
+import { chainMatcher, type ChainPickItem, chainPickItem } from './chainsView';
 import type { ServicesNode, ServicesView } from './servicesView';
 
 /** Dumps the "Open Sample" command offers, bundled into the extension (see samples/README.md). */
@@ -129,9 +128,8 @@ export class Commands {
    * first (turning that off, sortByLabel, is a proposed API).
    */
   private pickChain(dump: Dump): Promise<ChainItem | undefined> {
-    type Item = vscode.QuickPickItem & { chain: FindChainsResult['chains'][number] };
     const where = vscode.workspace.asRelativePath(dump.uri, false);
-    const quickPick = vscode.window.createQuickPick<Item>();
+    const quickPick = vscode.window.createQuickPick<ChainPickItem>();
     quickPick.title = `Go to Chain (${where})`;
     quickPick.placeholder = 'Chain name, table or service';
     quickPick.matchOnDescription = true; // highlights what is typed in the table and service too
@@ -157,8 +155,8 @@ export class Commands {
     return new Promise((resolve) => {
       let chosen: ChainItem | undefined;
       quickPick.onDidChangeValue((value) => {
-        const wanted = queryWords(value);
-        quickPick.items = quickPick.items.filter((item) => hasWords(chainSearchText(item.chain.name, item.chain.table, item.chain.service), wanted));
+        const matches = chainMatcher(value);
+        quickPick.items = quickPick.items.filter((item) => matches(item.chain));
         clearTimeout(timer);
         timer = setTimeout(() => void ask(value), 80);
       });

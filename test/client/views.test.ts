@@ -7,7 +7,6 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze } from '../../server/src/core/analysis';
 import { chainGroup, chainRules, chainsResult, findChains } from '../../server/src/features/chains';
-import { chainSearchText, hasWords, queryWords } from '../../server/src/core/words';
 import { serviceAt, serviceDetails, serviceList, servicesTree } from '../../server/src/features/servicesTree';
 import { parsePodInventory, type PodInventory } from '../../server/src/kube/inventory';
 import type { ServiceListParams, ServiceListResult, ServicesResult, ServiceSummary } from '../../server/src/protocol';
@@ -17,7 +16,7 @@ installVscodeStub();
 // Loaded after the stub: they import vscode.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { ServicesView } = require('../../client/src/servicesView') as typeof import('../../client/src/servicesView');
-const { ChainsView, chainPickItem } = require('../../client/src/chainsView') as typeof import('../../client/src/chainsView');
+const { ChainsView, chainMatcher, chainPickItem } = require('../../client/src/chainsView') as typeof import('../../client/src/chainsView');
 type Tracker = ConstructorParameters<typeof ServicesView>[0];
 type Provider = import('vscode').TreeDataProvider<unknown>;
 
@@ -236,7 +235,7 @@ describe('the Chains view names the endpoint and pod of each KUBE-SEP chain from
     const analysis = analyze(fixture('seed-kube-dns.nft-save.txt'));
     const all = findChains(analysis, undefined, '').chains;
     for (const query of ['ZT5TVM', 'sep nat', 'kube-dns', 'nat kube-system/kube-dns:dns-tcp svc', 'filter']) {
-      const narrowed = all.filter((chain) => hasWords(chainSearchText(chain.name, chain.table, chain.service), queryWords(query)));
+      const narrowed = all.filter(chainMatcher(query));
       assert.deepEqual(narrowed.map((c) => c.name), findChains(analysis, undefined, query).chains.map((c) => c.name), query);
     }
     // By hand: 'ZT5TVM' is one endpoint chain, 'kube-dns' the service's SVC and two SEP chains.
