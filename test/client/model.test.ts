@@ -10,9 +10,9 @@ import {
   formatCounters,
   formatShare,
   entryState,
-  listPages as servicePages,
-  PAGE_SIZE as SERVICE_PAGE_SIZE,
-  PAGE_THRESHOLD as SERVICE_PAGE_THRESHOLD,
+  listPages,
+  PAGE_SIZE,
+  PAGE_THRESHOLD,
   serviceDescription,
   serviceLabel,
 } from '../../client/src/model';
@@ -163,12 +163,12 @@ describe('client model: the endpoint table', () => {
 
 describe('client model: long service lists', () => {
   it('shows a namespace\'s services at once up to the threshold, in pages above', () => {
-    assert.equal(servicePages(0), undefined);
-    assert.equal(servicePages(SERVICE_PAGE_THRESHOLD), undefined);
-    const pages = servicePages(10_000)!;
-    assert.equal(pages.length, 10_000 / SERVICE_PAGE_SIZE);
-    assert.deepEqual(pages[1], { offset: SERVICE_PAGE_SIZE, count: SERVICE_PAGE_SIZE });
-    assert.deepEqual(servicePages(SERVICE_PAGE_THRESHOLD + 1)!.at(-1), { offset: SERVICE_PAGE_THRESHOLD, count: 1 });
+    assert.equal(listPages(0), undefined);
+    assert.equal(listPages(PAGE_THRESHOLD), undefined);
+    const pages = listPages(10_000)!;
+    assert.equal(pages.length, 10_000 / PAGE_SIZE);
+    assert.deepEqual(pages[1], { offset: PAGE_SIZE, count: PAGE_SIZE });
+    assert.deepEqual(listPages(PAGE_THRESHOLD + 1)!.at(-1), { offset: PAGE_THRESHOLD, count: 1 });
   });
 });
 

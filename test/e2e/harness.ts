@@ -167,7 +167,7 @@ function copyDir(src: string, dst: string): void {
  * package.json "files" names (`dir/` for a folder, `*` within a file name, else one file).
  * Each is [source, path in the package]; those under dist/ come from `dist`.
  */
-export function shippedFiles(dist = path.join(repoRoot, 'dist')): Array<[string, string]> {
+function shippedFiles(dist = path.join(repoRoot, 'dist')): Array<[string, string]> {
   const source = (rel: string) => (rel === 'dist' || rel.startsWith('dist/') ? path.join(dist, rel.slice('dist'.length)) : path.join(repoRoot, rel));
   const files = new Set<string>();
   const walk = (rel: string): void => {
