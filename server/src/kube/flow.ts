@@ -218,7 +218,7 @@ class DnatFlow implements Flow, Destination {
   }
 
   get rule(): Rule {
-    return this.table.ruleAt(this.table.dnatChains[this.dnat]!, this.table.dnatRules[this.dnat]!);
+    return this.table.ruleAt(this.table.dnatRules[this.dnat]!);
   }
 
   get destinationCount(): number {
@@ -369,7 +369,7 @@ function describeOption(module: string, option: RuleOption): string {
 }
 
 /** The matches of a rule that select some of the traffic, in words; undefined when every packet reaching it matches. */
-export function ruleCondition(rule: Rule): string | undefined {
+function ruleCondition(rule: Rule): string | undefined {
   if (!rule.conditional) return undefined;
   const parts: string[] = [];
   for (const match of ruleSpec(rule).matches) {
@@ -548,7 +548,7 @@ class CompiledRules {
    * by side, so that a rule is one visit to memory.
    */
   data: Float64Array;
-  /** The rule at each index, as read: what recompile compares the chains' rules with. */
+  /** The rule at each index, as read: what ruleAt answers, and what recompile compares the chains' rules with. */
   private rules: Rule[];
   affinitySeconds = new Map<number, number>();
   negatedKernels = new Map<number, number>();
@@ -566,9 +566,6 @@ class CompiledRules {
   /** Per node: the table index of its first DNAT rule, or -1. */
   readonly firstDnat: Int32Array;
   readonly nodeFlags: Uint8Array;
-  /** The node ids the jumps of node id i go to (node.outgoing): firstJump[i] to firstJump[i + 1] - 1 in jumpTargets. */
-  firstJump: Int32Array;
-  jumpTargets: Int32Array;
   /** The Destination objects callers asked for, by DNAT number. */
   private readonly destinations: Array<DnatFlow | undefined> = [];
 
@@ -582,8 +579,6 @@ class CompiledRules {
     this.rules = new Array<Rule>(count);
     this.firstDnat = new Int32Array(list.length).fill(-1);
     this.nodeFlags = new Uint8Array(list.length);
-    this.firstJump = graph.jumpOffsets;
-    this.jumpTargets = graph.jumpTargets;
     this.dnatChains = new Int32Array(count);
     this.dnatRules = new Int32Array(count);
     this.dnatPorts = new Float64Array(count);
@@ -593,8 +588,8 @@ class CompiledRules {
       const node = list[id]!;
       this.nodeSlots[2 * id] = r;
       const rules = node.chain.rules;
-      const firstJump = this.firstJump[id]!;
-      const jumps = this.firstJump[id + 1]! - firstJump;
+      const firstJump = graph.jumpOffsets[id]!;
+      const jumps = graph.jumpOffsets[id + 1]! - firstJump;
       let j = 0;
       let nodeFlags = 0;
       for (let k = 0; k < rules.length; k++, r++) {
@@ -602,7 +597,7 @@ class CompiledRules {
         this.rules[r] = rule;
         // The graph has a jump for each rule that names a chain, in the table's order.
         let jumpTo = -1;
-        if (j < jumps && graph.jumpRules[firstJump + j] === rule) jumpTo = this.jumpTargets[firstJump + j++]!;
+        if (j < jumps && graph.jumpRules[firstJump + j] === rule) jumpTo = graph.jumpTargets[firstJump + j++]!;
         nodeFlags |= nodeFlagsOf(rule);
         this.compileRule(graph, nodes, probabilities, id, r, rule, jumpTo);
       }
@@ -705,8 +700,6 @@ class CompiledRules {
       for (const rule of rules) if (rule.targetName === 'DNAT' && (fresh.has(rule) || !place.has(rule))) return false;
       if (rules.length > before(id)) inPlace = false;
     }
-    this.firstJump = graph.jumpOffsets;
-    this.jumpTargets = graph.jumpTargets;
     if (dirty.length === 0) return true;
 
     // What the chains read again said before, taken before anything is written over.
@@ -766,13 +759,15 @@ class CompiledRules {
       if (i === dirty.length) break;
       const id = to;
       from = id + 1;
-      const node = list[id]!;
-      const rules = node.chain.rules;
+      const rules = list[id]!.chain.rules;
       const first = oldSlots[2 * id]! + by;
       slots[2 * id] = first;
       this.firstDnat[id] = -1;
       const was = saved[i]!;
       const place = places[i]!;
+      const firstJump = graph.jumpOffsets[id]!;
+      const jumps = graph.jumpOffsets[id + 1]! - firstJump;
+      let j = 0;
       let flags = 0;
       for (let k = 0; k < rules.length; k++) {
         const rule = rules[k]!;
@@ -780,10 +775,12 @@ class CompiledRules {
         if (inPlace) rulesNow[r] = rule;
         else rulesNow.push(rule);
         flags |= nodeFlagsOf(rule);
+        // As when the table is read: the graph's jumps of the chain follow its rules.
+        let jumpTo = -1;
+        if (j < jumps && graph.jumpRules[firstJump + j] === rule) jumpTo = graph.jumpTargets[firstJump + j++]!;
         const at = fresh.has(rule) ? -1 : (place.get(rule) ?? -1);
         if (at === -1) {
-          const jump = node.outgoing.find((j) => j.rule === rule);
-          this.compileRule(graph, nodes, probabilities, id, r, rule, jump ? jump.to.id : -1);
+          this.compileRule(graph, nodes, probabilities, id, r, rule, jumpTo);
           continue;
         }
         data[3 * r] = was[3 * at]!;
@@ -855,9 +852,9 @@ class CompiledRules {
     return port === port ? port : undefined;
   }
 
-  /** Rule r of the table, which belongs to node id. */
-  ruleAt(id: number, r: number): Rule {
-    return this.list[id]!.chain.rules[r - this.firstOf(id)]!;
+  /** Rule r of the table. */
+  ruleAt(r: number): Rule {
+    return this.rules[r]!;
   }
 
   opAt(r: number): Op {
@@ -966,7 +963,7 @@ export class FlowWalker {
   /** The first DNAT rule of a chain. */
   dnatRuleAt(id: number): Rule | undefined {
     const r = this.compiled.firstDnat[id]!;
-    return r === -1 ? undefined : this.compiled.ruleAt(id, r);
+    return r === -1 ? undefined : this.compiled.ruleAt(r);
   }
 
   /** The DNAT number of the first DNAT rule of a chain; -1 without one or when its --to-destination is no IP[:port]. */
@@ -998,14 +995,14 @@ export class FlowWalker {
     return this.compiled.firstOf(id);
   }
 
-  /** The id of the chain that rule r (of node id) names as its target, as graph.nodes.get(rule.targetName) finds it; -1 for none. */
-  targetNodeIdAt(id: number, r: number): number {
+  /** The id of the chain that rule r names as its target, as graph.nodes.get(rule.targetName) finds it; -1 for none. */
+  targetNodeIdAt(r: number): number {
     const table = this.compiled;
     const op = table.opAt(r);
     if (op === Op.Chain) return table.auxAt(r);
     if (op === Op.None || op === Op.Continue) return -1;
     // A name the walk knows (ACCEPT, DNAT, RETURN, KUBE-MARK-DROP…) can still be a chain's.
-    return this.graph.nodes.get(table.ruleAt(id, r).targetName!)?.id ?? -1;
+    return this.graph.nodes.get(table.ruleAt(r).targetName!)?.id ?? -1;
   }
 
   /** A rule of the chain records clients for session affinity (`-m recent --set`). */
@@ -1025,11 +1022,11 @@ export class FlowWalker {
 
   /** The jumps of a chain (node.outgoing) are jumpTargetAt(j) for firstJumpOf(id) <= j < firstJumpOf(id + 1). */
   firstJumpOf(id: number): number {
-    return this.compiled.firstJump[id]!;
+    return this.graph.jumpOffsets[id]!;
   }
 
   jumpTargetAt(jump: number): number {
-    return this.compiled.jumpTargets[jump]!;
+    return this.graph.jumpTargets[jump]!;
   }
 
   /**
@@ -1050,9 +1047,9 @@ export class FlowWalker {
     return n;
   }
 
-  /** Rule r of the compiled table, of node id. */
-  ruleAt(id: number, r: number): Rule {
-    return this.compiled.ruleAt(id, r);
+  /** Rule r of the compiled table. */
+  ruleAt(r: number): Rule {
+    return this.compiled.ruleAt(r);
   }
 
   /** What the statistic match of rule r says. */
@@ -1102,7 +1099,7 @@ export class FlowWalker {
       if (op === Op.None) continue;
       const p = data[3 * r + 2]!;
       if (p !== p) {
-        (flow ??= new FlowData(table)).addBadProbability(table.ruleAt(id, r));
+        (flow ??= new FlowData(table)).addBadProbability(table.ruleAt(r));
         continue;
       }
       const result = this.targetFlow(op, data[3 * r + 1]!, depth);
@@ -1112,13 +1109,13 @@ export class FlowWalker {
         const seconds = table.affinitySeconds.get(r)!;
         flow ??= new FlowData(table);
         flow.affinitySeconds = seconds;
-        flow.addBranch({ condition: `a client seen in the last ${seconds} s (session affinity)`, rule: table.ruleAt(id, r), flow: this.publicFlow(result) });
+        flow.addBranch({ condition: `a client seen in the last ${seconds} s (session affinity)`, rule: table.ruleAt(r), flow: this.publicFlow(result) });
         continue;
       }
-      const condition = (code & CONDITIONAL) !== 0 ? ruleCondition(table.ruleAt(id, r)) : undefined;
+      const condition = (code & CONDITIONAL) !== 0 ? ruleCondition(table.ruleAt(r)) : undefined;
       if (condition !== undefined) {
         if (returnedOf(result) === 1 && isEmpty(result)) continue;
-        (flow ??= new FlowData(table)).addBranch({ condition, rule: table.ruleAt(id, r), flow: this.publicFlow(result) });
+        (flow ??= new FlowData(table)).addBranch({ condition, rule: table.ruleAt(r), flow: this.publicFlow(result) });
         continue;
       }
       const share = remaining * p;

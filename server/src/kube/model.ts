@@ -1,4 +1,4 @@
-import type { Analysis } from '../core/analysis';
+import { type Analysis, diagnosticOrder } from '../core/analysis';
 import type { ChainNode, TableGraph } from '../core/graph';
 import type { Chain, Diagnostic, Rule } from '../core/ruleset';
 import { destinationChainId, FlowWalker, type Flow, type OutcomeKind } from './flow';
@@ -557,7 +557,7 @@ class ModelBuilder {
       const first = walker.firstRuleOf(id);
       for (let k = 0; k < rules.length; k++) {
         const rule = rules[k]!;
-        const target = walker.targetNodeIdAt(id, first + k);
+        const target = walker.targetNodeIdAt(first + k);
         if (target === -1 || target === masq || target === nodePorts?.id) continue;
         const protocol = this.protocolOf(rule);
         const comment = this.names.at(SERVICES_SLOT, k, rules.length, rule);
@@ -575,7 +575,7 @@ class ModelBuilder {
       const seen = new Set<string>();
       for (let k = 0; k < rules.length; k++) {
         const rule = rules[k]!;
-        const target = walker.targetNodeIdAt(id, first + k);
+        const target = walker.targetNodeIdAt(first + k);
         if (target === -1 || target === masq) continue;
         const protocol = this.protocolOf(rule);
         const comment = this.names.at(NODEPORTS_SLOT, k, rules.length, rule);
@@ -854,7 +854,7 @@ class ModelBuilder {
       const wanted = expected ?? 1;
       if (actual !== undefined && Math.abs(actual - wanted) > 1e-9) {
         const node = walker.nodeAt(id);
-        const rule = walker.ruleAt(id, r);
+        const rule = walker.ruleAt(r);
         const statistic = rule.statistic;
         const text = statistic?.probability;
         const span = text !== undefined ? { line: rule.line, start: statistic!.valueEnd - text.length, end: statistic!.valueEnd } : { line: rule.line, start: rule.start, end: rule.end };
@@ -1053,7 +1053,7 @@ export function buildServiceModel(analysis: Analysis, reuse?: ModelReuse): Servi
       }
       return endpointsByIp;
     },
-    diagnostics: builder.diagnostics.sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start),
+    diagnostics: builder.diagnostics.sort(diagnosticOrder),
     flowOf: (node) => (walker?.owns(node) ? builder.flowOf(node) : undefined),
   };
   // Names of service ports an edit removed stay in the cache: keep it while they are few.
