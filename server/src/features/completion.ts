@@ -5,7 +5,7 @@ import { splitArgs } from '../core/scanner';
 import { chainDetail, isWritten } from './symbols';
 
 /** Match modules of iptables-extensions most often seen in Kubernetes nodes' dumps. */
-export const MATCH_MODULES: Readonly<Record<string, string>> = {
+const MATCH_MODULES: Readonly<Record<string, string>> = {
   addrtype: 'address type (LOCAL, UNICAST, ...)',
   comment: 'a comment on the rule',
   conntrack: 'connection tracking state',

@@ -5,7 +5,7 @@ import { occurrencesOfChain } from './navigation';
 import { toRange } from './ranges';
 
 /** iptables keeps chain names in 29 bytes including the terminating NUL. */
-export const MAX_CHAIN_NAME = 28;
+const MAX_CHAIN_NAME = 28;
 
 export function prepareRename(analysis: Analysis, position: Position): { range: Range; placeholder: string } | null {
   const occurrence = occurrenceAt(analysis, position.line, position.character);
@@ -30,7 +30,7 @@ export function rename(analysis: Analysis, uri: string, position: Position, newN
   return { changes: { [uri]: edits } };
 }
 
-export function invalidChainName(name: string): string | undefined {
+function invalidChainName(name: string): string | undefined {
   if (name === '') return 'A chain name cannot be empty.';
   if (/[\s"'!]/.test(name)) return `'${name}' is not a valid chain name: it must not contain blanks, quotes or '!'.`;
   if (name.startsWith('-')) return `'${name}' is not a valid chain name: it must not start with '-'.`;

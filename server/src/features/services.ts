@@ -113,10 +113,7 @@ function argAt(rule: Rule, character: number): Arg | undefined {
 
 /** An IP address in an argument: `10.96.0.10/32`, `10.32.0.3:53`, `[fd00::1]:53`, `fd00::a/128`. */
 function addressIn(text: string): string | undefined {
-  const bare = text.replace(/\/(32|128)$/, '');
-  const endpoint = parseEndpointAddress(bare);
-  if (endpoint) return endpoint.ip;
-  return /^[0-9a-fA-F:]+$/.test(bare) && bare.includes(':') ? bare : undefined;
+  return parseEndpointAddress(text.replace(/\/(32|128)$/, ''))?.ip;
 }
 
 /** Hover on an address anywhere in a rule: which service entry or endpoint it is, and which pod. */

@@ -209,7 +209,7 @@ function matchesQuery(name: string, query: string): boolean {
   return true;
 }
 
-export const WORKSPACE_SYMBOL_LIMIT = 2000;
+const WORKSPACE_SYMBOL_LIMIT = 2000;
 
 /** Written chains with their lower-cased names, once per version. */
 function chainNames(analysis: Analysis): Array<{ chain: Chain; table: Table; lower: string }> {
