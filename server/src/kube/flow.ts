@@ -920,9 +920,9 @@ export class FlowWalker {
   }
 
   /**
-   * Takes over what `previous`, the walker of the same table before edits that changed
-   * `changed` in place, read of chain names and rules, instead of reading them all again.
-   * The previous walker must not be used afterwards.
+   * Takes over what `previous`, the walker of the same table before edits (see
+   * CompiledRules.recompile for `changed` and `chains`), read of chain names and rules,
+   * instead of reading them all again. The previous walker must not be used afterwards.
    */
   adopt(previous: FlowWalker, changed: readonly Rule[], chains: readonly Chain[]): void {
     if (previous.graph !== this.graph || !previous.compiledNodes) return;

@@ -996,7 +996,7 @@ interface Reading {
 
 const readings = new WeakMap<ServiceModel, Reading>();
 
-/** The model of the same dump before edits that changed `changed` in place: what it read of the rules is taken over where it still holds. */
+/** The model of the same dump before edits to the rules `changed` and the chains `chains`: what it read of the rules is taken over where it still holds. */
 export interface ModelReuse {
   model: ServiceModel;
   /** The rules of the edited lines now. */
