@@ -9,6 +9,7 @@ import {
   isBuiltinTarget,
   newChain,
 } from './ruleset';
+import { itself, lowerBound } from './sorted';
 
 /** One `-j CHAIN` or `-g CHAIN` from a rule to a chain of the same table. */
 export interface Jump {
@@ -66,35 +67,43 @@ function outgoingOf(node: NodeData): Jump[] {
 }
 
 /**
- * Lists every node's incoming jumps, the same Jump objects as the outgoing ones (an edit takes
- * a jump out of both lists). Pushing 100,000 jumps onto KUBE-MARK-MASQ's list while the graph
- * is built made the build grow faster than the dump; most uses never need them.
+ * The node's incoming jumps, the same Jump objects as its callers' outgoing ones (an edit takes
+ * a jump out of both lists), found in the graph's flat arrays when first asked for: only the
+ * chains that jump here make their Jump objects.
  */
-function fillIncoming(list: NodeData[]): void {
-  for (const node of list) node.incomingJumps = [];
-  for (const node of list) for (const jump of outgoingOf(node)) (jump.to as unknown as NodeData).incomingJumps!.push(jump);
-  // Chains are listed in order of declaration, which is not always the order of their rules.
-  for (const node of list) {
-    const jumps = node.incomingJumps!;
+function incomingOf(node: NodeData): Jump[] {
+  let jumps = node.incomingJumps;
+  if (jumps === undefined) {
+    const { list, jumpOffsets, jumpTargets, jumpRules } = node.graph;
+    jumps = [];
+    for (let k = 0; k < jumpTargets.length; k++) {
+      if (jumpTargets[k] !== node.id) continue;
+      // The chain whose range of jumps holds k: the last one starting at or before it.
+      const from = lowerBound(jumpOffsets, k + 1, itself) - 1;
+      const outgoing = outgoingOf(list[from] as unknown as NodeData);
+      const jump = outgoing[k - jumpOffsets[from]!];
+      jumps.push(jump?.rule === jumpRules[k] ? jump : outgoing.find((j) => j.rule === jumpRules[k])!);
+    }
+    // Chains are listed in order of declaration, which is not always the order of their rules.
     for (let i = 1; i < jumps.length; i++) {
       if (jumps[i - 1]!.rule.line > jumps[i]!.rule.line) {
-        jumps.sort((a, b) => a.rule.line - b.rule.line);
+        jumps.sort((x, y) => x.rule.line - y.rule.line);
         break;
       }
     }
+    node.incomingJumps = jumps;
   }
+  return jumps;
 }
 
-/** A node's incoming jumps when they have been listed already; undefined means they will be listed from the outgoing ones. */
+/** A node's incoming jumps when they have been listed already; undefined means they will be listed from the graph's flat arrays. */
 export function listedIncoming(node: ChainNode): Jump[] | undefined {
   return (node as unknown as NodeData).incomingJumps;
 }
 
 const NODE_PROTOTYPE = {
   get incoming(): Jump[] {
-    const node = this as unknown as NodeData;
-    if (node.incomingJumps === undefined) fillIncoming(node.graph.list as unknown as NodeData[]);
-    return node.incomingJumps!;
+    return incomingOf(this as unknown as NodeData);
   },
   get outgoing(): Jump[] {
     return outgoingOf(this as unknown as NodeData);

@@ -1,5 +1,5 @@
 /** The first index at or after `from` whose item's key is not below `value`, in a list sorted by that key. */
-export function lowerBound<T>(sorted: readonly T[], value: number, keyOf: (item: T) => number, from = 0): number {
+export function lowerBound<T>(sorted: ArrayLike<T>, value: number, keyOf: (item: T) => number, from = 0): number {
   let low = from;
   let high = sorted.length;
   while (low < high) {
