@@ -74,9 +74,11 @@ function outgoingOf(node: NodeData): Jump[] {
 function incomingOf(node: NodeData): Jump[] {
   let jumps = node.incomingJumps;
   if (jumps === undefined) {
-    const { list, jumpOffsets, jumpTargets, jumpRules } = node.graph;
+    const { list, jumpOffsets, jumpTargets, jumpRules, incomingCounts } = node.graph;
     jumps = [];
-    for (let k = 0; k < jumpTargets.length; k++) {
+    // The counts come from the same arrays: the scan stops at the last jump here.
+    const count = incomingCounts[node.id] ?? 0;
+    for (let k = 0; k < jumpTargets.length && jumps.length < count; k++) {
       if (jumpTargets[k] !== node.id) continue;
       // The chain whose range of jumps holds k: the last one starting at or before it.
       const from = lowerBound(jumpOffsets, k + 1, itself) - 1;
