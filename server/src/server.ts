@@ -20,7 +20,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache } from './analysisCache';
-import type { Analysis } from './core/analysis';
+import { type Analysis, indexLines } from './core/analysis';
 import type { DumpForm } from './core/ruleset';
 import { callersCutMessage, incomingCalls, outgoingCalls, prepareCallHierarchy } from './features/callHierarchy';
 import { chainGroup, chainRules, chainsResult, findChains } from './features/chains';
@@ -119,9 +119,21 @@ export function startServer(connection: Connection): void {
       // A newer version may have arrived while this one was analysed; it publishes its own.
       if (documents.get(document.uri)?.version !== document.version) return;
       connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: diagnostics(analysis, diagnosticSettings) }).catch(logFailure('publishing diagnostics'));
+      indexSoon(analysis);
     } catch (error) {
       connection.console.error(`Analysis of ${document.uri} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
+  }
+
+  /** The analysis's indexes by line, made once the diagnostics are out, before the user hovers or types. */
+  function indexSoon(analysis: Analysis): void {
+    setImmediate(() => {
+      try {
+        indexLines(analysis);
+      } catch (error) {
+        connection.console.error(`Indexing lines failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      }
+    });
   }
 
   function scheduleDiagnostics(document: TextDocument, delay: number): void {
@@ -301,6 +313,7 @@ export function startServer(connection: Connection): void {
       await step(95, 'publishing problems');
       const published = diagnostics(analysis, diagnosticSettings);
       connection.sendDiagnostics({ uri, version: document.version, diagnostics: published }).catch(logFailure('publishing diagnostics'));
+      indexSoon(analysis);
       return { uri, lines: analysis.ruleset.lineCount, megabytes: size / 1e6, services: model.services.length, problems: published.length };
     } finally {
       progress.done();
