@@ -30,7 +30,7 @@ for (let i = 0; i < runs; i++) {
   gc();
   const [parseMs, graphMs] = timeParseAndGraph();
   gc();
-  // The model runs on a full analysis (parse, graph and the per-line index), as the server builds it.
+  // The model runs on a full analysis (parse and graph; the indexes by line are made later, on first use), as the server builds it.
   const [analysis, analyzeMs] = time(() => analyze(text));
   const [model, modelMs] = time(() => buildServiceModel(analysis));
   result.parse.push(parseMs);

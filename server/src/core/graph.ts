@@ -74,7 +74,7 @@ function outgoingOf(node: NodeData): Jump[] {
 function incomingOf(node: NodeData): Jump[] {
   let jumps = node.incomingJumps;
   if (jumps === undefined) {
-    const { list, jumpOffsets, jumpTargets, jumpRules, incomingCounts } = node.graph;
+    const { list, jumpOffsets, jumpTargets, incomingCounts } = node.graph;
     jumps = [];
     // The counts come from the same arrays: the scan stops at the last jump here.
     const count = incomingCounts[node.id] ?? 0;
@@ -82,9 +82,8 @@ function incomingOf(node: NodeData): Jump[] {
       if (jumpTargets[k] !== node.id) continue;
       // The chain whose range of jumps holds k: the last one starting at or before it.
       const from = lowerBound(jumpOffsets, k + 1, itself) - 1;
-      const outgoing = outgoingOf(list[from] as unknown as NodeData);
-      const jump = outgoing[k - jumpOffsets[from]!];
-      jumps.push(jump?.rule === jumpRules[k] ? jump : outgoing.find((j) => j.rule === jumpRules[k])!);
+      // The arrays are made again from the outgoing lists after every edit (refreshTableGraph), so the two agree.
+      jumps.push(outgoingOf(list[from] as unknown as NodeData)[k - jumpOffsets[from]!]!);
     }
     // Chains are listed in order of declaration, which is not always the order of their rules.
     for (let i = 1; i < jumps.length; i++) {

@@ -214,7 +214,7 @@ function removeJump(graph: TableGraph, rule: Rule): void {
   const jump = outgoing[place];
   if (!jump || jump.rule !== rule) return;
   outgoing.splice(place, 1);
-  // Incoming lists not listed yet will be listed from the outgoing ones.
+  // Incoming lists not listed yet will be listed from the graph's arrays, made again from the outgoing lists after the edit.
   const incoming = listedIncoming(jump.to);
   if (!incoming) return;
   const at = lowerBound(incoming, rule.line, jumpLine);

@@ -121,6 +121,9 @@ function isNeutralModule(module: string): boolean {
 const STATISTIC_NEUTRAL = isNeutralModule('statistic');
 /** The fixed words of two of the shapes readShape reads. */
 const DNAT_TO = ' -j DNAT --to-destination ';
+/** Where the target's name stands within DNAT_TO. */
+const DNAT_NAME_START = DNAT_TO.indexOf('DNAT');
+const DNAT_NAME_END = DNAT_NAME_START + 'DNAT'.length;
 const RANDOM_PICK = ' -m statistic --mode random --probability ';
 
 /**
@@ -270,7 +273,7 @@ export class FastRuleReader {
       const start = moduleEnd + DNAT_TO.length;
       const end = plainWordEnd(raw, start, to);
       if (end !== to) return false;
-      this.setTarget(rule, moduleEnd + 4, moduleEnd + 8, 'jump', false);
+      this.setTarget(rule, moduleEnd + DNAT_NAME_START, moduleEnd + DNAT_NAME_END, 'jump', false);
       rule.protocol = this.interner.range(raw, protocolStart, protocolEnd);
       rule.toDestination = raw.slice(start, end);
       rule.toDestinationStart = start;
