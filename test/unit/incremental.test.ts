@@ -112,6 +112,43 @@ describe('patching an analysis after edits within lines', () => {
     assert.deepEqual(patched.graph.tables[0]!.nodes.get('KUBE-MARK-MASQ')!.incoming.map((j) => j.rule.line), [14, 16, SVC_RULE]);
   });
 
+  describe('the chain graph revised around the jumps an edit changed, as a full reading makes it', () => {
+    /** Line 19 of the file: KUBE-SERVICES' jump to kube-dns's service chain. */
+    const PORTAL = 18;
+    const unused = (analysis: Analysis) => analysis.diagnostics.filter((d) => d.code === 'unused-chain').map((d) => [d.span.line, d.message]);
+    const reachable = (analysis: Analysis, name: string) => analysis.graph.tables[0]!.nodes.get(name)!.reachable;
+
+    it('a jump typed from KUBE-SERVICES makes the service chain and its endpoints reachable, and its hint goes', () => {
+      const before = edit(KUBE_DNS, PORTAL, () => '').text;
+      const previous = analyze(before);
+      assert.deepEqual(unused(previous), [[10, "Nothing jumps to chain 'KUBE-SVC-ERIFXISQEP7F7OF4', so its 2 rules never see a packet."]]);
+      assert.equal(reachable(previous, 'KUBE-SEP-ZT5TVM6PMFDFQAMO'), false);
+      const { text, edit: e } = edit(before, PORTAL, () => KUBE_DNS.split('\n')[PORTAL]!);
+      const patched = patchAndCompare(before, text, [e])!;
+      assert.deepEqual(unused(patched), []);
+      for (const name of ['KUBE-SVC-ERIFXISQEP7F7OF4', 'KUBE-SEP-S4MK5EVI7CLHCCS6', 'KUBE-SEP-ZT5TVM6PMFDFQAMO']) assert.equal(reachable(patched, name), true, name);
+    });
+
+    it('a rule blanked in a chain nothing jumps to: its hint counts one rule, and the endpoint it jumped to gets one', () => {
+      const before = edit(KUBE_DNS, PORTAL, () => '').text;
+      const { text, edit: e } = edit(before, SVC_RULE, () => '');
+      const patched = patchAndCompare(before, text, [e])!;
+      assert.deepEqual(unused(patched), [
+        [7, "Nothing jumps to chain 'KUBE-SEP-S4MK5EVI7CLHCCS6', so its 2 rules never see a packet."],
+        [10, "Nothing jumps to chain 'KUBE-SVC-ERIFXISQEP7F7OF4', so its rule never sees a packet."],
+      ]);
+    });
+
+    it('a jump that closes a loop gives the loop diagnostic a full reading gives', () => {
+      // Line 14: KUBE-MARK-MASQ's mark, made a jump back to the endpoint chain that jumps to it.
+      const { text, edit: e } = edit(KUBE_DNS, 13, () => '-A KUBE-MARK-MASQ -j KUBE-SEP-S4MK5EVI7CLHCCS6');
+      const patched = patchAndCompare(KUBE_DNS, text, [e])!;
+      const loops = patched.diagnostics.filter((d) => d.code === 'jump-cycle').map((d) => d.span.line);
+      assert.deepEqual(loops, [13, 14]);
+      assert.deepEqual(patched.graph.tables[0]!.cycles, [['KUBE-SEP-S4MK5EVI7CLHCCS6', 'KUBE-MARK-MASQ', 'KUBE-SEP-S4MK5EVI7CLHCCS6']]);
+    });
+  });
+
   it('a rule blanked and another typed in the same chain: every rule of the chain stands where it is now', () => {
     // Before: the service's 0.5 rule to 10.32.0.3 (line 19), its last rule to 10.32.0.4 (20), a blank line (21).
     const lines = KUBE_DNS.split('\n');

@@ -5,7 +5,7 @@
 // with certainty (a declaration, a table line, a new chain, a rule inserted with -I) answers
 // undefined and the caller reads the dump again.
 import { type Analysis, analysisOf, diagnosticOrder, tableAtLine } from './analysis';
-import { type ChainNode, type Jump, listedIncoming, refreshTableGraph, type TableGraph } from './graph';
+import { type ChainNode, type GraphEdit, type Jump, listedIncoming, refreshTableGraph, type TableGraph } from './graph';
 import { MAX_LINE_DIAGNOSTICS, parseRuleset } from './parser';
 import { type Chain, chainSpanOf, copyRule, type Diagnostic, isBuiltinTarget, linkTarget, type Rule, type Span, type Table } from './ruleset';
 import { lowerBound } from './sorted';
@@ -150,7 +150,12 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
   }
 
   let meaning = true;
-  const changedGraphs = new Set<TableGraph>();
+  const changedGraphs = new Map<TableGraph, GraphEdit>();
+  const editOf = (tableGraph: TableGraph): GraphEdit => {
+    let edit = changedGraphs.get(tableGraph);
+    if (!edit) changedGraphs.set(tableGraph, (edit = { removed: [], added: [], resized: [] }));
+    return edit;
+  };
   const chains = new Set<Chain>();
   for (const { edit, table, graph: tableGraph, old, fresh } of planned) {
     if (!old && !fresh) continue;
@@ -168,14 +173,20 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
         copyRule(old, fresh);
         continue;
       }
-      changedGraphs.add(tableGraph);
-      removeJump(tableGraph, old);
+      const graphEdit = editOf(tableGraph);
+      noteJump(graphEdit.removed, removeJump(tableGraph, old));
       copyRule(old, fresh);
-      insertJump(tableGraph, old);
+      noteJump(graphEdit.added, insertJump(tableGraph, old));
     } else {
-      changedGraphs.add(tableGraph);
-      if (old) removeRule(tableGraph, table, old);
-      if (fresh) insertRule(tableGraph, table, fresh);
+      const graphEdit = editOf(tableGraph);
+      if (old) {
+        noteJump(graphEdit.removed, removeRule(tableGraph, table, old));
+        graphEdit.resized.push(old.chain!.id);
+      }
+      if (fresh) {
+        noteJump(graphEdit.added, insertRule(tableGraph, table, fresh));
+        graphEdit.resized.push(fresh.chain!.id);
+      }
       if (old?.chain) chains.add(old.chain);
       if (fresh?.chain) chains.add(fresh.chain);
     }
@@ -190,7 +201,8 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
   for (const p of planned) ruleset.diagnostics.push(...p.diagnostics);
   ruleset.diagnostics.sort(diagnosticOrder);
   for (const tableGraph of graph.tables) {
-    if (changedGraphs.has(tableGraph)) refreshTableGraph(tableGraph, ruleset);
+    const graphEdit = changedGraphs.get(tableGraph);
+    if (graphEdit) refreshTableGraph(tableGraph, ruleset, graphEdit);
     else for (const d of tableGraph.diagnostics) if (lines.has(d.span.line)) respan(d, previous);
   }
   graph.diagnostics = graph.tables.flatMap((t) => t.diagnostics);
@@ -207,48 +219,56 @@ function respan(d: Diagnostic, analysis: Analysis): void {
   else if (d.code === 'undeclared-chain') d.span = chainSpanOf(rule);
 }
 
-/** Takes a rule's jump out of the graph. */
-function removeJump(graph: TableGraph, rule: Rule): void {
+/** Notes a jump taken out or put in, by the ids of its ends. */
+function noteJump(into: Array<[number, number]>, jump: Jump | undefined): void {
+  if (jump) into.push([jump.from.id, jump.to.id]);
+}
+
+/** Takes a rule's jump out of the graph; the jump, when the rule had one. */
+function removeJump(graph: TableGraph, rule: Rule): Jump | undefined {
   const outgoing = graph.list[rule.chain!.id]!.outgoing;
   const place = lowerBound(outgoing, rule.line, jumpLine);
   const jump = outgoing[place];
-  if (!jump || jump.rule !== rule) return;
+  if (!jump || jump.rule !== rule) return undefined;
   outgoing.splice(place, 1);
   // Incoming lists not listed yet will be listed from the graph's arrays, made again from the outgoing lists after the edit.
   const incoming = listedIncoming(jump.to);
-  if (!incoming) return;
+  if (!incoming) return jump;
   const at = lowerBound(incoming, rule.line, jumpLine);
   const index = incoming[at] === jump ? at : incoming.indexOf(jump);
   if (index !== -1) incoming.splice(index, 1);
+  return jump;
 }
 
-/** Takes a rule and its jump out of its table and chain. */
-function removeRule(graph: TableGraph, table: Table, rule: Rule): void {
-  removeJump(graph, rule);
+/** Takes a rule and its jump out of its table and chain; the jump, when it had one. */
+function removeRule(graph: TableGraph, table: Table, rule: Rule): Jump | undefined {
+  const jump = removeJump(graph, rule);
   table.rules.splice(lowerBound(table.rules, rule.line, ruleLine), 1);
   const rules = rule.chain!.rules;
   rules.splice(lowerBound(rules, rule.line, ruleLine), 1);
+  return jump;
 }
 
-/** Adds a rule's jump to the graph, in line order on both ends. */
-function insertJump(graph: TableGraph, rule: Rule): void {
+/** Adds a rule's jump to the graph, in line order on both ends; the jump, when the rule names a chain. */
+function insertJump(graph: TableGraph, rule: Rule): Jump | undefined {
   const name = rule.targetName;
-  if (name === undefined || name === '') return;
+  if (name === undefined || name === '') return undefined;
   const to = rule.targetChain ? graph.list[rule.targetChain.id] : graph.nodes.get(name);
-  if (!to) return;
+  if (!to) return undefined;
   const from = graph.list[rule.chain!.id]!;
   const jump: Jump = { from, to, rule, kind: rule.targetKind };
   from.outgoing.splice(lowerBound(from.outgoing, rule.line, jumpLine), 0, jump);
   const incoming = listedIncoming(to);
   if (incoming) incoming.splice(lowerBound(incoming, rule.line, jumpLine), 0, jump);
+  return jump;
 }
 
-/** Adds a new rule to its table and chain, in line order, with its jump. */
-function insertRule(graph: TableGraph, table: Table, rule: Rule): void {
+/** Adds a new rule to its table and chain, in line order, with its jump (returned, when it has one). */
+function insertRule(graph: TableGraph, table: Table, rule: Rule): Jump | undefined {
   table.rules.splice(lowerBound(table.rules, rule.line, ruleLine), 0, rule);
   const rules = rule.chain!.rules;
   rules.splice(lowerBound(rules, rule.line, ruleLine), 0, rule);
-  insertJump(graph, rule);
+  return insertJump(graph, rule);
 }
 
 /**
