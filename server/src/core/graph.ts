@@ -232,11 +232,17 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
 
 const EMPTY = new Int32Array(0);
 
+/** One jump an edit took out of a table's graph or put in: the ids of its ends and its rule. */
+export interface JumpEdit {
+  from: number;
+  to: number;
+  rule: Rule;
+}
+
 /** What an edit did to a table's graph: jumps taken out and put in, and the chains that lost or gained a rule. */
 export interface GraphEdit {
-  /** Each jump as [from node id, to node id]. */
-  removed: Array<[number, number]>;
-  added: Array<[number, number]>;
+  removed: JumpEdit[];
+  added: JumpEdit[];
   /** Node ids of chains whose count of rules changed. */
   resized: number[];
 }
@@ -248,6 +254,12 @@ export interface GraphEdit {
  * milliseconds instead of thirty.
  */
 export function refreshTableGraph(graph: TableGraph, ruleset: Ruleset, edit?: GraphEdit): void {
+  if (!edit || !patchedJumpArrays(graph, edit)) remakeJumpArrays(graph);
+  if (!edit || !revisedTableGraph(graph, ruleset, edit)) analyseTableGraph(graph, ruleset);
+}
+
+/** The flat jump arrays made again from the nodes' outgoing lists (those made) and the arrays before. */
+function remakeJumpArrays(graph: TableGraph): void {
   const { list, jumpOffsets, jumpTargets, jumpRules } = graph;
   const n = list.length;
   // A node whose jumps were never made into objects has the jumps it had.
@@ -274,7 +286,53 @@ export function refreshTableGraph(graph: TableGraph, ruleset: Ruleset, edit?: Gr
   graph.jumpOffsets = offsets;
   graph.jumpTargets = targets;
   graph.jumpRules = rules;
-  if (!edit || !revisedTableGraph(graph, ruleset, edit)) analyseTableGraph(graph, ruleset);
+}
+
+/**
+ * The flat jump arrays after a few jumps taken out and put in, each at its place in its
+ * chain's range (in line order, as the outgoing lists have it), instead of made again from
+ * every node's list; false, having changed nothing, when a jump taken out is not where the
+ * arrays say.
+ */
+function patchedJumpArrays(graph: TableGraph, edit: GraphEdit): boolean {
+  if (edit.removed.length + edit.added.length > 2) return false;
+  let offsets = graph.jumpOffsets;
+  let targets = graph.jumpTargets;
+  let rules = graph.jumpRules;
+  const n = offsets.length - 1;
+  // Each step makes new arrays: a model being rebuilt still reads the ones before.
+  for (const { from, rule } of edit.removed) {
+    if (from >= n) return false;
+    let k = offsets[from]!;
+    while (k < offsets[from + 1]! && rules[k] !== rule) k++;
+    if (k === offsets[from + 1]) return false;
+    const fewer = new Int32Array(targets.length - 1);
+    fewer.set(targets.subarray(0, k));
+    fewer.set(targets.subarray(k + 1), k);
+    targets = fewer;
+    rules = rules.slice();
+    rules.splice(k, 1);
+    offsets = offsets.slice();
+    for (let id = from + 1; id <= n; id++) offsets[id]--;
+  }
+  for (const { from, to, rule } of edit.added) {
+    if (from >= n) return false;
+    let k = offsets[from]!;
+    while (k < offsets[from + 1]! && rules[k]!.line < rule.line) k++;
+    const more = new Int32Array(targets.length + 1);
+    more.set(targets.subarray(0, k));
+    more[k] = to;
+    more.set(targets.subarray(k), k + 1);
+    targets = more;
+    rules = rules.slice();
+    rules.splice(k, 0, rule);
+    offsets = offsets.slice();
+    for (let id = from + 1; id <= n; id++) offsets[id]++;
+  }
+  graph.jumpOffsets = offsets;
+  graph.jumpTargets = targets;
+  graph.jumpRules = rules;
+  return true;
 }
 
 /** Past this many chains, a search for a loop that a new jump would close gives up (and the table is analysed in full). */
@@ -294,19 +352,19 @@ function revisedTableGraph(graph: TableGraph, ruleset: Ruleset, edit: GraphEdit)
   const { list, jumpOffsets: offsets, jumpTargets: targets } = graph;
   if (edit.removed.length + edit.added.length > 2 || graph.incomingCounts.length !== list.length) return false;
   const declared = (id: number) => list[id]?.declared === true;
-  for (const [from, to] of [...edit.removed, ...edit.added]) if (!declared(from) || !declared(to)) return false;
+  for (const { from, to } of [...edit.removed, ...edit.added]) if (!declared(from) || !declared(to)) return false;
   if (!edit.resized.every(declared)) return false;
-  for (const [from, to] of edit.removed) {
+  for (const { from, to } of edit.removed) {
     const target = list[to]!;
     if (list[from]!.inCycle && target.inCycle) return false;
     if (list[from]!.reachable && target.reachable && !target.chain.builtin && (target.inCycle || !hasReachableCaller(graph, to))) return false;
   }
-  for (const [from, to] of edit.added) if (leadsTo(to, from, offsets, targets) !== false) return false;
+  for (const { from, to } of edit.added) if (leadsTo(to, from, offsets, targets) !== false) return false;
 
   const incomingCounts = graph.incomingCounts.slice();
-  for (const [, to] of edit.removed) incomingCounts[to]--;
-  for (const [, to] of edit.added) incomingCounts[to]++;
-  for (const [from, to] of edit.added) {
+  for (const { to } of edit.removed) incomingCounts[to]--;
+  for (const { to } of edit.added) incomingCounts[to]++;
+  for (const { from, to } of edit.added) {
     if (!list[from]!.reachable || list[to]!.reachable) continue;
     const stack = [to];
     list[to]!.reachable = true;
@@ -322,7 +380,7 @@ function revisedTableGraph(graph: TableGraph, ruleset: Ruleset, edit: GraphEdit)
   }
   graph.incomingCounts = incomingCounts;
   // The unused-chain diagnostics of the chains whose callers or rules changed.
-  const ids = new Set([...edit.removed.map(([, to]) => to), ...edit.added.map(([, to]) => to), ...edit.resized]);
+  const ids = new Set([...edit.removed.map((jump) => jump.to), ...edit.added.map((jump) => jump.to), ...edit.resized]);
   const spans = new Set([...ids].map((id) => list[id]!.chain.declaration));
   const diagnostics = graph.diagnostics.filter((d) => d.code !== 'unused-chain' || !spans.has(d.span));
   for (const id of ids) {

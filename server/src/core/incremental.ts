@@ -5,7 +5,7 @@
 // with certainty (a declaration, a table line, a new chain, a rule inserted with -I) answers
 // undefined and the caller reads the dump again.
 import { type Analysis, analysisOf, diagnosticOrder, tableAtLine } from './analysis';
-import { type ChainNode, type GraphEdit, type Jump, listedIncoming, refreshTableGraph, type TableGraph } from './graph';
+import { type GraphEdit, type Jump, type JumpEdit, listedIncoming, refreshTableGraph, type TableGraph } from './graph';
 import { MAX_LINE_DIAGNOSTICS, parseRuleset } from './parser';
 import { type Chain, chainSpanOf, copyRule, type Diagnostic, isBuiltinTarget, linkTarget, type Rule, type Span, type Table } from './ruleset';
 import { lowerBound } from './sorted';
@@ -219,9 +219,9 @@ function respan(d: Diagnostic, analysis: Analysis): void {
   else if (d.code === 'undeclared-chain') d.span = chainSpanOf(rule);
 }
 
-/** Notes a jump taken out or put in, by the ids of its ends. */
-function noteJump(into: Array<[number, number]>, jump: Jump | undefined): void {
-  if (jump) into.push([jump.from.id, jump.to.id]);
+/** Notes a jump taken out or put in. */
+function noteJump(into: JumpEdit[], jump: Jump | undefined): void {
+  if (jump) into.push({ from: jump.from.id, to: jump.to.id, rule: jump.rule });
 }
 
 /** Takes a rule's jump out of the graph; the jump, when the rule had one. */
@@ -316,7 +316,6 @@ export function shiftLines(previous: Analysis, at: number, count: number, otherS
   const rulesByLine = previous.rulesByLine;
   if (count > 0) rulesByLine.splice(at, 0, ...new Array<Rule | undefined>(count).fill(undefined));
   else rulesByLine.splice(at, -count);
-  const declarationsByLine = new Map<number, ChainNode>();
-  for (const [line, node] of previous.declarationsByLine) declarationsByLine.set(move(line), node);
-  return analysisOf(ruleset, graph, rulesByLine, declarationsByLine);
+  // The declarations by line are made again from the moved spans when first asked for (after the diagnostics are out).
+  return analysisOf(ruleset, graph, rulesByLine);
 }
