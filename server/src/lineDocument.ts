@@ -1,11 +1,12 @@
-// The text of a dump open in the editor, kept so that typing in a line of a 34 MB dump does
-// not copy the 34 MB. vscode-languageserver-textdocument replaces its whole text on every
-// change (cut, join, and a copy of everything on the next change), which costs ~20 ms and
-// leaves 34 MB of garbage per keystroke: a burst of typing took the server's memory from 0.4
-// to 0.8 GB. Here an edit within a line only replaces that line; the whole text is joined
-// again when it is asked for (a full analysis, after an edit that adds or removes lines), and
-// its line offsets are moved rather than counted again (counting 430,000 lines character by
-// character took ~100 ms of each line break typed after a keystroke).
+// The text of a dump open in the editor, kept so that typing in a 34 MB dump does not copy
+// the 34 MB. vscode-languageserver-textdocument replaces its whole text on every change (cut,
+// join, and a copy of everything on the next change), which costs ~20 ms and leaves 34 MB of
+// garbage per keystroke: a burst of typing took the server's memory from 0.4 to 0.8 GB. Here
+// the document is a list of lines, each a line of the text last given whole (the base) or a
+// line of its own: an edit within a line replaces that line, a line break splits it in two,
+// and neither copies the rest (joining the text and flattening the rope took ~40 ms of each
+// line break typed on the 10k dump, ~105 ms on the 30k one). The whole text is joined again
+// only when it is asked for (a full analysis).
 import type { Position, Range, TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { itself, lowerBound } from './core/sorted';
@@ -13,13 +14,23 @@ import { itself, lowerBound } from './core/sorted';
 const LF = 10;
 const CR = 13;
 
+/** How many lines of its own a document keeps before it drops those edits replaced since. */
+const OWN_LINES_KEPT = 4096;
+
+/** A line that is not one of the base's: its text and the line break after it ('' for the last line). */
+interface OwnLine {
+  text: string;
+  eol: string;
+}
+
 export class LineDocument implements TextDocument {
-  /** The text as of the last join; lines in `edited` differ from it. */
-  private text: string;
-  /** Where each line of `text` starts; counted when first needed. */
-  private offsets: number[] | undefined;
-  /** Lines changed since the last join, with their text now (no line break). */
-  private readonly edited = new Map<number, string>();
+  /** The text as last given whole, or as last joined. */
+  private base: string;
+  /** Where each line of `base` starts; counted when first needed. */
+  private baseStarts: number[] | undefined;
+  /** Undefined while the lines are the base's; else, for each line, the base line it is (>= 0) or -1 - k for own[k]. */
+  private refs: number[] | undefined;
+  private own: OwnLine[] = [];
 
   constructor(
     readonly uri: string,
@@ -27,7 +38,7 @@ export class LineDocument implements TextDocument {
     private currentVersion: number,
     content: string,
   ) {
-    this.text = content;
+    this.base = content;
   }
 
   get version(): number {
@@ -35,51 +46,47 @@ export class LineDocument implements TextDocument {
   }
 
   get lineCount(): number {
-    return this.lineOffsets().length;
+    return this.refs ? this.refs.length : this.starts().length;
   }
 
-  /** The text of a line without its line break (a CR of a CRLF line stays out as well). */
+  /** The text of a line without its line break. */
   lineText(line: number): string {
-    const edited = this.edited.get(line);
-    if (edited !== undefined) return edited;
-    const offsets = this.lineOffsets();
-    if (line < 0 || line >= offsets.length) return '';
-    return this.text.slice(offsets[line]!, this.contentEnd(line));
+    if (line < 0 || line >= this.lineCount) return '';
+    const ref = this.refs ? this.refs[line]! : line;
+    return ref >= 0 ? this.base.slice(this.starts()[ref]!, this.baseContentEnd(ref)) : this.own[-1 - ref]!.text;
+  }
+
+  getEOLCharacters(line: number): string {
+    if (line < 0 || line >= this.lineCount) return '';
+    const ref = this.refs ? this.refs[line]! : line;
+    return ref >= 0 ? this.base.substring(this.baseContentEnd(ref), this.baseNextStart(ref)) : this.own[-1 - ref]!.eol;
   }
 
   getText(range?: Range): string {
     if (!range) return this.joined();
-    if (range.start.line === range.end.line && this.edited.has(range.start.line)) {
-      return this.lineText(range.start.line).substring(range.start.character, range.end.character);
+    let [startLine, startCharacter] = this.place(range.start);
+    let [endLine, endCharacter] = this.place(range.end);
+    if (startLine > endLine || (startLine === endLine && startCharacter > endCharacter)) {
+      [startLine, startCharacter, endLine, endCharacter] = [endLine, endCharacter, startLine, startCharacter];
     }
-    if (this.touches(wellFormed(range))) this.joined();
-    // Lines outside the range are as they were: the text of the last join holds the range's.
-    return this.text.substring(this.offsetIn(range.start), this.offsetIn(range.end));
+    if (startLine === endLine) return this.lineText(startLine).slice(startCharacter, endCharacter);
+    const pieces = [this.lineText(startLine).slice(startCharacter), this.getEOLCharacters(startLine)];
+    for (let line = startLine + 1; line < endLine; line++) pieces.push(this.lineText(line), this.getEOLCharacters(line));
+    pieces.push(this.lineText(endLine).slice(0, endCharacter));
+    return pieces.join('');
   }
 
   getLineRange(line: number): Range {
-    const edited = this.edited.get(line);
-    if (edited !== undefined) return { start: { line, character: 0 }, end: { line, character: edited.length } };
-    const offsets = this.lineOffsets();
-    if (line >= offsets.length) {
-      const last = offsets.length - 1;
-      return { start: { line: last, character: 0 }, end: { line: last, character: this.lineText(last).length } };
-    }
+    const count = this.lineCount;
     if (line < 0) return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-    return { start: { line, character: 0 }, end: { line, character: this.contentEnd(line) - offsets[line]! } };
-  }
-
-  getEOLCharacters(line: number): string {
-    // Edits within a line leave its line break as it was.
-    const offsets = this.lineOffsets();
-    if (line < 0 || line >= offsets.length) return '';
-    return this.text.substring(this.contentEnd(line), this.nextLineOffset(line));
+    if (line >= count) line = count - 1;
+    return { start: { line, character: 0 }, end: { line, character: this.lineText(line).length } };
   }
 
   positionAt(offset: number): Position {
-    this.joined();
-    const offsets = this.lineOffsets();
-    offset = Math.max(Math.min(offset, this.text.length), 0);
+    const text = this.joined();
+    const offsets = this.starts();
+    offset = Math.max(Math.min(offset, text.length), 0);
     // The last line starting at or before the offset.
     const line = lowerBound(offsets, offset + 1, itself) - 1;
     return { line, character: this.beforeEol(offset, offsets[line]!) - offsets[line]! };
@@ -87,41 +94,45 @@ export class LineDocument implements TextDocument {
 
   offsetAt(position: Position): number {
     this.joined();
-    return this.offsetIn(position);
+    const [line, character] = this.place(position);
+    return this.starts()[line]! + character;
   }
 
-  /** The offset of a position in the text of the last join. */
-  private offsetIn(position: Position): number {
-    const offsets = this.lineOffsets();
-    if (position.line >= offsets.length) return this.text.length;
-    if (position.line < 0) return 0;
-    const start = offsets[position.line]!;
-    if (position.character <= 0) return start;
-    return this.beforeEol(Math.min(start + position.character, this.nextLineOffset(position.line)), start);
+  /**
+   * A position as a line and a column inside that line's text, as vscode-languageserver-textdocument
+   * places it: past the last line is the end of the text, before the first its start, and a
+   * column past the line's text (or on its line break) is the end of the text.
+   */
+  private place(position: Position): [number, number] {
+    const count = this.lineCount;
+    if (position.line >= count) return [count - 1, this.lineText(count - 1).length];
+    if (position.line < 0) return [0, 0];
+    return [position.line, Math.min(Math.max(position.character, 0), this.lineText(position.line).length)];
   }
 
-  /** Applies the editor's changes; those within one line only change that line. */
+  /** Applies the editor's changes; one within a line only changes that line. */
   update(changes: readonly TextDocumentContentChangeEvent[], version: number): void {
     for (const change of changes) {
       if (!('range' in change)) {
-        this.edited.clear();
-        this.text = change.text;
-        this.offsets = undefined;
-      } else if (withinOneLine(change.range, change.text) && change.range.start.line < this.lineCount && change.range.start.line >= 0) {
-        const now = this.lineAfter(change.range, change.text);
-        if (this.mergesLines(change.range.start.line, now)) this.replace(change.range, change.text);
-        else this.edited.set(change.range.start.line, now);
-      } else {
-        this.replace(change.range, change.text);
+        this.base = change.text;
+        this.baseStarts = undefined;
+        this.refs = undefined;
+        this.own = [];
+        continue;
       }
+      const line = change.range.start.line;
+      if (withinOneLine(change.range, change.text) && line < this.lineCount && line >= 0) {
+        const text = this.lineText(line);
+        const { start, end } = change.range;
+        const now = text.slice(0, Math.max(Math.min(start.character, end.character), 0)) + change.text + text.slice(Math.max(start.character, end.character, 0));
+        if (!this.mergesLines(line, now)) {
+          this.setLines(line, line, [{ text: now, eol: this.getEOLCharacters(line) }]);
+          continue;
+        }
+      }
+      this.replace(change.range, change.text);
     }
     this.currentVersion = version;
-  }
-
-  /** The text of a line after a change within it. */
-  private lineAfter(range: Range, inserted: string): string {
-    const text = this.lineText(range.start.line);
-    return text.slice(0, range.start.character) + inserted + text.slice(range.end.character);
   }
 
   /** Whether emptying a line leaves a lone CR before it next to its LF, one CRLF: a line less. */
@@ -129,89 +140,140 @@ export class LineDocument implements TextDocument {
     return now === '' && this.getEOLCharacters(line - 1) === '\r' && this.getEOLCharacters(line).startsWith('\n');
   }
 
-  /** A change across lines or with line breaks: into the joined text, its line offsets moved as vscode-languageserver-textdocument moves them. */
+  /**
+   * Any change: the lines it touches, with one line more on each side (a line break may join a
+   * CR before it or an LF after it), are cut again into lines after the change.
+   */
   private replace(range: Range, inserted: string): void {
-    const { start, end } = wellFormed(range);
-    const startOffset = this.offsetAt(start);
-    const endOffset = this.offsetAt(end);
-    this.text = this.text.substring(0, startOffset) + inserted + this.text.substring(endOffset);
-    const offsets = this.offsets;
-    if (!offsets) return;
-    const text = this.text;
-    const insertedEnd = startOffset + inserted.length;
-    if ((text.charCodeAt(startOffset - 1) === CR && text.charCodeAt(startOffset) === LF) || (text.charCodeAt(insertedEnd - 1) === CR && text.charCodeAt(insertedEnd) === LF)) {
-      // A CRLF pair made across the edit's edges: count again.
-      this.offsets = undefined;
-      return;
+    let [startLine, startCharacter] = this.place(range.start);
+    let [endLine, endCharacter] = this.place(range.end);
+    if (startLine > endLine || (startLine === endLine && startCharacter > endCharacter)) {
+      [startLine, startCharacter, endLine, endCharacter] = [endLine, endCharacter, startLine, startCharacter];
     }
-    const startLine = Math.max(start.line, 0);
-    const endLine = Math.max(end.line, 0);
-    const added = lineStarts(inserted, startOffset, false);
-    let moved = offsets;
-    if (endLine - startLine === added.length) {
-      for (let i = 0; i < added.length; i++) moved[i + startLine + 1] = added[i]!;
-    } else if (added.length < 10_000) {
-      offsets.splice(startLine + 1, endLine - startLine, ...added);
+    const last = this.lineCount - 1;
+    const from = Math.max(startLine - 1, 0);
+    const to = Math.min(endLine + 1, last);
+    const pieces: string[] = [];
+    let startOffset = 0;
+    let endOffset = 0;
+    let length = 0;
+    for (let line = from; line <= to; line++) {
+      if (line === startLine) startOffset = length + startCharacter;
+      if (line === endLine) endOffset = length + endCharacter;
+      const text = this.lineText(line);
+      const eol = this.getEOLCharacters(line);
+      pieces.push(text, eol);
+      length += text.length + eol.length;
+    }
+    const local = pieces.join('');
+    const lines = splitLines(local.slice(0, startOffset) + inserted + local.slice(endOffset));
+    // Unless the region ends the document, its text ends with a line break: the empty piece after it is the next line's start.
+    if (to < last) lines.pop();
+    this.setLines(from, to, lines);
+  }
+
+  /** Lines `from` to `to` become `lines`. */
+  private setLines(from: number, to: number, lines: OwnLine[]): void {
+    const refs = (this.refs ??= identity(this.starts().length));
+    // Every keystroke makes a line of its own: keep only those still in the document once many are not.
+    if (this.own.length >= OWN_LINES_KEPT) this.dropReplacedLines(refs);
+    const made = lines.map((line) => -1 - (this.own.push(line) - 1));
+    if (made.length === to - from + 1) {
+      for (let i = 0; i < made.length; i++) refs[from + i] = made[i]!;
+    } else if (made.length < 10_000) {
+      refs.splice(from, to - from + 1, ...made);
     } else {
-      moved = offsets.slice(0, startLine + 1).concat(added, offsets.slice(endLine + 1));
-      this.offsets = moved;
+      this.refs = refs.slice(0, from).concat(made, refs.slice(to + 1));
     }
-    const diff = inserted.length - (endOffset - startOffset);
-    if (diff !== 0) for (let i = startLine + 1 + added.length; i < moved.length; i++) moved[i] = moved[i]! + diff;
   }
 
-  private lineOffsets(): number[] {
-    return (this.offsets ??= lineStarts(this.text, 0, true));
+  private dropReplacedLines(refs: number[]): void {
+    const kept: OwnLine[] = [];
+    for (let line = 0; line < refs.length; line++) {
+      const ref = refs[line]!;
+      if (ref < 0) refs[line] = -1 - (kept.push(this.own[-1 - ref]!) - 1);
+    }
+    this.own = kept;
   }
 
-  private nextLineOffset(line: number): number {
-    const offsets = this.lineOffsets();
-    return line + 1 < offsets.length ? offsets[line + 1]! : this.text.length;
+  private starts(): number[] {
+    return (this.baseStarts ??= lineStarts(this.base));
   }
 
-  /** Where a line of the text of the last join ends, before its line break. */
-  private contentEnd(line: number): number {
-    return this.beforeEol(this.nextLineOffset(line), this.lineOffsets()[line]!);
+  private baseNextStart(ref: number): number {
+    const starts = this.starts();
+    return ref + 1 < starts.length ? starts[ref + 1]! : this.base.length;
+  }
+
+  /** Where line `ref` of the base ends, before its line break. */
+  private baseContentEnd(ref: number): number {
+    return this.beforeEol(this.baseNextStart(ref), this.starts()[ref]!);
   }
 
   private beforeEol(offset: number, lineStart: number): number {
-    const text = this.text;
+    const text = this.base;
     let c = 0;
     while (offset > lineStart && ((c = text.charCodeAt(offset - 1)) === LF || c === CR)) offset--;
     return offset;
   }
 
-  private touches(range: Range): boolean {
-    for (const line of this.edited.keys()) if (line >= range.start.line && line <= range.end.line) return true;
-    return false;
-  }
-
-  /** The text with the edited lines put in (one copy of it); the line offsets after each edited line move by its change in length. */
+  /** The whole text (one copy of it when lines changed), which becomes the base; its line starts are worked out as it is put together. */
   private joined(): string {
-    if (this.edited.size === 0) return this.text;
-    const offsets = this.lineOffsets();
-    const text = this.text;
+    const refs = this.refs;
+    if (!refs) return this.base;
+    const starts = this.starts();
+    const base = this.base;
     const pieces: string[] = [];
-    const lines = [...this.edited.keys()].sort((a, b) => a - b);
-    let from = 0;
-    let shift = 0;
-    let moveFrom = 0;
-    for (const line of lines) {
-      const start = offsets[line]!;
-      const end = this.contentEnd(line);
-      const now = this.edited.get(line)!;
-      pieces.push(text.slice(from, start), now);
-      from = end;
-      for (let i = moveFrom; i <= line; i++) offsets[i] = offsets[i]! + shift;
-      moveFrom = line + 1;
-      shift += now.length - (end - start);
+    const joinedStarts = new Array<number>(refs.length);
+    let length = 0;
+    for (let line = 0; line < refs.length; ) {
+      const ref = refs[line]!;
+      if (ref < 0) {
+        const own = this.own[-1 - ref]!;
+        joinedStarts[line++] = length;
+        pieces.push(own.text, own.eol);
+        length += own.text.length + own.eol.length;
+        continue;
+      }
+      // A run of base lines in order: one slice.
+      let end = line + 1;
+      while (end < refs.length && refs[end] === refs[end - 1]! + 1) end++;
+      const shift = length - starts[ref]!;
+      for (let k = line; k < end; k++) joinedStarts[k] = starts[refs[k]!]! + shift;
+      const runEnd = this.baseNextStart(refs[end - 1]!);
+      pieces.push(base.slice(starts[ref]!, runEnd));
+      length += runEnd - starts[ref]!;
+      line = end;
     }
-    pieces.push(text.slice(from));
-    if (shift !== 0) for (let i = moveFrom; i < offsets.length; i++) offsets[i] = offsets[i]! + shift;
-    this.edited.clear();
-    this.text = pieces.join('');
-    return this.text;
+    this.base = pieces.join('');
+    this.baseStarts = joinedStarts;
+    this.refs = undefined;
+    this.own = [];
+    return this.base;
   }
+}
+
+/** 0, 1, ... n - 1: each line the base's line of the same number. */
+function identity(n: number): number[] {
+  const refs = new Array<number>(n);
+  for (let i = 0; i < n; i++) refs[i] = i;
+  return refs;
+}
+
+/** A text cut into lines after LF, CR or CRLF, each with its line break; the last one has none. */
+function splitLines(text: string): OwnLine[] {
+  const lines: OwnLine[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== LF && c !== CR) continue;
+    const eolEnd = c === CR && text.charCodeAt(i + 1) === LF ? i + 2 : i + 1;
+    lines.push({ text: text.slice(start, i), eol: text.slice(i, eolEnd) });
+    start = eolEnd;
+    i = eolEnd - 1;
+  }
+  lines.push({ text: text.slice(start), eol: '' });
+  return lines;
 }
 
 /** A change that stays within one line: it spans no line break and puts none in. */
@@ -219,27 +281,18 @@ export function withinOneLine(range: Range, inserted: string): boolean {
   return range.start.line === range.end.line && !/[\r\n]/.test(inserted);
 }
 
-function wellFormed(range: Range): Range {
-  const { start, end } = range;
-  return start.line > end.line || (start.line === end.line && start.character > end.character) ? { start: end, end: start } : range;
-}
-
-/**
- * Where the lines of `text` start (after LF, CR or CRLF), offset by `base`; with the first line's
- * start when `atLineStart`. A text without CR is searched with indexOf, ten times faster than
- * looking at each character.
- */
-function lineStarts(text: string, base: number, atLineStart: boolean): number[] {
-  const starts = atLineStart ? [base] : [];
+/** Where the lines of `text` start (after LF, CR or CRLF). A text without CR is searched with indexOf, ten times faster than looking at each character. */
+function lineStarts(text: string): number[] {
+  const starts = [0];
   if (!text.includes('\r')) {
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(base + i + 1);
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
     return starts;
   }
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === LF || c === CR) {
       if (c === CR && i + 1 < text.length && text.charCodeAt(i + 1) === LF) i++;
-      starts.push(base + i + 1);
+      starts.push(i + 1);
     }
   }
   return starts;

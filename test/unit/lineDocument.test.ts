@@ -64,6 +64,22 @@ describe('the document kept line by line', () => {
     assert.equal(document.getText(), '*nat\r\n-A X -j KUBE-Z\r\nCOMMIT\r\n');
   });
 
+  it('after 5,000 keystrokes and line breaks the text is the one vscode-languageserver-textdocument holds', () => {
+    const text = Array.from({ length: 300 }, (_, i) => `-A KUBE-SEP-${i} -j KUBE-MARK-MASQ`).join('\n');
+    const reference = TextDocument.create('file:///d', 'iptables-save', 1, text);
+    const ours = new LineDocument('file:///d', 'iptables-save', 1, text);
+    for (let i = 0; i < 5000; i++) {
+      const line = (i * 7919) % reference.lineCount;
+      const character = i % 5;
+      const change = { range: { start: { line, character }, end: { line, character } }, text: i % 97 === 0 ? '\n' : 'x' };
+      TextDocument.update(reference, [change], i + 2);
+      ours.update([change], i + 2);
+    }
+    assert.equal(ours.lineCount, reference.lineCount);
+    for (const line of [0, 1, 150, reference.lineCount - 1]) assert.equal(ours.lineText(line), reference.getText(reference.getLineRange(line)));
+    assert.equal(ours.getText(), reference.getText());
+  });
+
   it('a line emptied between a lone CR and an LF leaves one CRLF: a line fewer, and the dump is read again', () => {
     const cache = new AnalysisCache();
     const config = cache.documentsConfiguration();
