@@ -175,7 +175,7 @@ describe('service order', () => {
       lines[line] = change(oldText);
       const patch = patchAnalysis(analysis, [{ line, oldText, newText: lines[line]! }]);
       assert.ok(patch && !patch.sameMeaning, lines[line]);
-      model = buildServiceModel(patch.analysis, { model, changed: patch.rules, chains: patch.chains });
+      model = buildServiceModel(patch.analysis, { model, changed: patch.rules, chains: patch.chains, lines: patch.lines, jumps: patch.jumps });
       analysis = patch.analysis;
       const fresh = buildServiceModel(analyze(lines.join('\n')));
       assert.deepEqual(model.services.map((s) => s.id), fresh.services.map((s) => s.id), lines[line]);

@@ -28,6 +28,8 @@ export interface Patch {
   rules: Rule[];
   /** The chains that gained or lost rules. */
   chains: Chain[];
+  /** The jumps taken out or put in, with their table. */
+  jumps: Array<JumpEdit & { table: Table }>;
 }
 
 type LineKind = 'blank' | 'rule' | 'other';
@@ -208,7 +210,8 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
   graph.diagnostics = graph.tables.flatMap((t) => t.diagnostics);
   const analysis = analysisOf(ruleset, graph, previous.rulesByLine, previous.declarationsByLine);
   const rules = [...lines].flatMap((line) => previous.rulesByLine[line] ?? []);
-  return { analysis, sameMeaning: meaning, lines: [...lines], rules, chains: [...chains] };
+  const jumps = [...changedGraphs].flatMap(([tableGraph, { removed, added }]) => [...removed, ...added].map((jump) => ({ ...jump, table: tableGraph.table })));
+  return { analysis, sameMeaning: meaning, lines: [...lines], rules, chains: [...chains], jumps };
 }
 
 /** Moves a graph diagnostic on a rule line to where its chain or target now stands. */

@@ -472,6 +472,13 @@ function parseOtherEndpoint(text: string): { ip: string; port: number | undefine
   return undefined;
 }
 
+/** Whether a --to-destination is an IP[:port] the walk reads as a DNAT destination. */
+function isEndpointAddress(text: string | undefined): boolean {
+  if (text === undefined) return false;
+  const end = scanV4Endpoint(text);
+  return end !== BAD_V4 && (end !== NOT_V4 || parseOtherEndpoint(text) !== undefined);
+}
+
 export function parseEndpointAddress(text: string): { ip: string; port: number | undefined } | undefined {
   const end = scanV4Endpoint(text);
   if (end === BAD_V4) return undefined;
@@ -606,8 +613,8 @@ class CompiledRules {
     this.nodeSlots[2 * list.length] = r;
   }
 
-  /** Rule r of node id: its code, its chain or DNAT number, and its probability. */
-  private compileRule(graph: TableGraph, nodes: CompiledNodes, probabilities: ProbabilityCache, id: number, r: number, rule: Rule, jumpTo: number): void {
+  /** Rule r of node id: its code, its chain or DNAT number (`dnat`, the number its DNAT had before an edit), and its probability. */
+  private compileRule(graph: TableGraph, nodes: CompiledNodes, probabilities: ProbabilityCache, id: number, r: number, rule: Rule, jumpTo: number, dnat = -1): void {
     const data = this.data;
     data[3 * r] = 0;
     data[3 * r + 1] = 0;
@@ -624,8 +631,8 @@ class CompiledRules {
       else op = Op.Continue;
     } else if (op === Op.Dnat) {
       const text = rule.toDestination;
-      if (text !== undefined && this.readAddress(text)) {
-        aux = this.dnatCount++;
+      if (text !== undefined && this.readAddress(text, dnat === -1 ? this.dnatCount : dnat)) {
+        aux = dnat === -1 ? this.dnatCount++ : dnat;
         this.dnatChains[aux] = id;
         this.dnatRules[aux] = r;
       }
@@ -692,12 +699,18 @@ class CompiledRules {
       const place = new Map<Rule, number>();
       for (let r = first; r < oldSlots[2 * id + 2]!; r++) place.set(oldRules[r]!, r - first);
       places.push(place);
-      // A DNAT rule gone, changed or new would renumber the DNAT rules after it.
+      // A DNAT rule gone or new would renumber the DNAT rules after it; one read again keeps its number when it still sends to an address.
       const kept = new Set(rules);
       for (let r = first; r < oldSlots[2 * id + 2]!; r++) {
-        if ((oldData[3 * r]! & 15) === Op.Dnat && (!kept.has(oldRules[r]!) || fresh.has(oldRules[r]!))) return false;
+        if ((oldData[3 * r]! & 15) !== Op.Dnat) continue;
+        const rule = oldRules[r]!;
+        if (!kept.has(rule) || (fresh.has(rule) && !(oldData[3 * r + 1]! >= 0 && rule.targetName === 'DNAT' && isEndpointAddress(rule.toDestination)))) return false;
       }
-      for (const rule of rules) if (rule.targetName === 'DNAT' && (fresh.has(rule) || !place.has(rule))) return false;
+      for (const rule of rules) {
+        if (rule.targetName !== 'DNAT') continue;
+        const at = place.get(rule);
+        if (at === undefined || (fresh.has(rule) && (oldData[3 * (first + at)]! & 15) !== Op.Dnat)) return false;
+      }
       if (rules.length > before(id)) inPlace = false;
     }
     if (dirty.length === 0) return true;
@@ -780,7 +793,10 @@ class CompiledRules {
         if (j < jumps && graph.jumpRules[firstJump + j] === rule) jumpTo = graph.jumpTargets[firstJump + j++]!;
         const at = fresh.has(rule) ? -1 : (place.get(rule) ?? -1);
         if (at === -1) {
-          this.compileRule(graph, nodes, probabilities, id, r, rule, jumpTo);
+          // A DNAT rule read again keeps its number (checked above).
+          const before = place.get(rule);
+          const dnat = before !== undefined && (was[3 * before]! & 15) === Op.Dnat ? was[3 * before + 1]! : -1;
+          this.compileRule(graph, nodes, probabilities, id, r, rule, jumpTo, dnat);
           continue;
         }
         data[3 * r] = was[3 * at]!;
@@ -815,23 +831,25 @@ class CompiledRules {
   }
 
   /** Records the address and port of a --to-destination under the next DNAT number; false when it is no IP[:port]. */
-  private readAddress(text: string): boolean {
-    const k = this.dnatCount;
+  /** Reads a --to-destination as DNAT number k (the next one, or one an edit reads again); false when it is no IP[:port]. */
+  private readAddress(text: string, k: number): boolean {
     const end = scanV4Endpoint(text);
     if (end === BAD_V4) return false;
+    if (this.dnatIps) this.dnatIps[k] = undefined;
     if (end !== NOT_V4) {
-      this.dnatIpTexts.push(text);
+      this.dnatIpTexts[k] = text;
       this.dnatIpEnds[k] = end;
       this.dnatPorts[k] = scannedPort;
       return true;
     }
     const parsed = parseOtherEndpoint(text);
     if (!parsed) return false;
-    this.dnatIpTexts.push(parsed.ip);
+    this.dnatIpTexts[k] = parsed.ip;
     this.dnatIpEnds[k] = parsed.ip.length;
     this.dnatPorts[k] = parsed.port === undefined ? NaN : parsed.port;
     return true;
   }
+
 
   /** The address of DNAT number k. */
   ipOf(k: number): string {
@@ -922,18 +940,19 @@ export class FlowWalker {
   /**
    * Takes over what `previous`, the walker of the same table before edits (see
    * CompiledRules.recompile for `changed` and `chains`), read of chain names and rules,
-   * instead of reading them all again. The previous walker must not be used afterwards.
+   * instead of reading them all again. The previous walker must not be used afterwards. True
+   * when it took over the rules (false: it reads them all when first asked).
    */
-  adopt(previous: FlowWalker, changed: readonly Rule[], chains: readonly Chain[]): void {
-    if (previous.graph !== this.graph || !previous.compiledNodes) return;
+  adopt(previous: FlowWalker, changed: readonly Rule[], chains: readonly Chain[]): boolean {
+    if (previous.graph !== this.graph || !previous.compiledNodes) return false;
     this.compiledNodes = previous.compiledNodes;
     const rules = previous.compiledRules;
-    if (rules?.recompile(this.graph, previous.compiledNodes, previous.probabilities, changed, chains)) {
-      // The walk's state of each chain sits next to its rules: this walker has walked none yet.
-      for (let id = 0; id < this.graph.list.length; id++) rules.nodeSlots[2 * id + 1] = STATE_NEW;
-      this.compiledRules = rules;
-      this.probabilities = previous.probabilities;
-    }
+    if (!rules?.recompile(this.graph, previous.compiledNodes, previous.probabilities, changed, chains)) return false;
+    // The walk's state of each chain sits next to its rules: this walker has walked none yet.
+    for (let id = 0; id < this.graph.list.length; id++) rules.nodeSlots[2 * id + 1] = STATE_NEW;
+    this.compiledRules = rules;
+    this.probabilities = previous.probabilities;
+    return true;
   }
 
   /** Whether a node is one of this walker's table (by id): the others have no flow here. */

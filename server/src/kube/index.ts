@@ -27,7 +27,7 @@ export function reviseServiceModel(from: Analysis, patch: Patch): void {
   const model = models.get(from);
   if (!model) return;
   if (patch.sameMeaning) carryServiceModel(from, patch.analysis, patch.lines);
-  if (!models.has(patch.analysis)) predecessors.set(patch.analysis, { model, changed: patch.rules, chains: patch.chains });
+  if (!models.has(patch.analysis)) predecessors.set(patch.analysis, { model, changed: patch.rules, chains: patch.chains, lines: patch.lines, jumps: patch.jumps });
 }
 
 /**

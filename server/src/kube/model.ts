@@ -1,6 +1,6 @@
 import { type Analysis, diagnosticOrder } from '../core/analysis';
 import type { ChainNode, TableGraph } from '../core/graph';
-import type { Chain, Diagnostic, Rule } from '../core/ruleset';
+import type { Chain, Diagnostic, Rule, Table } from '../core/ruleset';
 import { destinationChainId, FlowWalker, type Flow, type OutcomeKind } from './flow';
 import { endpointHash, kubeChain, type KubeChainKind, servicePortHash } from './hashes';
 import { type CommentRole, readKubeComment, servicePortKey, type ServicePortName } from './names';
@@ -269,7 +269,7 @@ class EndpointData implements Endpoint {
   declare local: boolean;
   private declare named: boolean | undefined;
   private declare confirmed: boolean | undefined;
-  private declare readonly walker: FlowWalker;
+  private declare walker: FlowWalker;
   private declare readonly id: number;
   /** The service port kube-proxy hashes into the chain's name. */
   private declare readonly service: ServicePort;
@@ -326,6 +326,14 @@ class EndpointData implements Endpoint {
 
   set hashConfirmed(value: boolean) {
     this.confirmed = value;
+  }
+
+  /** Reads through `walker` from now on; what it worked out is forgotten when its service is one of `revised`. */
+  renew(walker: FlowWalker, revised: ReadonlySet<ServicePort>): void {
+    this.walker = walker;
+    if (!revised.has(this.service)) return;
+    this.named = undefined;
+    this.confirmed = undefined;
   }
 }
 
@@ -389,6 +397,15 @@ class EntryData implements ServiceEntry {
   set sessionAffinitySeconds(seconds: number | undefined) {
     this.affinityValue = seconds;
   }
+
+  /** Forgets what its traffic does, when the builder works that out (an entry by a declared chain), so that it is worked out again. */
+  forgetShares(): void {
+    if (!this.shares || !this.chain?.declared) return;
+    this.splitValue = undefined;
+    this.conditionsValue = [];
+    this.sourceRangesValue = [];
+    this.affinityValue = undefined;
+  }
 }
 
 function newEntry(kind: EntryKind, address: string | null, port: number | undefined, rule: Rule, chain: ChainNode | undefined, shares: { ensureShares(): void } | undefined): EntryData {
@@ -424,8 +441,8 @@ class ModelBuilder {
   readonly endpointById: Array<EndpointData | undefined>;
   readonly endpointIds: Int32Array;
   endpointCount = 0;
-  readonly diagnostics: Diagnostic[] = [];
-  readonly walker: FlowWalker | undefined;
+  diagnostics: Diagnostic[] = [];
+  walker: FlowWalker | undefined;
   /** Filter-table rules that reject or drop a service's traffic, by service. */
   private readonly filterFates = new Map<ServicePortData, FilterFate[]>();
   /** Services in the order their chain hash was set, and an index of the first-created service per hash over the first `hashesIndexed` of them. */
@@ -439,11 +456,15 @@ class ModelBuilder {
   /** kube-proxy's probability for endpoint i of n, by n. */
   private readonly expectedProbabilities = new Map<number, Array<number | undefined>>();
 
-  constructor(private readonly analysis: Analysis, private readonly nat: TableGraph | undefined, private readonly filter: TableGraph | undefined, reuse?: ModelReuse) {
-    this.walker = nat ? new FlowWalker(nat) : undefined;
-    const previous = reuse ? readings.get(reuse.model) : undefined;
-    if (this.walker && previous?.walker) this.walker.adopt(previous.walker, reuse!.changed, reuse!.chains);
-    this.names = previous?.names ?? new NameCache();
+  constructor(
+    private analysis: Analysis,
+    readonly nat: TableGraph | undefined,
+    readonly filter: TableGraph | undefined,
+    walker: FlowWalker | undefined,
+    names: NameCache | undefined,
+  ) {
+    this.walker = walker;
+    this.names = names ?? new NameCache();
     const size = nat ? nat.list.length : 0;
     this.serviceById = new Array<ServicePort | undefined>(size).fill(undefined);
     this.endpointById = new Array<EndpointData | undefined>(size).fill(undefined);
@@ -701,6 +722,7 @@ class ModelBuilder {
       if (entry.chain && !entry.chain.declared) entry.split = { endpoints: [], fates: new Map([['unknown', 1]]) };
     }
     this.pendingEntries = entries;
+    this.allEntries = entries;
     for (const [service, fates] of this.filterFates) {
       for (const fate of fates) {
         // A filter rule for an address no nat rule load-balances: the service has no (local) endpoints there.
@@ -715,6 +737,7 @@ class ModelBuilder {
 
   /** The entries whose shares ensureShares() works out, in the order of their rules. */
   private pendingEntries: Array<{ service: ServicePortData; entry: ServiceEntry }> = [];
+  private allEntries: Array<{ service: ServicePortData; entry: ServiceEntry }> = [];
   private sharesDone = false;
 
   /**
@@ -798,18 +821,7 @@ class ModelBuilder {
     if (!nat) return;
     const full = this.analysis.ruleset.form === 'save';
     const walker = this.walker!;
-    for (let e = 0; e < this.endpointCount; e++) {
-      const id = this.endpointIds[e]!;
-      if (walker.hasDnatAt(id)) continue;
-      const node = walker.nodeAt(id);
-      const declaration = node.chain.declaration;
-      if (declaration) {
-        this.diagnostics.push({
-          span: declaration, severity: 'warning', code: 'sep-without-dnat',
-          message: `Endpoint chain '${node.chain.name}' has no DNAT rule, so traffic sent here is not forwarded to a pod. kube-proxy writes '-j DNAT --to-destination IP:PORT' in every KUBE-SEP chain.`,
-        });
-      }
-    }
+    for (let e = 0; e < this.endpointCount; e++) this.checkDnat(this.endpointIds[e]!);
     for (let id = 0; id < nat.list.length; id++) {
       const kind = walker.kindAt(id);
       if (kind === 'SEP' && full && walker.incomingCountAt(id) === 0) {
@@ -836,6 +848,82 @@ class ModelBuilder {
         });
       }
     }
+  }
+
+  /** An endpoint chain without a DNAT rule forwards nothing. */
+  private checkDnat(id: number): void {
+    const walker = this.walker!;
+    if (walker.hasDnatAt(id)) return;
+    const node = walker.nodeAt(id);
+    const declaration = node.chain.declaration;
+    if (!declaration) return;
+    this.diagnostics.push({
+      span: declaration, severity: 'warning', code: 'sep-without-dnat',
+      message: `Endpoint chain '${node.chain.name}' has no DNAT rule, so traffic sent here is not forwarded to a pod. kube-proxy writes '-j DNAT --to-destination IP:PORT' in every KUBE-SEP chain.`,
+    });
+  }
+
+  /**
+   * The service ports an edit touched, when it left the model's structure as it was: it changed
+   * only rules of KUBE-SVC/SVL/EXT/FW/XLB/SEP chains the model explains (an endpoint chain
+   * reached by jumps from its service's chains only), no jump between such chains, and each port
+   * touched has entries whose rules name it in a comment (so no name was guessed from a chain
+   * the edit changed). Undefined otherwise, or when the table has jump loops (where a loop is
+   * cut depends on the order of the walks).
+   */
+  touchedServices(walker: FlowWalker, reuse: ModelReuse): Set<ServicePortData> | undefined {
+    const nat = this.nat;
+    if (!nat || nat.cycles.length > 0 || reuse.lines.length === 0) return undefined;
+    const ids = new Set<number>();
+    for (const chain of [...reuse.changed.map((rule) => rule.chain), ...reuse.chains]) {
+      if (!chain || nat.list[chain.id]?.chain !== chain) return undefined;
+      ids.add(chain.id);
+    }
+    for (const jump of reuse.jumps) {
+      if (jump.table !== nat.table || walker.kindAt(jump.to) !== undefined || this.serviceById[jump.to] !== undefined) return undefined;
+      ids.add(jump.from);
+    }
+    const touched = new Set<ServicePortData>();
+    for (const id of ids) {
+      const kind = walker.kindAt(id);
+      const service = this.serviceById[id] as ServicePortData | undefined;
+      if (kind === undefined || service === undefined) return undefined;
+      // An endpoint chain only its own service's chains jump to: the shares of no other service depend on it.
+      if (kind === 'SEP' && (nat.list[id]!.incoming.length === 0 || !nat.list[id]!.incoming.every((jump) => service.chains.includes(jump.from)))) return undefined;
+      touched.add(service);
+    }
+    for (const service of touched) if (service.entries.length === 0 || service.entries.some((entry) => entry.rule.comment === undefined)) return undefined;
+    return touched;
+  }
+
+  /**
+   * The model after an edit that left its structure as it was (touchedServices): the same
+   * service ports, entries and endpoints, read through `walker` now, their shares worked out
+   * again when first asked for, and the diagnostics of the ports the edit touched made again.
+   */
+  revise(analysis: Analysis, walker: FlowWalker, touched: ReadonlySet<ServicePortData>, lines: readonly number[]): void {
+    this.analysis = analysis;
+    this.walker = walker;
+    for (let e = 0; e < this.endpointCount; e++) this.endpointById[this.endpointIds[e]!]!.renew(walker, touched);
+    for (const { entry } of this.allEntries) (entry as EntryData).forgetShares();
+    this.pendingEntries = this.allEntries;
+    this.sharesDone = false;
+    // What checkProblems said of the touched ports' endpoints and service chains goes; the rest stays.
+    const declarations = new Set<unknown>();
+    const ruleLines = new Set(lines);
+    const skewed: number[] = [];
+    for (const service of touched) {
+      for (const endpoint of service.endpoints) declarations.add(endpoint.chain.chain.declaration);
+      for (const node of service.chains) {
+        const kind = walker.kindAt(node.id);
+        if (kind !== 'SVC' && kind !== 'SVL') continue;
+        skewed.push(node.id);
+        for (const rule of node.chain.rules) ruleLines.add(rule.line);
+      }
+    }
+    this.diagnostics = this.diagnostics.filter((d) => !(d.code === 'sep-without-dnat' && declarations.has(d.span)) && !(d.code === 'skewed-probability' && ruleLines.has(d.span.line)));
+    for (const service of touched) for (const endpoint of service.endpoints) this.checkDnat(endpoint.chain.id);
+    for (const id of skewed) this.checkSkew(id);
   }
 
   /** kube-proxy gives endpoint i of n the probability 1/(n-i); anything else skews the split. */
@@ -985,6 +1073,8 @@ function sortAsBefore(services: ServicePortData[], before: Reading): boolean {
 
 /** What a model read, for the model after an edit: its walker, the comments' names, its service ports and their order. */
 interface Reading {
+  /** What the model was built with: an edit that leaves the structure as it was revises it (ModelBuilder.revise). */
+  builder: ModelBuilder;
   walker: FlowWalker | undefined;
   names: NameCache | undefined;
   /** The builder's first service port of each name; the ones in the model have their rank in it. */
@@ -1003,13 +1093,29 @@ export interface ModelReuse {
   changed: readonly Rule[];
   /** The chains that gained or lost rules. */
   chains: readonly Chain[];
+  /** The lines edited: none when lines were removed (the model's diagnostics then were not moved with the rest). */
+  lines: readonly number[];
+  /** The jumps taken out or put in: node ids of their ends, and their table. */
+  jumps: ReadonlyArray<{ from: number; to: number; table: Table }>;
 }
 
 /** Services, their entries and endpoints with effective shares, from the nat and filter tables of a dump. */
 export function buildServiceModel(analysis: Analysis, reuse?: ModelReuse): ServiceModel {
   const nat = analysis.graph.tables.find((t) => t.table.name === 'nat');
   const filter = analysis.graph.tables.find((t) => t.table.name === 'filter');
-  const builder = new ModelBuilder(analysis, nat, filter, reuse);
+  const before = reuse ? readings.get(reuse.model) : undefined;
+  const walker = nat ? new FlowWalker(nat) : undefined;
+  const adopted = walker !== undefined && before?.walker !== undefined && walker.adopt(before.walker, reuse!.changed, reuse!.chains);
+  // An edit that left the structure as it was: the model before, revised where the edit touched it.
+  const previous = before?.builder;
+  if (adopted && previous && previous.nat === nat && previous.filter === filter) {
+    const touched = previous.touchedServices(walker, reuse!);
+    if (touched) {
+      previous.revise(analysis, walker, touched, reuse!.lines);
+      return modelOf(previous, reuse!.model.services as ServicePortData[], before!.strict);
+    }
+  }
+  const builder = new ModelBuilder(analysis, nat, filter, walker, before?.names);
   builder.collectFilterFates();
   const entries = builder.collectEntries();
   builder.collectEndpoints();
@@ -1017,10 +1123,14 @@ export function buildServiceModel(analysis: Analysis, reuse?: ModelReuse): Servi
   builder.checkProblems();
   const services: ServicePortData[] = [];
   for (const s of builder.services) if (s.entries.length > 0 || s.endpoints.length > 0) services.push(s);
-  const before = reuse ? readings.get(reuse.model) : undefined;
   const strict = (before !== undefined && before.names === builder.names && sortAsBefore(services, before)) || sortServices(services);
   for (let s = 0; s < services.length; s++) services[s]!.rank = s;
   for (let s = 0; s < services.length; s++) if (services[s]!.entries.length > 1) services[s]!.entries.sort(entryOrder);
+  return modelOf(builder, services, strict);
+}
+
+/** The model of what a builder read: `services` (sorted, ranked) and its diagnostics. */
+function modelOf(builder: ModelBuilder, services: ServicePortData[], strict: boolean): ServiceModel {
   const walker = builder.walker;
   // The maps are made on first use: a services view needs none of them, a hover one.
   let serviceByChain: Map<ChainNode, ServicePort> | undefined;
@@ -1057,6 +1167,6 @@ export function buildServiceModel(analysis: Analysis, reuse?: ModelReuse): Servi
     flowOf: (node) => (walker?.owns(node) ? builder.flowOf(node) : undefined),
   };
   // Names of service ports an edit removed stay in the cache: keep it while they are few.
-  readings.set(model, { walker, names: builder.names.size <= 2 * builder.services.length + 1024 ? builder.names : undefined, servicesByName: builder.servicesByName, count: services.length, strict });
+  readings.set(model, { builder, walker, names: builder.names.size <= 2 * builder.services.length + 1024 ? builder.names : undefined, servicesByName: builder.servicesByName, count: services.length, strict });
   return model;
 }
