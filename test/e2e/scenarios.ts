@@ -367,6 +367,27 @@ export const servicesView: Scenario = {
     await wb.page.keyboard.press('Control+Z');
     await waitForSummary(wb, /1 service · 2 endpoints · 0 problems$/);
     await wb.waitForTreeRow('Services', '10.32.0.4:53 back', (r) => r.label === '10.32.0.4:53');
+
+    // A probability typed over (the model before is revised, not built again): the first
+    // endpoint now gets 90 %, the second the rest, and the split is reported as skewed.
+    const value = '0.50000000000';
+    const pickLine = lineOf(wb, SEED, (l) => l.includes(`--probability ${value}`));
+    const pickText = fs.readFileSync(path.join(wb.folder, SEED), 'utf8').split(/\r?\n/)[pickLine - 1]!;
+    await wb.focusEditor();
+    await wb.goToLine(pickLine, pickText.indexOf(value) + 1);
+    for (let i = 0; i < value.length; i++) await wb.page.keyboard.press('Shift+ArrowRight');
+    await wb.page.keyboard.insertText('0.90000000000');
+    const skewed = await waitForSummary(wb, /1 service · 2 endpoints · [1-9]\d* problems?$/);
+    const ninety = await wb.waitForTreeRow('Services', '10.32.0.3:53 at 90 %', (r) => r.label === '10.32.0.3:53' && r.description.startsWith('90 %'));
+    const ten = await wb.waitForTreeRow('Services', '10.32.0.4:53 at 10 %', (r) => r.label === '10.32.0.4:53' && r.description.startsWith('10 %'));
+    // The code lens over the endpoint's chain follows once VS Code asks for lenses again.
+    await waitFor('the code lens of 10.32.0.3:53 to show 90 %', async () => ((await wb.page.locator('.codelens-decoration', { hasText: '10.32.0.3:53' }).filter({ hasText: '90 %' }).count()) > 0 ? true : undefined), 15_000);
+    log(`probability on line ${pickLine} typed over with 0.9: status bar ${JSON.stringify(skewed)}; ${ninety.label} — ${ninety.description}; ${ten.label} — ${ten.description}; code lens 90 %`);
+    await wb.screenshot('services-view-probability-edited');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+Z');
+    await waitForSummary(wb, /1 service · 2 endpoints · 0 problems$/);
+    await wb.waitForTreeRow('Services', '10.32.0.3:53 back at 50 %', (r) => r.label === '10.32.0.3:53' && r.description.startsWith('50 %'));
     await waitFor('no unsaved changes', async () => ((await wb.page.locator('.tabs-container .tab.dirty').count()) === 0 ? true : undefined), 10_000);
   },
 };
