@@ -4,6 +4,7 @@ import type { Chain, Diagnostic, Rule, Table } from '../core/ruleset';
 import { destinationChainId, FlowWalker, type Flow, type OutcomeKind } from './flow';
 import { endpointHash, kubeChain, type KubeChainKind, servicePortHash } from './hashes';
 import { type CommentRole, readKubeComment, servicePortKey, type ServicePortName } from './names';
+import { itself, lowerBound } from '../core/sorted';
 import { formatShare, kubeProxyProbability } from '../core/statistic';
 
 export type EntryKind = 'clusterIP' | 'nodePort' | 'externalIP' | 'loadBalancerIP';
@@ -105,6 +106,9 @@ const ENTRY_ROLES: Partial<Record<CommentRole, EntryKind>> = {
 };
 
 const MASQ_CHAIN = 'KUBE-MARK-MASQ';
+
+/** Past this many chains leading to those an edit changed, every entry's shares are worked out again. */
+const REACHING_LIMIT = 4096;
 
 /** The chains of the filter table whose rules reject or drop a service's traffic. */
 const FILTER_CHAINS = ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-PROXY-FIREWALL', 'KUBE-NODEPORTS'];
@@ -871,7 +875,7 @@ class ModelBuilder {
    * the edit changed). Undefined otherwise, or when the table has jump loops (where a loop is
    * cut depends on the order of the walks).
    */
-  touchedServices(walker: FlowWalker, reuse: ModelReuse): Set<ServicePortData> | undefined {
+  touchedServices(walker: FlowWalker, reuse: ModelReuse): { services: Set<ServicePortData>; chains: Set<number> } | undefined {
     const nat = this.nat;
     if (!nat || nat.cycles.length > 0 || reuse.lines.length === 0) return undefined;
     const ids = new Set<number>();
@@ -893,7 +897,7 @@ class ModelBuilder {
       touched.add(service);
     }
     for (const service of touched) if (service.entries.length === 0 || service.entries.some((entry) => entry.rule.comment === undefined)) return undefined;
-    return touched;
+    return { services: touched, chains: ids };
   }
 
   /**
@@ -901,12 +905,15 @@ class ModelBuilder {
    * service ports, entries and endpoints, read through `walker` now, their shares worked out
    * again when first asked for, and the diagnostics of the ports the edit touched made again.
    */
-  revise(analysis: Analysis, walker: FlowWalker, touched: ReadonlySet<ServicePortData>, lines: readonly number[]): void {
+  revise(analysis: Analysis, walker: FlowWalker, touched: ReadonlySet<ServicePortData>, chains: ReadonlySet<number>, lines: readonly number[]): void {
     this.analysis = analysis;
     this.walker = walker;
     for (let e = 0; e < this.endpointCount; e++) this.endpointById[this.endpointIds[e]!]!.renew(walker, touched);
-    for (const { entry } of this.allEntries) (entry as EntryData).forgetShares();
-    this.pendingEntries = this.allEntries;
+    // Shares worked out already stay for the entries whose traffic cannot reach a chain the edit changed.
+    const reaching = this.sharesDone ? this.chainsReaching(chains) : undefined;
+    const pending = reaching ? this.allEntries.filter(({ entry }) => entry.chain !== undefined && reaching[entry.chain.id] === 1) : this.allEntries;
+    for (const { entry } of pending) (entry as EntryData).forgetShares();
+    this.pendingEntries = pending;
     this.sharesDone = false;
     // What checkProblems said of the touched ports' endpoints and service chains goes; the rest stays.
     const declarations = new Set<unknown>();
@@ -924,6 +931,34 @@ class ModelBuilder {
     this.diagnostics = this.diagnostics.filter((d) => !(d.code === 'sep-without-dnat' && declarations.has(d.span)) && !(d.code === 'skewed-probability' && ruleLines.has(d.span.line)));
     for (const service of touched) for (const endpoint of service.endpoints) this.checkDnat(endpoint.chain.id);
     for (const id of skewed) this.checkSkew(id);
+  }
+
+  /**
+   * The nat chains from which jumps lead to one of `ids` (1 at their id), found backwards in the
+   * graph's flat arrays a level at a time; undefined when they are more than a few thousand.
+   */
+  private chainsReaching(ids: ReadonlySet<number>): Uint8Array | undefined {
+    const { list, jumpOffsets, jumpTargets } = this.nat!;
+    const reached = new Uint8Array(list.length);
+    let level: number[] = [...ids];
+    for (const id of level) reached[id] = 1;
+    let count = level.length;
+    while (level.length > 0) {
+      const frontier = new Uint8Array(list.length);
+      for (const id of level) frontier[id] = 1;
+      const next: number[] = [];
+      for (let k = 0; k < jumpTargets.length; k++) {
+        if (frontier[jumpTargets[k]!] !== 1) continue;
+        const from = lowerBound(jumpOffsets, k + 1, itself) - 1;
+        if (reached[from] === 1) continue;
+        reached[from] = 1;
+        next.push(from);
+      }
+      count += next.length;
+      if (count > REACHING_LIMIT) return undefined;
+      level = next;
+    }
+    return reached;
   }
 
   /** kube-proxy gives endpoint i of n the probability 1/(n-i); anything else skews the split. */
@@ -1111,7 +1146,7 @@ export function buildServiceModel(analysis: Analysis, reuse?: ModelReuse): Servi
   if (adopted && previous && previous.nat === nat && previous.filter === filter) {
     const touched = previous.touchedServices(walker, reuse!);
     if (touched) {
-      previous.revise(analysis, walker, touched, reuse!.lines);
+      previous.revise(analysis, walker, touched.services, touched.chains, reuse!.lines);
       return modelOf(previous, reuse!.model.services as ServicePortData[], before!.strict);
     }
   }
