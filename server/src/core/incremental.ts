@@ -296,25 +296,31 @@ export function shiftLines(previous: Analysis, at: number, count: number, otherS
   }
   const move = (line: number) => (line >= at ? line + count : line);
   // Spans are shared (a chain's declaration is also its unused-chain diagnostic's span): move each once.
+  // Only those at or after the place move; a table declares its chains at its top, mostly above it.
   const spans = new Set<Span>();
+  const moving = (span: Span) => {
+    if (span.line >= at) spans.add(span);
+  };
   for (const table of ruleset.tables) {
-    for (const rule of table.rules) if (rule.line >= at) rule.line += count;
-    spans.add(table.nameSpan);
+    // The table's rules are in line order: those after the place are the last ones.
+    const rules = table.rules;
+    for (let i = lowerBound(rules, at, ruleLine); i < rules.length; i++) rules[i]!.line += count;
+    moving(table.nameSpan);
     table.headerLine = move(table.headerLine);
     table.endLine = move(table.endLine);
     for (const chain of table.chains.values()) {
-      if (chain.declaration) spans.add(chain.declaration);
+      if (chain.declaration) moving(chain.declaration);
       if (chain.deletedAt !== undefined) chain.deletedAt = move(chain.deletedAt);
     }
     for (const command of table.chainCommands) {
       command.line = move(command.line);
-      if (command.chainSpan) spans.add(command.chainSpan);
+      if (command.chainSpan) moving(command.chainSpan);
     }
   }
-  for (const d of ruleset.diagnostics) spans.add(d.span);
-  for (const d of graph.diagnostics) spans.add(d.span);
-  for (const span of otherSpans) spans.add(span);
-  for (const span of spans) span.line = move(span.line);
+  for (const d of ruleset.diagnostics) moving(d.span);
+  for (const d of graph.diagnostics) moving(d.span);
+  for (const span of otherSpans) moving(span);
+  for (const span of spans) span.line += count;
   ruleset.lineCount += count;
   const rulesByLine = previous.rulesByLine;
   if (count > 0) rulesByLine.splice(at, 0, ...new Array<Rule | undefined>(count).fill(undefined));
