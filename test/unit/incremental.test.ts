@@ -32,6 +32,7 @@ function summary(analysis: Analysis): unknown {
       jumps: [...g.jumpTargets],
     })),
     byLine: Array.from(analysis.rulesByLine, (r) => r?.line ?? null),
+    declarations: Array.from({ length: analysis.ruleset.lineCount }, (_, line) => analysis.declarationsByLine.get(line)?.chain.name ?? null),
     services: model.services.map((s) => [
       s.id,
       s.entries.map((e) => [

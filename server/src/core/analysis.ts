@@ -1,5 +1,6 @@
 import { buildChainGraph, type ChainGraph, type ChainNode, type NodeMap, type TableGraph } from './graph';
 import { parseRuleset, type ParseOptions } from './parser';
+import { lowerBound } from './sorted';
 import { chainNameOf, chainSpanOf, type Diagnostic, type Rule, type Ruleset, type Span, type Table, targetOf } from './ruleset';
 
 /** How a chain name appears at a place in the text. */
@@ -35,7 +36,7 @@ export interface Analysis {
   /** The rule on each line, if any; made on first use (indexLines). */
   readonly rulesByLine: Array<Rule | undefined>;
   /** The chain each `:NAME` or `-N NAME` line declares; made on first use (indexLines). */
-  readonly declarationsByLine: Map<number, ChainNode>;
+  readonly declarationsByLine: DeclarationIndex;
   /** Comment and `--name` mentions of chains, by chain; built on first use. */
   mentions: Map<ChainNode, ChainOccurrence[]> | undefined;
 }
@@ -58,7 +59,7 @@ export function analyze(text: string, options: ParseOptions = {}): Analysis {
  * model need them, and on a large dump they take about 30 ms the server spends after
  * publishing the diagnostics (indexLines) instead of before.
  */
-export function analysisOf(ruleset: Ruleset, graph: ChainGraph, rulesByLine?: Array<Rule | undefined>, declarationsByLine?: Map<number, ChainNode>): Analysis {
+export function analysisOf(ruleset: Ruleset, graph: ChainGraph, rulesByLine?: Array<Rule | undefined>, declarationsByLine?: DeclarationIndex): Analysis {
   let byLine = rulesByLine;
   let declarations = declarationsByLine;
   return {
@@ -72,17 +73,45 @@ export function analysisOf(ruleset: Ruleset, graph: ChainGraph, rulesByLine?: Ar
       }
       return byLine;
     },
-    get declarationsByLine(): Map<number, ChainNode> {
-      if (declarations === undefined) {
-        declarations = new Map<number, ChainNode>();
-        for (const { nodes } of graph.tables) {
-          for (const node of nodes.values()) if (node.chain.declaration) declarations.set(node.chain.declaration.line, node);
-        }
-      }
-      return declarations;
+    get declarationsByLine(): DeclarationIndex {
+      return (declarations ??= DeclarationIndex.of(graph));
     },
     mentions: undefined,
   };
+}
+
+const declarationLine = (node: ChainNode) => node.chain.declaration!.line;
+
+/**
+ * The chains declared in a dump, found by the line of their declaration: the nodes in the order
+ * of those lines. Moving lines (shiftLines) moves the declarations' spans in place and keeps
+ * that order, so the index holds after a line break without being made again.
+ */
+export class DeclarationIndex {
+  private constructor(private readonly nodes: readonly ChainNode[]) {}
+
+  static of(graph: ChainGraph): DeclarationIndex {
+    const nodes: ChainNode[] = [];
+    for (const table of graph.tables) for (const node of table.nodes.values()) if (node.chain.declaration) nodes.push(node);
+    // In line order already when each table declares its chains before its rules, as iptables-save writes them.
+    for (let i = 1; i < nodes.length; i++) {
+      if (declarationLine(nodes[i - 1]!) > declarationLine(nodes[i]!)) {
+        nodes.sort((a, b) => declarationLine(a) - declarationLine(b));
+        break;
+      }
+    }
+    return new DeclarationIndex(nodes);
+  }
+
+  /** The chain declared on the line. */
+  get(line: number): ChainNode | undefined {
+    const node = this.nodes[lowerBound(this.nodes, line, declarationLine)];
+    return node !== undefined && declarationLine(node) === line ? node : undefined;
+  }
+
+  has(line: number): boolean {
+    return this.get(line) !== undefined;
+  }
 }
 
 /** Makes the analysis's indexes by line now, so that the first request or edit does not wait for them. */

@@ -325,6 +325,6 @@ export function shiftLines(previous: Analysis, at: number, count: number, otherS
   const rulesByLine = previous.rulesByLine;
   if (count > 0) rulesByLine.splice(at, 0, ...new Array<Rule | undefined>(count).fill(undefined));
   else rulesByLine.splice(at, -count);
-  // The declarations by line are made again from the moved spans when first asked for (after the diagnostics are out).
-  return analysisOf(ruleset, graph, rulesByLine);
+  // The declarations' spans moved in place, in the order the index keeps them.
+  return analysisOf(ruleset, graph, rulesByLine, previous.declarationsByLine);
 }
