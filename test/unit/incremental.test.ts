@@ -250,6 +250,23 @@ describe('patching an analysis after edits within lines', () => {
     assert.ok(revised > 30, `only ${revised} of 200 edits revised the model`);
   });
 
+  it('two edits revised in a row, the shares asked for only after the second: both services\' shares as a full reading gives them', () => {
+    const text = generateDump(60, 3).text;
+    const picks = text.split('\n').flatMap((l, i) => (/^-A KUBE-SVC-.* --probability /.test(l) ? [i] : []));
+    const first = edit(text, picks[0]!, (l) => l.replace(/--probability \S+/, '--probability 0.9'));
+    const second = edit(first.text, picks[picks.length - 1]!, (l) => l.replace(/--probability \S+/, '--probability 0.1'));
+    const previous = analyze(text);
+    const before = serviceModelOf(previous);
+    summary(previous);
+    const one = patchAnalysis(previous, [first.edit])!;
+    reviseServiceModel(previous, one);
+    assert.equal(serviceModelOf(one.analysis).services, before.services, 'the first edit revised the model');
+    const two = patchAnalysis(one.analysis, [second.edit])!;
+    reviseServiceModel(one.analysis, two);
+    assert.equal(serviceModelOf(two.analysis).services, before.services, 'the second edit revised the model');
+    assert.deepEqual(summary(two.analysis), summary(analyze(second.text)));
+  });
+
   it('through the server\'s cache: lines typed, broken, pasted and deleted, each version like a fresh reading', () => {
     const texts = [fixture('seed-kube-dns.legacy-save.txt'), fixture('k8s-overall-modern.nft-save.txt'), fixture('k8s-syncrepeated-2-partial-add-svc3.rules'), generateDump(30, 3).text];
     const patched = [0, 0, 0, 0];

@@ -909,9 +909,13 @@ class ModelBuilder {
     this.analysis = analysis;
     this.walker = walker;
     for (let e = 0; e < this.endpointCount; e++) this.endpointById[this.endpointIds[e]!]!.renew(walker, touched);
-    // Shares worked out already stay for the entries whose traffic cannot reach a chain the edit changed.
-    const reaching = this.sharesDone ? this.chainsReaching(chains) : undefined;
-    const pending = reaching ? this.allEntries.filter(({ entry }) => entry.chain !== undefined && reaching[entry.chain.id] === 1) : this.allEntries;
+    // Shares worked out already stay for the entries whose traffic cannot reach a chain the edit
+    // changed; those not worked out since an edit before stay to be worked out.
+    const waiting = this.sharesDone ? undefined : new Set(this.pendingEntries);
+    const reaching = waiting?.size === this.allEntries.length ? undefined : this.chainsReaching(chains);
+    const pending = reaching
+      ? this.allEntries.filter((item) => (item.entry.chain !== undefined && reaching[item.entry.chain.id] === 1) || waiting?.has(item) === true)
+      : this.allEntries;
     for (const { entry } of pending) (entry as EntryData).forgetShares();
     this.pendingEntries = pending;
     this.sharesDone = false;
