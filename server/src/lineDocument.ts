@@ -64,11 +64,7 @@ export class LineDocument implements TextDocument {
 
   getText(range?: Range): string {
     if (!range) return this.joined();
-    let [startLine, startCharacter] = this.place(range.start);
-    let [endLine, endCharacter] = this.place(range.end);
-    if (startLine > endLine || (startLine === endLine && startCharacter > endCharacter)) {
-      [startLine, startCharacter, endLine, endCharacter] = [endLine, endCharacter, startLine, startCharacter];
-    }
+    const [startLine, startCharacter, endLine, endCharacter] = this.places(range);
     if (startLine === endLine) return this.lineText(startLine).slice(startCharacter, endCharacter);
     const pieces = [this.lineText(startLine).slice(startCharacter), this.getEOLCharacters(startLine)];
     for (let line = startLine + 1; line < endLine; line++) pieces.push(this.lineText(line), this.getEOLCharacters(line));
@@ -110,6 +106,15 @@ export class LineDocument implements TextDocument {
     return [position.line, Math.min(Math.max(position.character, 0), this.lineText(position.line).length)];
   }
 
+  /** Both ends of a range placed (place), the earlier first. */
+  private places(range: Range): [number, number, number, number] {
+    const [startLine, startCharacter] = this.place(range.start);
+    const [endLine, endCharacter] = this.place(range.end);
+    return startLine > endLine || (startLine === endLine && startCharacter > endCharacter)
+      ? [endLine, endCharacter, startLine, startCharacter]
+      : [startLine, startCharacter, endLine, endCharacter];
+  }
+
   /** Applies the editor's changes; one within a line only changes that line. */
   update(changes: readonly TextDocumentContentChangeEvent[], version: number): void {
     for (const change of changes) {
@@ -145,11 +150,7 @@ export class LineDocument implements TextDocument {
    * CR before it or an LF after it), are cut again into lines after the change.
    */
   private replace(range: Range, inserted: string): void {
-    let [startLine, startCharacter] = this.place(range.start);
-    let [endLine, endCharacter] = this.place(range.end);
-    if (startLine > endLine || (startLine === endLine && startCharacter > endCharacter)) {
-      [startLine, startCharacter, endLine, endCharacter] = [endLine, endCharacter, startLine, startCharacter];
-    }
+    const [startLine, startCharacter, endLine, endCharacter] = this.places(range);
     const last = this.lineCount - 1;
     const from = Math.max(startLine - 1, 0);
     const to = Math.min(endLine + 1, last);

@@ -131,7 +131,7 @@ export function startServer(connection: Connection): void {
       try {
         indexLines(analysis);
       } catch (error) {
-        connection.console.error(`Indexing lines failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        logFailure('indexing lines')(error);
       }
     });
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze, definitionOf, occurrenceAt, occurrencesOf } from '../../server/src/core/analysis';
-import { buildChainGraph } from '../../server/src/core/graph';
+import { buildChainGraph, chainsLeadingTo } from '../../server/src/core/graph';
 import { parseRuleset } from '../../server/src/core/parser';
 import { fixture, lineOf } from '../support/fixtures';
 
@@ -153,5 +153,22 @@ describe('where a chain is named', () => {
     const occurrence = occurrenceAt(analysis, jumpLine, column)!;
     assert.equal(occurrence.role, 'jump');
     assert.deepEqual(definitionOf(occurrence.node)!.span, { line: 10, start: 1, end: 26 });
+  });
+});
+
+describe('the chains that lead to a chain', () => {
+  // A path X1 -> X2 -> X3 -> X4, each chain declared before the one it jumps to, and OTHER beside it.
+  const text = ['*nat', ':PREROUTING ACCEPT [0:0]', ':X1 - [0:0]', ':X2 - [0:0]', ':X3 - [0:0]', ':X4 - [0:0]', ':OTHER - [0:0]',
+    '-A PREROUTING -j X1', '-A PREROUTING -j OTHER', '-A X1 -j X2', '-A X2 -j X3', '-A X3 -j X4', 'COMMIT', ''].join('\n');
+  const graph = graphOf(text).tables[0]!;
+  const id = (name: string) => graph.nodes.get(name)!.id;
+
+  it('are found level by level back to the built-in chain, whatever order their jumps are listed in', () => {
+    const leading = chainsLeadingTo(graph, [id('X4')], 100)!;
+    assert.deepEqual(graph.list.filter((n) => leading[n.id] !== 0).map((n) => n.chain.name).sort(), ['PREROUTING', 'X1', 'X2', 'X3', 'X4']);
+  });
+
+  it('are given up past the limit', () => {
+    assert.equal(chainsLeadingTo(graph, [id('X4')], 3), undefined);
   });
 });

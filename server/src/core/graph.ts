@@ -80,8 +80,7 @@ function incomingOf(node: NodeData): Jump[] {
     const count = incomingCounts[node.id] ?? 0;
     for (let k = 0; k < jumpTargets.length && jumps.length < count; k++) {
       if (jumpTargets[k] !== node.id) continue;
-      // The chain whose range of jumps holds k: the last one starting at or before it.
-      const from = lowerBound(jumpOffsets, k + 1, itself) - 1;
+      const from = jumpSource(jumpOffsets, k);
       // The arrays are made again from the outgoing lists after every edit (refreshTableGraph), so the two agree.
       jumps.push(outgoingOf(list[from] as unknown as NodeData)[k - jumpOffsets[from]!]!);
     }
@@ -95,6 +94,39 @@ function incomingOf(node: NodeData): Jump[] {
     node.incomingJumps = jumps;
   }
   return jumps;
+}
+
+/** The node id of the chain whose range of jumps holds jump k: the last one starting at or before it. */
+function jumpSource(jumpOffsets: Int32Array, k: number): number {
+  return lowerBound(jumpOffsets, k + 1, itself) - 1;
+}
+
+/**
+ * The chains from which jumps lead to one of `ids`, themselves included (not 0 at their id),
+ * found backwards in the graph's flat arrays a level at a time; undefined past `limit` chains.
+ */
+export function chainsLeadingTo(graph: TableGraph, ids: Iterable<number>, limit: number): Int32Array | undefined {
+  const { jumpOffsets, jumpTargets } = graph;
+  // The level each chain was found at, from 1: a pass over the jumps finds the callers of the level before.
+  const level = new Int32Array(graph.list.length);
+  let found = 0;
+  for (const id of ids) {
+    level[id] = 1;
+    found++;
+  }
+  for (let depth = 1, added = found; added > 0; depth++) {
+    added = 0;
+    for (let k = 0; k < jumpTargets.length; k++) {
+      if (level[jumpTargets[k]!] !== depth) continue;
+      const from = jumpSource(jumpOffsets, k);
+      if (level[from] !== 0) continue;
+      level[from] = depth + 1;
+      added++;
+    }
+    found += added;
+    if (found > limit) return undefined;
+  }
+  return level;
 }
 
 /** A node's incoming jumps when they have been listed already; undefined means they will be listed from the graph's flat arrays. */
@@ -254,9 +286,13 @@ export interface GraphEdit {
  * milliseconds instead of thirty.
  */
 export function refreshTableGraph(graph: TableGraph, ruleset: Ruleset, edit?: GraphEdit): void {
-  if (!edit || !patchedJumpArrays(graph, edit)) remakeJumpArrays(graph);
-  if (!edit || !revisedTableGraph(graph, ruleset, edit)) analyseTableGraph(graph, ruleset);
+  const small = edit !== undefined && edit.removed.length + edit.added.length <= REVISED_JUMPS;
+  if (!small || !patchedJumpArrays(graph, edit)) remakeJumpArrays(graph);
+  if (!small || !revisedTableGraph(graph, ruleset, edit)) analyseTableGraph(graph, ruleset);
 }
+
+/** At most this many jumps changed, the arrays are patched and the table revised around them. */
+const REVISED_JUMPS = 2;
 
 /** The flat jump arrays made again from the nodes' outgoing lists (those made) and the arrays before. */
 function remakeJumpArrays(graph: TableGraph): void {
@@ -295,7 +331,6 @@ function remakeJumpArrays(graph: TableGraph): void {
  * arrays say.
  */
 function patchedJumpArrays(graph: TableGraph, edit: GraphEdit): boolean {
-  if (edit.removed.length + edit.added.length > 2) return false;
   let offsets = graph.jumpOffsets;
   let targets = graph.jumpTargets;
   let rules = graph.jumpRules;
@@ -340,7 +375,7 @@ const LOOP_SEARCH_LIMIT = 4096;
 
 /**
  * Revises the incoming counts, reachability and unused-chain diagnostics of a table after a
- * small edit (at most two jumps changed, between declared chains), from the arrays already
+ * small edit (at most REVISED_JUMPS jumps changed, between declared chains), from the arrays already
  * made again; false, having changed nothing, when it cannot be sure of the result:
  *   - a jump taken out between two chains of one loop may break the loop;
  *   - a jump put in may close a loop (its target leads back to its source);
@@ -350,7 +385,7 @@ const LOOP_SEARCH_LIMIT = 4096;
  */
 function revisedTableGraph(graph: TableGraph, ruleset: Ruleset, edit: GraphEdit): boolean {
   const { list, jumpOffsets: offsets, jumpTargets: targets } = graph;
-  if (edit.removed.length + edit.added.length > 2 || graph.incomingCounts.length !== list.length) return false;
+  if (graph.incomingCounts.length !== list.length) return false;
   const declared = (id: number) => list[id]?.declared === true;
   for (const { from, to } of [...edit.removed, ...edit.added]) if (!declared(from) || !declared(to)) return false;
   if (!edit.resized.every(declared)) return false;
@@ -395,7 +430,7 @@ function revisedTableGraph(graph: TableGraph, ruleset: Ruleset, edit: GraphEdit)
 function hasReachableCaller(graph: TableGraph, id: number): boolean {
   const { list, jumpOffsets, jumpTargets } = graph;
   for (let k = 0; k < jumpTargets.length; k++) {
-    if (jumpTargets[k] === id && list[lowerBound(jumpOffsets, k + 1, itself) - 1]!.reachable) return true;
+    if (jumpTargets[k] === id && list[jumpSource(jumpOffsets, k)]!.reachable) return true;
   }
   return false;
 }

@@ -181,14 +181,8 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
       noteJump(graphEdit.added, insertJump(tableGraph, old));
     } else {
       const graphEdit = editOf(tableGraph);
-      if (old) {
-        noteJump(graphEdit.removed, removeRule(tableGraph, table, old));
-        graphEdit.resized.push(old.chain!.id);
-      }
-      if (fresh) {
-        noteJump(graphEdit.added, insertRule(tableGraph, table, fresh));
-        graphEdit.resized.push(fresh.chain!.id);
-      }
+      if (old) noteJump(graphEdit.removed, removeRule(tableGraph, table, old));
+      if (fresh) noteJump(graphEdit.added, insertRule(tableGraph, table, fresh));
       if (old?.chain) chains.add(old.chain);
       if (fresh?.chain) chains.add(fresh.chain);
     }
@@ -204,7 +198,11 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
   ruleset.diagnostics.sort(diagnosticOrder);
   for (const tableGraph of graph.tables) {
     const graphEdit = changedGraphs.get(tableGraph);
-    if (graphEdit) refreshTableGraph(tableGraph, ruleset, graphEdit);
+    if (graphEdit) {
+      // The chains of this table that gained or lost rules.
+      for (const chain of chains) if (tableGraph.list[chain.id]?.chain === chain) graphEdit.resized.push(chain.id);
+      refreshTableGraph(tableGraph, ruleset, graphEdit);
+    }
     else for (const d of tableGraph.diagnostics) if (lines.has(d.span.line)) respan(d, previous);
   }
   graph.diagnostics = graph.tables.flatMap((t) => t.diagnostics);

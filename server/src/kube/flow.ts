@@ -472,13 +472,6 @@ function parseOtherEndpoint(text: string): { ip: string; port: number | undefine
   return undefined;
 }
 
-/** Whether a --to-destination is an IP[:port] the walk reads as a DNAT destination. */
-function isEndpointAddress(text: string | undefined): boolean {
-  if (text === undefined) return false;
-  const end = scanV4Endpoint(text);
-  return end !== BAD_V4 && (end !== NOT_V4 || parseOtherEndpoint(text) !== undefined);
-}
-
 export function parseEndpointAddress(text: string): { ip: string; port: number | undefined } | undefined {
   const end = scanV4Endpoint(text);
   if (end === BAD_V4) return undefined;
@@ -704,7 +697,7 @@ class CompiledRules {
       for (let r = first; r < oldSlots[2 * id + 2]!; r++) {
         if ((oldData[3 * r]! & 15) !== Op.Dnat) continue;
         const rule = oldRules[r]!;
-        if (!kept.has(rule) || (fresh.has(rule) && !(oldData[3 * r + 1]! >= 0 && rule.targetName === 'DNAT' && isEndpointAddress(rule.toDestination)))) return false;
+        if (!kept.has(rule) || (fresh.has(rule) && !(oldData[3 * r + 1]! >= 0 && rule.targetName === 'DNAT' && rule.toDestination !== undefined && parseEndpointAddress(rule.toDestination) !== undefined))) return false;
       }
       for (const rule of rules) {
         if (rule.targetName !== 'DNAT') continue;
@@ -830,7 +823,6 @@ class CompiledRules {
     return low;
   }
 
-  /** Records the address and port of a --to-destination under the next DNAT number; false when it is no IP[:port]. */
   /** Reads a --to-destination as DNAT number k (the next one, or one an edit reads again); false when it is no IP[:port]. */
   private readAddress(text: string, k: number): boolean {
     const end = scanV4Endpoint(text);
@@ -849,7 +841,6 @@ class CompiledRules {
     this.dnatPorts[k] = parsed.port === undefined ? NaN : parsed.port;
     return true;
   }
-
 
   /** The address of DNAT number k. */
   ipOf(k: number): string {

@@ -1,10 +1,9 @@
 import { type Analysis, diagnosticOrder } from '../core/analysis';
-import type { ChainNode, TableGraph } from '../core/graph';
+import { type ChainNode, chainsLeadingTo, type TableGraph } from '../core/graph';
 import type { Chain, Diagnostic, Rule, Table } from '../core/ruleset';
 import { destinationChainId, FlowWalker, type Flow, type OutcomeKind } from './flow';
 import { endpointHash, kubeChain, type KubeChainKind, servicePortHash } from './hashes';
 import { type CommentRole, readKubeComment, servicePortKey, type ServicePortName } from './names';
-import { itself, lowerBound } from '../core/sorted';
 import { formatShare, kubeProxyProbability } from '../core/statistic';
 
 export type EntryKind = 'clusterIP' | 'nodePort' | 'externalIP' | 'loadBalancerIP';
@@ -273,13 +272,18 @@ class EndpointData implements Endpoint {
   declare local: boolean;
   private declare named: boolean | undefined;
   private declare confirmed: boolean | undefined;
-  private declare walker: FlowWalker;
+  /** The builder that made it, whose walker it reads through: a revised model has a walker of its own. */
+  private declare readonly source: { readonly walker: FlowWalker | undefined };
   private declare readonly id: number;
   /** The service port kube-proxy hashes into the chain's name. */
   private declare readonly service: ServicePort;
 
   /** Made by newEndpoint, as an object literal: a large dump has 100,000, which V8 then allocates in the old generation. */
   private constructor() {}
+
+  private get walker(): FlowWalker {
+    return this.source.walker!;
+  }
 
   get ip(): string {
     return this.walker.dnatIpAt(this.id) ?? '';
@@ -332,17 +336,15 @@ class EndpointData implements Endpoint {
     this.confirmed = value;
   }
 
-  /** Reads through `walker` from now on; what it worked out is forgotten when its service is one of `revised`. */
-  renew(walker: FlowWalker, revised: ReadonlySet<ServicePort>): void {
-    this.walker = walker;
-    if (!revised.has(this.service)) return;
+  /** Forgets what it read of its chain's rules, after an edit of them. */
+  forgetReadings(): void {
     this.named = undefined;
     this.confirmed = undefined;
   }
 }
 
-function newEndpoint(walker: FlowWalker, id: number, service: ServicePort): EndpointData {
-  const endpoint = { __proto__: EndpointData.prototype, local: false, named: undefined, confirmed: undefined, walker, id, service };
+function newEndpoint(source: { readonly walker: FlowWalker | undefined }, id: number, service: ServicePort): EndpointData {
+  const endpoint = { __proto__: EndpointData.prototype, local: false, named: undefined, confirmed: undefined, source, id, service };
   return endpoint as unknown as EndpointData;
 }
 
@@ -710,7 +712,7 @@ class ModelBuilder {
   private endpoint(service: ServicePort, id: number): EndpointData {
     const existing = this.endpointById[id];
     if (existing) return existing;
-    const endpoint = newEndpoint(this.walker!, id, service);
+    const endpoint = newEndpoint(this, id, service);
     this.endpointById[id] = endpoint;
     this.endpointIds[this.endpointCount++] = id;
     this.setService(id, service);
@@ -907,14 +909,15 @@ class ModelBuilder {
    */
   revise(analysis: Analysis, walker: FlowWalker, touched: ReadonlySet<ServicePortData>, chains: ReadonlySet<number>, lines: readonly number[]): void {
     this.analysis = analysis;
+    // Endpoints read through this.walker; those of the ports touched forget what they read.
     this.walker = walker;
-    for (let e = 0; e < this.endpointCount; e++) this.endpointById[this.endpointIds[e]!]!.renew(walker, touched);
+    for (const service of touched) for (const endpoint of service.endpoints) (endpoint as EndpointData).forgetReadings();
     // Shares worked out already stay for the entries whose traffic cannot reach a chain the edit
     // changed; those not worked out since an edit before stay to be worked out.
     const waiting = this.sharesDone ? undefined : new Set(this.pendingEntries);
-    const reaching = waiting?.size === this.allEntries.length ? undefined : this.chainsReaching(chains);
+    const reaching = waiting?.size === this.allEntries.length ? undefined : chainsLeadingTo(this.nat!, chains, REACHING_LIMIT);
     const pending = reaching
-      ? this.allEntries.filter((item) => (item.entry.chain !== undefined && reaching[item.entry.chain.id] === 1) || waiting?.has(item) === true)
+      ? this.allEntries.filter((item) => (item.entry.chain !== undefined && reaching[item.entry.chain.id] !== 0) || waiting?.has(item) === true)
       : this.allEntries;
     for (const { entry } of pending) (entry as EntryData).forgetShares();
     this.pendingEntries = pending;
@@ -935,34 +938,6 @@ class ModelBuilder {
     this.diagnostics = this.diagnostics.filter((d) => !(d.code === 'sep-without-dnat' && declarations.has(d.span)) && !(d.code === 'skewed-probability' && ruleLines.has(d.span.line)));
     for (const service of touched) for (const endpoint of service.endpoints) this.checkDnat(endpoint.chain.id);
     for (const id of skewed) this.checkSkew(id);
-  }
-
-  /**
-   * The nat chains from which jumps lead to one of `ids` (1 at their id), found backwards in the
-   * graph's flat arrays a level at a time; undefined when they are more than a few thousand.
-   */
-  private chainsReaching(ids: ReadonlySet<number>): Uint8Array | undefined {
-    const { list, jumpOffsets, jumpTargets } = this.nat!;
-    const reached = new Uint8Array(list.length);
-    let level: number[] = [...ids];
-    for (const id of level) reached[id] = 1;
-    let count = level.length;
-    while (level.length > 0) {
-      const frontier = new Uint8Array(list.length);
-      for (const id of level) frontier[id] = 1;
-      const next: number[] = [];
-      for (let k = 0; k < jumpTargets.length; k++) {
-        if (frontier[jumpTargets[k]!] !== 1) continue;
-        const from = lowerBound(jumpOffsets, k + 1, itself) - 1;
-        if (reached[from] === 1) continue;
-        reached[from] = 1;
-        next.push(from);
-      }
-      count += next.length;
-      if (count > REACHING_LIMIT) return undefined;
-      level = next;
-    }
-    return reached;
   }
 
   /** kube-proxy gives endpoint i of n the probability 1/(n-i); anything else skews the split. */
