@@ -30,12 +30,23 @@ import { lineRange, toRange } from './ranges';
 
 const collator = new Intl.Collator();
 
-/** The services of a version in display order (namespace, then title), with what lists show of each. */
+/**
+ * The services of a version in display order (namespace, then title), with the counts the top
+ * level shows. What a list shows of each service (its summary) is made when a list first asks
+ * for it: after every edit the view asks for the top level again, and on a dump of 10,000
+ * services making every summary took most of that answer's time.
+ */
 interface TreeIndex {
   services: ServicePort[];
-  summaries: ServiceSummary[];
-  /** Display position by ServiceSummary.id. */
-  byId: Map<string, number>;
+  titles: string[];
+  /** Endpoints each service's entries reach, by display position. */
+  endpointCounts: Int32Array;
+  /** Names of chains with a skewed split. */
+  skewedChains: Set<string>;
+  /** Summaries made so far, by display position (summaryAt). */
+  summaries: Array<ServiceSummary | undefined>;
+  /** Display position by ServiceSummary.id, made on first use (positionOf). */
+  byId: Map<string, number> | undefined;
   /** Each namespace's run of `services`. */
   namespaces: Array<{ namespace: string; start: number; count: number }>;
   endpointTotal: number;
@@ -55,6 +66,27 @@ function reachedEndpoints(service: ServicePort): Set<Endpoint> {
   }
   return seen;
 }
+
+/** How many endpoints reachedEndpoints finds, without listing them in the common case. */
+function reachedEndpointCount(service: ServicePort): number {
+  const entries = service.entries;
+  // A split lists each endpoint once (its shares are added up by endpoint chain).
+  if (entries.length === 1 && entries[0]!.conditions.length === 0) return entries[0]!.split.endpoints.length;
+  // A few endpoints, listed again by each entry: a short list is cheaper than a set.
+  const seen: Endpoint[] = [];
+  for (const entry of entries) {
+    for (const split of [entry.split, ...entry.conditions]) {
+      for (const { endpoint } of split.endpoints) {
+        if (seen.includes(endpoint)) continue;
+        if (seen.length === SHORT_LIST) return reachedEndpoints(service).size;
+        seen.push(endpoint);
+      }
+    }
+  }
+  return seen.length;
+}
+
+const SHORT_LIST = 64;
 
 function isLocalOnly(split: TrafficSplit): boolean {
   return split.endpoints.length > 0 && split.endpoints.every((e) => e.endpoint.local);
@@ -83,41 +115,62 @@ function treeIndex(analysis: Analysis): TreeIndex {
     }
     const titled = model.services.map((service) => ({ service, title: serviceTitle(service) }));
     titled.sort((a, b) => (a.service.namespace === b.service.namespace ? 0 : collator.compare(a.service.namespace, b.service.namespace)) || collator.compare(a.title, b.title));
-    const services: ServicePort[] = [];
-    const summaries: ServiceSummary[] = [];
-    const byId = new Map<string, number>();
+    const services = titled.map((t) => t.service);
+    const titles = titled.map((t) => t.title);
+    const endpointCounts = new Int32Array(services.length);
     const namespaces: TreeIndex['namespaces'] = [];
     let endpointTotal = 0;
-    for (const { service, title } of titled) {
-      const endpoints = reachedEndpoints(service).size;
-      const skewed = service.chains.some((c) => skewedChains.has(c.chain.name));
-      const first = service.chains[0];
-      const firstEntry = service.entries[0];
-      const range = first ? chainRef(analysis, first).range : firstEntry ? lineRange(firstEntry.rule.line, firstEntry.rule.start, firstEntry.rule.end) : null;
+    for (let position = 0; position < services.length; position++) {
+      const service = services[position]!;
       const last = namespaces[namespaces.length - 1];
       if (last && last.namespace === service.namespace) last.count++;
-      else namespaces.push({ namespace: service.namespace, start: services.length, count: 1 });
-      byId.set(service.id, services.length);
-      services.push(service);
-      summaries.push({
-        id: service.id,
-        namespace: service.namespace,
-        name: service.name,
-        port: service.port,
-        protocol: service.protocol,
-        title,
-        nameSource: service.nameSource,
-        hashConfirmed: service.hashConfirmed,
-        endpointCount: endpoints,
-        skewed,
-        state: stateOf(service, endpoints, skewed),
-        entryTitles: service.entries.map((e) => entryTitleOf(service, e)),
-        range,
-      });
+      else namespaces.push({ namespace: service.namespace, start: position, count: 1 });
+      const endpoints = reachedEndpointCount(service);
+      endpointCounts[position] = endpoints;
       endpointTotal += endpoints;
     }
-    return { services, summaries, byId, namespaces, endpointTotal };
+    return { services, titles, endpointCounts, skewedChains, summaries: [], byId: undefined, namespaces, endpointTotal };
   });
+}
+
+/** What a list shows of the service at a display position. */
+function summaryAt(analysis: Analysis, index: TreeIndex, position: number): ServiceSummary {
+  let summary = index.summaries[position];
+  if (summary === undefined) {
+    const service = index.services[position]!;
+    const endpoints = index.endpointCounts[position]!;
+    const skewed = service.chains.some((c) => index.skewedChains.has(c.chain.name));
+    const first = service.chains[0];
+    const firstEntry = service.entries[0];
+    const range = first ? chainRef(analysis, first).range : firstEntry ? lineRange(firstEntry.rule.line, firstEntry.rule.start, firstEntry.rule.end) : null;
+    summary = {
+      id: service.id,
+      namespace: service.namespace,
+      name: service.name,
+      port: service.port,
+      protocol: service.protocol,
+      title: index.titles[position]!,
+      nameSource: service.nameSource,
+      hashConfirmed: service.hashConfirmed,
+      endpointCount: endpoints,
+      skewed,
+      state: stateOf(service, endpoints, skewed),
+      entryTitles: service.entries.map((e) => entryTitleOf(service, e)),
+      range,
+    };
+    index.summaries[position] = summary;
+  }
+  return summary;
+}
+
+/** The display position of the service with this id. */
+function positionOf(index: TreeIndex, id: string): number | undefined {
+  if (index.byId === undefined) {
+    const byId = new Map<string, number>();
+    index.services.forEach((service, position) => byId.set(service.id, position));
+    index.byId = byId;
+  }
+  return index.byId.get(id);
 }
 
 /** What the filter searches in a service: namespace, name, port, protocol, entries, endpoints, pods and nodes, chains. */
@@ -137,7 +190,7 @@ function matching(analysis: Analysis, pods: PodInventory | undefined, filter: st
   const wanted = queryWords(filter);
   if (wanted.length === 0) return undefined;
   const index = treeIndex(analysis);
-  const texts = memoWith(analysis, 'servicesHaystacks', pods, () => index.services.map((s, i) => haystack(s, index.summaries[i]!, pods)));
+  const texts = memoWith(analysis, 'servicesHaystacks', pods, () => index.services.map((s, i) => haystack(s, summaryAt(analysis, index, i), pods)));
   const key = wanted.join(' ');
   const last = memoWith(analysis, 'servicesFilter', pods, () => ({ key: '', positions: [] as number[] }));
   if (last.key !== key) {
@@ -162,7 +215,7 @@ export function servicesTree(analysis: Analysis, uri: string, version: number, p
   } else {
     namespaces = [];
     for (const i of positions) {
-      const namespace = index.summaries[i]!.namespace;
+      const namespace = index.services[i]!.namespace;
       const last = namespaces[namespaces.length - 1];
       if (last && last.namespace === namespace) last.services++;
       else namespaces.push({ namespace, services: 1 });
@@ -198,12 +251,12 @@ export function serviceList(analysis: Analysis, uri: string, version: number, po
   let total: number;
   if (!positions) {
     total = to - from;
-    for (let i = from + offset; i < to && services.length < limit; i++) services.push(index.summaries[i]!);
+    for (let i = from + offset; i < to && services.length < limit; i++) services.push(summaryAt(analysis, index, i));
   } else {
     const first = lowerBound(positions, from, itself);
     const end = lowerBound(positions, to, itself);
     total = end - first;
-    for (let k = first + offset; k < end && services.length < limit; k++) services.push(index.summaries[positions[k]!]!);
+    for (let k = first + offset; k < end && services.length < limit; k++) services.push(summaryAt(analysis, index, positions[k]!));
   }
   return { uri, version, total, offset, services };
 }
@@ -229,7 +282,7 @@ function serviceItem(analysis: Analysis, position: number, pods: PodInventory | 
   const index = treeIndex(analysis);
   const service = index.services[position]!;
   return {
-    ...index.summaries[position]!,
+    ...summaryAt(analysis, index, position),
     chains: service.chains.map((c) => chainRef(analysis, c)),
     entries: service.entries.map((entry) => ({
       kind: entry.kind,
@@ -248,7 +301,7 @@ function serviceItem(analysis: Analysis, position: number, pods: PodInventory | 
 
 /** One service port with its entries, endpoints and chains, as the view shows it when expanded. */
 export function serviceDetails(analysis: Analysis, pods: PodInventory | undefined, id: string): ServiceItem | null {
-  const position = treeIndex(analysis).byId.get(id);
+  const position = positionOf(treeIndex(analysis), id);
   return position === undefined ? null : serviceItem(analysis, position, pods);
 }
 
@@ -289,7 +342,7 @@ function hitAt(analysis: Analysis, line: number): Hit | undefined {
   if (!node) return undefined;
   const model = serviceModelOf(analysis);
   const service = model.serviceByChain.get(node);
-  const position = service && treeIndex(analysis).byId.get(service.id);
+  const position = service && positionOf(treeIndex(analysis), service.id);
   if (!service || position === undefined) return undefined;
   const endpoint = model.endpointByChain.get(node);
   if (endpoint) {
