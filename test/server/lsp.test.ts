@@ -112,6 +112,26 @@ describe('the language server over JSON-RPC, on the seed kube-dns dump', () => {
     assert.equal((dnat?.contents as MarkupContent).value, '**DNAT** — target extension: rewrite the destination address (and port)');
   });
 
+  it('names the first ten calling chains and counts the others once each, however many rules they jump by', async () => {
+    // C01 and C12 jump twice: C01 is named with its two rules; C12 is one of the 4 others (C11-C14).
+    const callers = Array.from({ length: 14 }, (_, i) => `C${String(i + 1).padStart(2, '0')}`);
+    const text = [
+      '*filter',
+      ':INPUT ACCEPT [0:0]',
+      ':TARGET - [0:0]',
+      ...callers.map((c) => `:${c} - [0:0]`),
+      '-A INPUT -j C01',
+      ...callers.flatMap((c) => (c === 'C01' || c === 'C12' ? [`-A ${c} -p tcp -j TARGET`, `-A ${c} -p udp -j TARGET`] : [`-A ${c} -j TARGET`])),
+      'COMMIT',
+      '',
+    ].join('\n');
+    const uri = 'file:///dumps/callers.iptables-save';
+    await lsp.open(uri, text);
+    const hover = await lsp.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 2, character: 3 } });
+    assert.match((hover?.contents as MarkupContent).value, /^Jumped to from: `C01` \(2 rules\), `C02`, `C03`, `C04`, `C05`, `C06`, `C07`, `C08`, `C09`, `C10`, and 4 more$/m);
+    await lsp.close(uri);
+  });
+
   it('outlines table nat with its nine chains and their rule counts', async () => {
     const symbols = (await lsp.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri: SEED_URI } })) as DocumentSymbol[];
     assert.deepEqual(symbols.map((s) => [s.name, s.detail, s.range.start.line, s.range.end.line]), [['nat', '9 chains · 10 rules', 1, 21]]);

@@ -224,6 +224,12 @@ describe('compact service model', () => {
         }
       }
       assert.equal(model.serviceByChain.size, new Set([...model.services.flatMap((s) => s.chains), ...model.endpointByChain.keys()]).size);
+      // Chains of the other tables share node ids with nat chains, and belong to no service.
+      for (const graph of analysis.graph.tables) {
+        if (graph === nat) continue;
+        for (const node of graph.list) assert.equal(model.serviceByChain.get(node) ?? model.endpointByChain.get(node), undefined, `${graph.table.name} ${node.chain.name}`);
+      }
+      assert.deepEqual([...model.serviceByChain.values()].length, model.serviceByChain.size);
     });
   }
 });

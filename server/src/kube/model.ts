@@ -88,8 +88,8 @@ export interface ServicePort {
 export interface ServiceModel {
   services: ServicePort[];
   /** Service port of every KUBE-SVC/SVL/EXT/FW/XLB/SEP chain the model explains. */
-  serviceByChain: Map<ChainNode, ServicePort>;
-  endpointByChain: Map<ChainNode, Endpoint>;
+  serviceByChain: ReadonlyMap<ChainNode, ServicePort>;
+  endpointByChain: ReadonlyMap<ChainNode, Endpoint>;
   /** Cluster, external and load-balancer IPs to the entries that match them. */
   entriesByAddress: Map<string, Array<{ service: ServicePort; entry: ServiceEntry }>>;
   endpointsByIp: Map<string, Array<{ service: ServicePort; endpoint: Endpoint }>>;
@@ -781,16 +781,6 @@ class ModelBuilder {
     this.pendingEntries = [];
   }
 
-  /** The nat chains of ids[0, count) with what byId holds for each. */
-  chainMap<T>(ids: Int32Array, count: number, byId: ReadonlyArray<T | undefined>): Map<ChainNode, T> {
-    const map = new Map<ChainNode, T>();
-    for (let e = 0; e < count; e++) {
-      const id = ids[e]!;
-      map.set(this.nat!.list[id]!, byId[id]!);
-    }
-    return map;
-  }
-
   /**
    * The flow of a nat chain. With jump loops the entries walk first (the first walk decides
    * where a loop is cut); without, a chain's flow does not depend on the order chains are walked
@@ -1143,21 +1133,68 @@ export function buildServiceModel(analysis: Analysis, reuse?: ModelReuse): Servi
   return modelOf(builder, services, strict);
 }
 
+/**
+ * The nat chains of ids[0, count) with what byId holds for each, looked up by the chain's id.
+ * A map of the 100,000 chains of a large dump, made again for every version, took 25-30 ms of
+ * the first hover after each edit; the builder's arrays by id already hold the answer (and an
+ * edit that revises the model leaves them as they were).
+ */
+class ChainIndex<T> implements ReadonlyMap<ChainNode, T> {
+  constructor(
+    private readonly list: readonly ChainNode[],
+    private readonly ids: Int32Array,
+    readonly size: number,
+    private readonly byId: ReadonlyArray<T | undefined>,
+  ) {}
+
+  get(node: ChainNode): T | undefined {
+    return this.list[node.id] === node ? this.byId[node.id] : undefined;
+  }
+
+  has(node: ChainNode): boolean {
+    return this.get(node) !== undefined;
+  }
+
+  /** In the order the chains were explained. */
+  *entries(): MapIterator<[ChainNode, T]> {
+    for (let e = 0; e < this.size; e++) {
+      const id = this.ids[e]!;
+      yield [this.list[id]!, this.byId[id]!];
+    }
+  }
+
+  *keys(): MapIterator<ChainNode> {
+    for (const [node] of this.entries()) yield node;
+  }
+
+  *values(): MapIterator<T> {
+    for (const [, value] of this.entries()) yield value;
+  }
+
+  [Symbol.iterator](): MapIterator<[ChainNode, T]> {
+    return this.entries();
+  }
+
+  forEach(callback: (value: T, key: ChainNode, map: ReadonlyMap<ChainNode, T>) => void, thisArg?: unknown): void {
+    for (const [node, value] of this.entries()) callback.call(thisArg, value, node, this);
+  }
+}
+
 /** The model of what a builder read: `services` (sorted, ranked) and its diagnostics. */
 function modelOf(builder: ModelBuilder, services: ServicePortData[], strict: boolean): ServiceModel {
   const walker = builder.walker;
   // The maps are made on first use: a services view needs none of them, a hover one.
-  let serviceByChain: Map<ChainNode, ServicePort> | undefined;
-  let endpointByChain: Map<ChainNode, Endpoint> | undefined;
+  let serviceByChain: ChainIndex<ServicePort> | undefined;
+  let endpointByChain: ChainIndex<Endpoint> | undefined;
   let entriesByAddress: Map<string, Array<{ service: ServicePort; entry: ServiceEntry }>> | undefined;
   let endpointsByIp: Map<string, Array<{ service: ServicePort; endpoint: Endpoint }>> | undefined;
   const model: ServiceModel = {
     services,
     get serviceByChain() {
-      return (serviceByChain ??= builder.chainMap(builder.explained, builder.explainedCount, builder.serviceById));
+      return (serviceByChain ??= new ChainIndex(builder.nat?.list ?? [], builder.explained, builder.explainedCount, builder.serviceById));
     },
     get endpointByChain() {
-      return (endpointByChain ??= builder.chainMap(builder.endpointIds, builder.endpointCount, builder.endpointById));
+      return (endpointByChain ??= new ChainIndex(builder.nat?.list ?? [], builder.endpointIds, builder.endpointCount, builder.endpointById));
     },
     get entriesByAddress() {
       if (!entriesByAddress) {
