@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { generateDump } from '../../bench/generate';
-import { type Analysis, analyze } from '../../server/src/core/analysis';
+import { type Analysis, analyze, occurrencesOf } from '../../server/src/core/analysis';
 import { type LineEdit, patchAnalysis } from '../../server/src/core/incremental';
 import { chainNameOf } from '../../server/src/core/ruleset';
 import { AnalysisCache } from '../../server/src/analysisCache';
@@ -28,6 +28,8 @@ function summary(analysis: Analysis): unknown {
     tables: analysis.graph.tables.map((g) => ({
       rules: g.table.rules.map((r) => [r.line, chainNameOf(r), r.targetName, r.targetStart, r.comment, r.statistic?.probability, r.toDestination]),
       nodes: g.list.map((n) => [n.chain.name, n.declared, n.reachable, n.inCycle, n.chain.rules.map((r) => r.line), n.incoming.map((j) => j.rule.line), n.outgoing.map((j) => [j.rule.line, j.to.chain.name, j.kind])]),
+      // Chains named in comments and `--name` (kept from the analysis before when no edited rule names one).
+      mentions: g.list.map((n) => occurrencesOf(analysis, n).filter((o) => o.role === 'mention').map((o) => `${o.span.line}:${o.span.start}-${o.span.end}`)),
       cycles: g.cycles,
       jumps: [...g.jumpTargets],
     })),

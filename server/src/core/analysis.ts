@@ -193,12 +193,17 @@ export function occurrenceAt(analysis: Analysis, line: number, character: number
   return occurrencesOnLine(analysis, line).find((o) => character >= o.span.start && character <= o.span.end);
 }
 
+/** Whether a rule may name chains in its comment or `--name` (ruleMentions). */
+export function mayMention(rule: Rule): boolean {
+  return rule.recent?.name !== undefined || (rule.comment !== undefined && rule.comment.includes('KUBE-'));
+}
+
 function mentionsOf(analysis: Analysis, node: ChainNode): ChainOccurrence[] {
   if (!analysis.mentions) {
     const mentions = new Map<ChainNode, ChainOccurrence[]>();
     for (const { table, nodes } of analysis.graph.tables) {
       for (const rule of table.rules) {
-        if (!rule.recent?.name && !(rule.comment !== undefined && rule.comment.includes('KUBE-'))) continue;
+        if (!mayMention(rule)) continue;
         for (const occurrence of ruleMentions(rule, nodes)) {
           const list = mentions.get(occurrence.node);
           if (list) list.push(occurrence);

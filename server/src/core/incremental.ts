@@ -4,7 +4,7 @@
 // jumps and the diagnostics that depend on them takes milliseconds. Anything this cannot patch
 // with certainty (a declaration, a table line, a new chain, a rule inserted with -I) answers
 // undefined and the caller reads the dump again.
-import { type Analysis, analysisOf, diagnosticOrder, tableAtLine } from './analysis';
+import { type Analysis, analysisOf, diagnosticOrder, mayMention, tableAtLine } from './analysis';
 import { type GraphEdit, type Jump, type JumpEdit, listedIncoming, refreshTableGraph, type TableGraph } from './graph';
 import { MAX_LINE_DIAGNOSTICS, parseRuleset } from './parser';
 import { type Chain, chainSpanOf, copyRule, type Diagnostic, isBuiltinTarget, linkTarget, type Rule, type Span, type Table } from './ruleset';
@@ -93,6 +93,13 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
   const { ruleset, graph } = previous;
   if (edits.length === 0 || edits.length > 64) return undefined;
   if (ruleset.diagnostics.length >= MAX_LINE_DIAGNOSTICS) return undefined;
+  // The mentions of chains in comments stay when no edited rule mentions one, before or after
+  // (a patch adds no chain a comment could name): on a large dump they take a pass over every rule.
+  const mentionedBefore = edits.some((e) => {
+    const old = previous.rulesByLine[e.line];
+    return old !== undefined && mayMention(old);
+  });
+  const mentions = mentionedBefore ? undefined : previous.mentions;
   const planned: Planned[] = [];
   const seen = new Set<number>();
   for (const edit of edits) {
@@ -208,6 +215,7 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
   graph.diagnostics = graph.tables.flatMap((t) => t.diagnostics);
   const analysis = analysisOf(ruleset, graph, previous.rulesByLine, previous.declarationsByLine);
   const rules = [...lines].flatMap((line) => previous.rulesByLine[line] ?? []);
+  if (mentions && !rules.some(mayMention)) analysis.mentions = mentions;
   const jumps = [...changedGraphs].flatMap(([tableGraph, { removed, added }]) => [...removed, ...added].map((jump) => ({ ...jump, table: tableGraph.table })));
   return { analysis, sameMeaning: meaning, lines: [...lines], rules, chains: [...chains], jumps };
 }
