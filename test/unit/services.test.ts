@@ -382,3 +382,46 @@ describe('local endpoints of a service with externalTrafficPolicy: Local', () =>
     assert.equal(svl && model.serviceByChain.get(svl), service);
   });
 });
+
+describe('shares worked out one entry at a time', () => {
+  const A = 'KUBE-SVC-AAAAAAAAAAAAAAAA';
+  const B = 'KUBE-SVC-BBBBBBBBBBBBBBBB';
+  const SA = 'KUBE-SEP-AAAAAAAAAAAAAAA2';
+  const SB = 'KUBE-SEP-BBBBBBBBBBBBBBB2';
+  // Two service chains that jump to each other after picking their own endpoint half the time.
+  const LOOP = [
+    '*nat', ':PREROUTING ACCEPT [0:0]', ':KUBE-SERVICES - [0:0]', `:${A} - [0:0]`, `:${B} - [0:0]`, `:${SA} - [0:0]`, `:${SB} - [0:0]`,
+    '-A PREROUTING -j KUBE-SERVICES',
+    `-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment "ns/a:http cluster IP" -m tcp --dport 80 -j ${A}`,
+    `-A KUBE-SERVICES -d 10.96.0.2/32 -p tcp -m comment --comment "ns/b:http cluster IP" -m tcp --dport 80 -j ${B}`,
+    `-A ${A} -m comment --comment "ns/a:http" -m statistic --mode random --probability 0.5 -j ${SA}`,
+    `-A ${A} -m comment --comment "ns/a:http" -j ${B}`,
+    `-A ${B} -m comment --comment "ns/b:http" -m statistic --mode random --probability 0.5 -j ${SB}`,
+    `-A ${B} -m comment --comment "ns/b:http" -j ${A}`,
+    `-A ${SA} -p tcp -m comment --comment "ns/a:http" -m tcp -j DNAT --to-destination 10.0.0.1:80`,
+    `-A ${SB} -p tcp -m comment --comment "ns/b:http" -m tcp -j DNAT --to-destination 10.0.0.2:80`,
+    'COMMIT', '',
+  ].join('\n');
+  const split = (entry: { split: { endpoints: Array<{ endpoint: { ip: string }; share: number }>; fates: Map<string, number> } }) =>
+    [entry.split.endpoints.map((e) => [e.endpoint.ip, e.share]), [...entry.split.fates]];
+
+  it('with a jump loop, asking the second service first still cuts the loop where the first entry reaches it', () => {
+    // In the order of the KUBE-SERVICES rules, a's walk enters b, whose jump back to a is the
+    // loop: b keeps half of its traffic, the other half is the loop. a gets its own endpoint's
+    // half and b's quarter. Asked in the other order, b would have walked first and got a's quarter.
+    const [a, b] = serviceModelOf(analyze(LOOP)).services;
+    assert.deepEqual([a?.id, b?.id], ['ns/a:http/TCP', 'ns/b:http/TCP']);
+    assert.deepEqual(split(b!.entries[0]!), [[['10.0.0.2', 0.5]], [['loop', 0.5]]]);
+    assert.deepEqual(split(a!.entries[0]!), [[['10.0.0.1', 0.5], ['10.0.0.2', 0.25]], [['loop', 0.25]]]);
+  });
+
+  it('without loops, an entry asked alone gets the shares it gets among all', () => {
+    const text = fixture('k8s-overall-modern.rules');
+    const all = serviceModelOf(analyze(text)).services.map((s) => s.entries.map(split));
+    const alone = serviceModelOf(analyze(text)).services;
+    // The last entries first, one at a time.
+    for (let s = alone.length - 1; s >= 0; s--) {
+      for (let e = alone[s]!.entries.length - 1; e >= 0; e--) assert.deepEqual(split(alone[s]!.entries[e]!), all[s]![e], `${alone[s]!.id} entry ${e}`);
+    }
+  });
+});
