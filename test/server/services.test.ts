@@ -121,6 +121,19 @@ describe('services in the editor, over JSON-RPC, on the seed kube-dns dump', () 
     assert.deepEqual([list?.total, list?.services], [0, []]);
   });
 
+  it('filters by what an edit made: an endpoint address typed over is found by its new value only', async () => {
+    const uri = 'file:///dumps/seed-edited-address.nft-save.txt';
+    await lsp.open(uri, seed);
+    const matched = async (filter: string) => (await lsp.connection.sendRequest(ServicesRequest, { textDocument: { uri }, filter }))?.matched;
+    assert.deepEqual([await matched('10.32.0.3'), await matched('10.32.0.9')], [1, 0]);
+    const line = seed.split('\n').findIndex((l) => l.endsWith('--to-destination 10.32.0.3:53'));
+    const column = seed.split('\n')[line]!.lastIndexOf('10.32.0.3');
+    await lsp.edit(uri, 2, line, column, column + '10.32.0.3'.length, '10.32.0.9');
+    await lsp.diagnosticsFor(uri, 2);
+    assert.deepEqual([await matched('10.32.0.3'), await matched('10.32.0.9'), await matched('10.32.0.4')], [0, 1, 1]);
+    await lsp.close(uri);
+  });
+
   it('finds the service, entry and endpoint a line belongs to', async () => {
     const at = (line: number, filter?: string) => lsp.connection.sendRequest(ServiceAtRequest, { textDocument: { uri: URI }, line, ...(filter ? { filter } : {}) });
     const rule = await at(18);
