@@ -220,14 +220,19 @@ async function server(file: string): Promise<ServerFigures> {
     await edit('a line break typed', { range: { start: { line: at, character: 0 }, end: { line: at, character: 0 } }, text: '\n' }, () => lines.splice(at, 0, ''));
   }
   // The Services view asks for its top level again once an edit settles: the tree after each of five probability edits.
+  // Then with a filter typed in the view: it asks with the filter after each edit.
   const afterEach: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    await editLine('a probability changed, Services view open', lineWith('--probability', middle + 1500 * i + 500), (text) => text.replace(/--probability \S+/, `--probability 0.${i + 3}`));
+  const filteredAfterEach: number[] = [];
+  const filter = services[0]?.namespace ?? 'team';
+  await connection.sendRequest(ServicesRequest, { textDocument: doc, filter });
+  for (let i = 0; i < 10; i++) {
+    await editLine('a probability changed, Services view open', lineWith('--probability', middle + 1500 * i + 500), (text) => text.replace(/--probability \S+/, `--probability 0.${(i % 7) + 3}`));
     const t = performance.now();
-    await connection.sendRequest(ServicesRequest, { textDocument: doc });
-    afterEach.push(performance.now() - t);
+    await connection.sendRequest(ServicesRequest, { textDocument: doc, ...(i < 5 ? {} : { filter }) });
+    (i < 5 ? afterEach : filteredAfterEach).push(performance.now() - t);
   }
   requests['services tree, after each edit'] = { p50: median(afterEach), p95: percentile(afterEach, 95), max: Math.max(...afterEach), n: afterEach.length };
+  requests['services filter, after each edit'] = { p50: median(filteredAfterEach), p95: percentile(filteredAfterEach, 95), max: Math.max(...filteredAfterEach), n: filteredAfterEach.length };
   const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const serverPeakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
   connection.dispose();
