@@ -214,16 +214,26 @@ describe('compact service model', () => {
         for (const endpoint of service.endpoints) {
           assert.equal(model.endpointByChain.get(endpoint.chain), endpoint);
           assert.equal(model.serviceByChain.get(endpoint.chain), service);
-          assert.ok(model.endpointsByIp.get(endpoint.ip)?.some((e) => e.endpoint === endpoint && e.service === service) ?? endpoint.ip === '');
+          if (endpoint.ip !== '') {
+            const at = model.endpointsAt(endpoint.ip);
+            assert.ok(at.some((e) => e.endpoint === endpoint && e.service === service), endpoint.ip);
+            assert.deepEqual(at.filter((e) => e.endpoint.ip !== endpoint.ip), []);
+          }
           const text = endpoint.dnat?.toDestination;
           const confirmed = endpoint.ip !== '' && text !== undefined && kubeChain(endpoint.chain.chain.name)?.hash === endpointHash(service.key, service.protocol, text);
           assert.equal(endpoint.hashConfirmed, confirmed, endpoint.chain.chain.name);
         }
         for (const entry of service.entries) {
-          if (entry.address !== null) assert.ok(model.entriesByAddress.get(entry.address)?.some((e) => e.entry === entry && e.service === service));
+          if (entry.address !== null) assert.ok(model.entriesAt(entry.address).some((e) => e.entry === entry && e.service === service));
         }
       }
       assert.equal(model.serviceByChain.size, new Set([...model.services.flatMap((s) => s.chains), ...model.endpointByChain.keys()]).size);
+      // Every service's endpoints at each address, in the order of the services and their endpoints.
+      for (const ip of new Set(model.services.flatMap((s) => s.endpoints.map((e) => e.ip)).filter((ip) => ip !== ''))) {
+        const expected = model.services.flatMap((s) => s.endpoints.filter((e) => e.ip === ip).map((e) => [s.id, e.chain.chain.name]));
+        assert.deepEqual(model.endpointsAt(ip).map((e) => [e.service.id, e.endpoint.chain.chain.name]), expected, ip);
+      }
+      assert.deepEqual(model.endpointsAt('192.0.2.255'), []);
       // Chains of the other tables share node ids with nat chains, and belong to no service.
       for (const graph of analysis.graph.tables) {
         if (graph === nat) continue;

@@ -125,12 +125,12 @@ export function addressHover(analysis: Analysis, position: Position, pods: PodIn
   if (!arg || !ip) return undefined;
   const model = serviceModelOf(analysis);
   const lines: string[] = [];
-  for (const { service, entry } of model.entriesByAddress.get(ip) ?? []) {
+  for (const { service, entry } of model.entriesAt(ip)) {
     const endpoints = entry.split.endpoints.map(({ endpoint, share }) => `${endpointTitle(endpoint.ip, endpoint.port)} ${formatShare(share)}`);
     const fates = [...entry.split.fates].map(([fate, share]) => `${describeFate(fate)} ${formatShare(share)}`);
     lines.push(`**${entryTitle(entry.kind, entry.address, entry.port, service.protocol)}** of service \`${serviceTitle(service)}\` → ${[...endpoints, ...fates].join(', ') || 'no endpoints'}`);
   }
-  for (const { service, endpoint } of model.endpointsByIp.get(ip) ?? []) {
+  for (const { service, endpoint } of model.endpointsAt(ip)) {
     lines.push([`**Service \`${serviceTitle(service)}\`** (${service.protocol}) — \`${endpoint.chain.chain.name}\``, '', ...endpointLines(service, endpoint, pods)].join('\n'));
   }
   if (lines.length === 0) {

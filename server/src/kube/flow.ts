@@ -418,6 +418,8 @@ const NOT_V4 = -2;
 const BAD_V4 = -1;
 /** The port scanV4Endpoint read last; NaN without one. */
 let scannedPort = NaN;
+/** The address scanV4Endpoint read last, as a number (a.b.c.d is ((a × 256 + b) × 256 + c) × 256 + d). */
+let scannedV4 = 0;
 
 /**
  * `a.b.c.d` or `a.b.c.d:port` with 1-3 digit parts and a 1-5 digit port, read without a
@@ -428,6 +430,7 @@ function scanV4Endpoint(text: string): number {
   const length = text.length;
   let i = 0;
   let valid = true;
+  let address = 0;
   for (let part = 0; part < 4; part++) {
     if (part > 0) {
       if (text.charCodeAt(i) !== 46 /* . */) return NOT_V4;
@@ -444,7 +447,9 @@ function scanV4Endpoint(text: string): number {
     const digits = i - from;
     if (digits === 0 || digits > 3) return NOT_V4;
     if (value > 255) valid = false;
+    address = address * 256 + value;
   }
+  scannedV4 = address;
   const ipEnd = i;
   scannedPort = NaN;
   if (i < length) {
@@ -561,6 +566,8 @@ class CompiledRules {
   /** By DNAT number: the address is the first dnatIpEnds[k] characters of dnatIpTexts[k] (the --to-destination text as written, for IPv4). */
   private readonly dnatIpTexts: string[] = [];
   private readonly dnatIpEnds: Int32Array;
+  /** By DNAT number: an IPv4 address as a number (scannedV4), NaN for any other. */
+  private readonly dnatV4: Float64Array;
   /** The addresses cut from those texts, once asked for. */
   private dnatIps: Array<string | undefined> | undefined;
   /** Per node: the table index of its first DNAT rule, or -1. */
@@ -583,6 +590,7 @@ class CompiledRules {
     this.dnatRules = new Int32Array(count);
     this.dnatPorts = new Float64Array(count);
     this.dnatIpEnds = new Int32Array(count);
+    this.dnatV4 = new Float64Array(count);
     let r = 0;
     for (let id = 0; id < list.length; id++) {
       const node = list[id]!;
@@ -831,6 +839,7 @@ class CompiledRules {
     if (end !== NOT_V4) {
       this.dnatIpTexts[k] = text;
       this.dnatIpEnds[k] = end;
+      this.dnatV4[k] = scannedV4;
       this.dnatPorts[k] = scannedPort;
       return true;
     }
@@ -838,8 +847,22 @@ class CompiledRules {
     if (!parsed) return false;
     this.dnatIpTexts[k] = parsed.ip;
     this.dnatIpEnds[k] = parsed.ip.length;
+    this.dnatV4[k] = NaN;
     this.dnatPorts[k] = parsed.port === undefined ? NaN : parsed.port;
     return true;
+  }
+
+  /** The DNAT numbers whose address is `ip`, by a pass over the table (no address string made). */
+  dnatsOfIp(ip: string): number[] {
+    const found: number[] = [];
+    const length = ip.length;
+    // An IPv4 address is compared as a number first: the texts lie all over the dump.
+    const v4 = scanV4Endpoint(ip) === length ? scannedV4 : NaN;
+    for (let k = 0; k < this.dnatCount; k++) {
+      if (this.dnatIpEnds[k] !== length || (v4 === v4 && this.dnatV4[k] !== v4)) continue;
+      if (this.dnatIpTexts[k]!.startsWith(ip)) found.push(k);
+    }
+    return found;
   }
 
   /** The address of DNAT number k. */
@@ -987,6 +1010,17 @@ export class FlowWalker {
   dnatIpAt(id: number): string | undefined {
     const dnat = this.dnatNumberAt(id);
     return dnat === -1 ? undefined : this.compiled.ipOf(dnat);
+  }
+
+  /** The chains whose first DNAT rule sends packets to `ip` (whose dnatIpAt is `ip`), in the order of their DNAT rules. */
+  chainsWithDnatIp(ip: string): number[] {
+    const table = this.compiled;
+    const ids: number[] = [];
+    for (const k of table.dnatsOfIp(ip)) {
+      const id = table.dnatChains[k]!;
+      if (this.dnatNumberAt(id) === k && !ids.includes(id)) ids.push(id);
+    }
+    return ids;
   }
 
   /** The port of dnatIpAt(id). */

@@ -90,9 +90,14 @@ export interface ServiceModel {
   /** Service port of every KUBE-SVC/SVL/EXT/FW/XLB/SEP chain the model explains. */
   serviceByChain: ReadonlyMap<ChainNode, ServicePort>;
   endpointByChain: ReadonlyMap<ChainNode, Endpoint>;
-  /** Cluster, external and load-balancer IPs to the entries that match them. */
-  entriesByAddress: Map<string, Array<{ service: ServicePort; entry: ServiceEntry }>>;
-  endpointsByIp: Map<string, Array<{ service: ServicePort; endpoint: Endpoint }>>;
+  /** The entries whose cluster, external or load-balancer IP is this address, in the order of the services; once per address and version. */
+  entriesAt(address: string): ReadonlyArray<{ service: ServicePort; entry: ServiceEntry }>;
+  /**
+   * The endpoints whose DNAT sends packets to this address, in the order of the services and
+   * their endpoints. Found in the flow walker's DNAT table, once per address and version: a map
+   * of a large dump's 100,000 endpoints by address took 100 ms, made again after every edit.
+   */
+  endpointsAt(ip: string): ReadonlyArray<{ service: ServicePort; endpoint: Endpoint }>;
   diagnostics: Diagnostic[];
   /** What happens to packets entering a nat chain (shares of the endpoints it reaches), computed once per chain. */
   flowOf(node: ChainNode): Flow | undefined;
@@ -1199,8 +1204,8 @@ function modelOf(builder: ModelBuilder, services: ServicePortData[], strict: boo
   // The maps are made on first use: a services view needs none of them, a hover one.
   let serviceByChain: ChainIndex<ServicePort> | undefined;
   let endpointByChain: ChainIndex<Endpoint> | undefined;
-  let entriesByAddress: Map<string, Array<{ service: ServicePort; entry: ServiceEntry }>> | undefined;
-  let endpointsByIp: Map<string, Array<{ service: ServicePort; endpoint: Endpoint }>> | undefined;
+  const entriesByAddress = new Map<string, Array<{ service: ServicePort; entry: ServiceEntry }>>();
+  const endpointsByIp = new Map<string, Array<{ service: ServicePort; endpoint: Endpoint }>>();
   const model: ServiceModel = {
     services,
     get serviceByChain() {
@@ -1209,23 +1214,29 @@ function modelOf(builder: ModelBuilder, services: ServicePortData[], strict: boo
     get endpointByChain() {
       return (endpointByChain ??= new ChainIndex(builder.nat?.list ?? [], builder.endpointIds, builder.endpointCount, builder.endpointById));
     },
-    get entriesByAddress() {
-      if (!entriesByAddress) {
-        entriesByAddress = new Map();
-        for (const service of services) {
-          for (const entry of service.entries) if (entry.address !== null) addTo(entriesByAddress, entry.address, { service, entry });
-        }
+    entriesAt(address) {
+      let found = entriesByAddress.get(address);
+      if (found === undefined) {
+        found = [];
+        for (const service of services) for (const entry of service.entries) if (entry.address === address) found.push({ service, entry });
+        if (entriesByAddress.size < 10_000) entriesByAddress.set(address, found);
       }
-      return entriesByAddress;
+      return found;
     },
-    get endpointsByIp() {
-      if (!endpointsByIp) {
-        endpointsByIp = new Map();
-        for (const service of services) {
-          for (const endpoint of service.endpoints) if (endpoint.ip) addTo(endpointsByIp, endpoint.ip, { service, endpoint });
+    endpointsAt(ip) {
+      let found = endpointsByIp.get(ip);
+      if (found === undefined) {
+        found = [];
+        for (const id of walker?.chainsWithDnatIp(ip) ?? []) {
+          const endpoint = builder.endpointById[id];
+          const service = builder.serviceById[id] as ServicePortData | undefined;
+          if (endpoint && service?.endpoints.includes(endpoint)) found.push({ service, endpoint });
         }
+        found.sort((a, b) => (a.service as ServicePortData).rank - (b.service as ServicePortData).rank || a.service.endpoints.indexOf(a.endpoint) - b.service.endpoints.indexOf(b.endpoint));
+        // Addresses come from the user's hovers: a bounded number of answers is kept.
+        if (endpointsByIp.size < 10_000) endpointsByIp.set(ip, found);
       }
-      return endpointsByIp;
+      return found;
     },
     diagnostics: builder.diagnostics.sort(diagnosticOrder),
     flowOf: (node) => (walker?.owns(node) ? builder.flowOf(node) : undefined),
