@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseRuleset } from '../../server/src/core/parser';
+import { printRuleset } from '../../server/src/core/printer';
 import { chainNameOf, chainSpanOf, type Rule, type Ruleset, targetOf } from '../../server/src/core/ruleset';
 import { ruleOption, ruleSpec } from '../../server/src/core/ruleSpec';
 import { splitArgs } from '../../server/src/core/scanner';
@@ -249,6 +250,13 @@ describe('problems reported while parsing', () => {
     ]);
   });
 
+  it('quotes in a chain declaration are part of its words, as iptables-restore reads them', () => {
+    // `:KUBE-X" " - [0:0]` is the chain `KUBE-X"` with the policy `"`, the counters `-` and then `[0:0]`.
+    const text = '*nat\n:KUBE-X" " - [0:0]\n-A KUBE-X -j RETURN\nCOMMIT\n';
+    assert.deepEqual(only(text), [['bad-policy', 'error', 1, 9, 10], ['syntax', 'error', 1, 11, 12], ['syntax', 'error', 1, 13, 18]]);
+    assert.deepEqual([...parseRuleset(text).tables[0]!.chains.keys()].slice(4), ['KUBE-X"', 'KUBE-X']);
+  });
+
   it('an option missing its value, and -j without a target', () => {
     assert.deepEqual(only('*filter\n-A INPUT -p tcp --dport\n-A INPUT -j\nCOMMIT\n'), [
       ['missing-value', 'error', 1, 16, 23],
@@ -265,6 +273,26 @@ describe('problems reported while parsing', () => {
     assert.deepEqual(ruleset.diagnostics.map((d) => [d.code, d.span.line]), [['syntax', 1], ['syntax', 3]]);
     assert.equal(ruleset.tables[0]!.rules.length, 1);
     assert.equal(ruleset.tables[0]!.committed, true);
+  });
+
+  it('a NUL byte past the start of the file, on the line and column it stands at', () => {
+    // Near the start a NUL makes the file a binary one; further on the dump is read, and each damaged line is reported.
+    const padding = Array.from({ length: 400 }, (_, i) => `:KUBE-PAD-${i} - [0:0]`).join('\n');
+    const text = `*nat\n${padding}\n-A KUBE-PAD-1 -j MARK --\u0000set-xmark 0x4000/0x4000\n-A KUBE-PAD-2 -j RETURN\n-A KUBE-PAD-3 -m comment --comment "a\u0000b" -j RETURN\nCOMMIT\n`;
+    assert.ok(text.indexOf('\u0000') > 8192);
+    const nul = only(text);
+    // `-A KUBE-PAD-1 -j MARK --` is 24 characters; `-A KUBE-PAD-3 -m comment --comment "a` is 37.
+    assert.deepEqual(nul, [['syntax', 'error', 401, 24, 25], ['syntax', 'error', 403, 37, 38]]);
+    assert.match(parseRuleset(text).diagnostics[0]!.message, /NUL byte/);
+  });
+
+  it('values that are a lone `!` or start with `-` are printed quoted, so that reading them again does not take them for a negation or an option', () => {
+    const first = parseRuleset('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment "!" -j ACCEPT\n-A INPUT -m comment --comment "-m" -j ACCEPT\nCOMMIT\n');
+    const printed = printRuleset(first);
+    assert.match(printed, /^-A INPUT -m comment --comment "!" -j ACCEPT\n-A INPUT -m comment --comment "-m" -j ACCEPT$/m);
+    const again = parseRuleset(printed);
+    assert.deepEqual(again.diagnostics, []);
+    assert.deepEqual([first, again].map((r) => r.tables[0]!.rules.map((rule) => rule.comment)), [['!', '-m'], ['!', '-m']]);
   });
 
   it('nft, ipvsadm and ipset output get one message instead of an error per line', () => {

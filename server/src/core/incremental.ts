@@ -108,6 +108,8 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
     const oldKind = lineKind(edit.oldText);
     const newKind = lineKind(edit.newText);
     if (oldKind === 'other' || newKind === 'other') return undefined;
+    // A line read alone with a NUL byte would be taken for a binary file: the whole dump is read again.
+    if (edit.newText.includes('\u0000') || edit.oldText.includes('\u0000')) return undefined;
     if (oldKind === 'blank' && newKind === 'blank' && previous.rulesByLine[edit.line] === undefined) continue;
     const old = previous.rulesByLine[edit.line];
     if ((old !== undefined) !== (oldKind === 'rule')) return undefined;

@@ -1,6 +1,6 @@
 import { FastRuleReader, Interner } from './ruleFast';
 import { commentOf, factsOf, isOptionWord, parseRuleSpec } from './ruleSpec';
-import { splitArgs } from './scanner';
+import { splitArgs, splitWords } from './scanner';
 import { kernelProbability } from './statistic';
 import {
   type Chain,
@@ -244,7 +244,8 @@ class LineParser {
   private parseChainDeclaration(raw: string, line: number, start: number, end: number): void {
     const table = this.openTable(line, start, end, 'Chain declaration');
     if (!table || this.declareFast(raw, line, start, end, table)) return;
-    const { args } = splitArgs(raw, start + 1, end);
+    // iptables-restore reads a declaration's words without removing quotes.
+    const args = splitWords(raw, start + 1, end);
     const nameArg = args[0];
     if (!nameArg || nameArg.start !== start + 1) {
       this.report(line, start, end, 'error', 'missing-chain-name', "A chain declaration needs a name right after ':', as in ':KUBE-SERVICES - [0:0]'.");
@@ -628,9 +629,18 @@ export function parseRuleset(text: string, options: ParseOptions = {}): Ruleset 
     });
   } else {
     let offset = 0;
+    // A NUL byte past the start (a file with one near the start is taken for a binary one).
+    let nul = text.indexOf('\u0000');
     for (;;) {
       const nl = text.indexOf('\n', offset);
       const raw = nl === -1 ? text.slice(offset) : text.slice(offset, nl);
+      if (nul !== -1 && (nl === -1 || nul < nl)) {
+        parser.report(
+          firstLine + lineCount, nul - offset, nul - offset + 1, 'error', 'syntax',
+          'This line holds a NUL byte: iptables-restore reads a line only up to it, so the rest of the rule is lost. The dump is damaged; take it again with iptables-save.',
+        );
+        nul = nl === -1 ? -1 : text.indexOf('\u0000', nl);
+      }
       parser.parseLine(raw, firstLine + lineCount);
       lastLength = raw.length;
       lineCount++;

@@ -1,9 +1,13 @@
 import { ruleSpec } from './ruleSpec';
 import { chainNameOf, type Rule, type Ruleset } from './ruleset';
 
-const NEEDS_QUOTES = /[\s"'\\]|^$/;
+/**
+ * Blanks, quotes, a backslash, nothing at all, a lone `!` or a leading `-`: unquoted, the last two
+ * would be read again as a negation or an option instead of the value they were.
+ */
+const NEEDS_QUOTES = /[\s"'\\]|^!?$|^-/;
 
-/** One argument as iptables-save writes it: quoted, with `"` and `\` escaped, when it holds blanks or quotes. */
+/** One argument as iptables-save writes it: quoted, with `"` and `\` escaped, when it would not be read back as the same value otherwise. */
 export function quoteArg(text: string): string {
   return NEEDS_QUOTES.test(text) ? `"${text.replace(/["\\]/g, (c) => `\\${c}`)}"` : text;
 }

@@ -61,3 +61,23 @@ export function splitArgs(line: string, from = 0, to = line.length, maxArgs = In
   }
   return { args };
 }
+
+/**
+ * Splits a chain declaration (`:NAME POLICY [p:b]`) into its words the way iptables-restore
+ * does: at blanks only. Unlike a rule line, a declaration's quotes are part of the words.
+ */
+export function splitWords(line: string, from = 0, to = line.length): Arg[] {
+  const words: Arg[] = [];
+  let i = from;
+  while (i < to) {
+    const c = line.charCodeAt(i);
+    if (c === SPACE || c === TAB || c === 13) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < to && (line.charCodeAt(i) !== SPACE && line.charCodeAt(i) !== TAB && line.charCodeAt(i) !== 13)) i++;
+    words.push({ text: line.slice(start, i), start, end: i, quoted: false });
+  }
+  return words;
+}
