@@ -177,6 +177,12 @@ describe('patching an analysis after edits within lines', () => {
     assert.equal(patchAnalysis(previous, [at(7, ':KUBE-SEP-RENAMED - [0:0]')]), undefined);
     assert.equal(patchAnalysis(previous, [at(1, '*filter')]), undefined);
     assert.equal(patchAnalysis(previous, [at(SVC_RULE, lines[SVC_RULE]!.replace('-A', '-I'))]), undefined);
+    // A NUL byte: read alone, the line would be taken for a binary file. This dump is under 8 KiB,
+    // so read in full it is one too (further into a larger one, the line gets an error: parser tests).
+    const damaged = lines[SVC_RULE]!.replace('--mode', '--mo\u0000de');
+    assert.equal(patchAnalysis(previous, [at(SVC_RULE, damaged)]), undefined);
+    const full = analyze(lines.map((l, i) => (i === SVC_RULE ? damaged : l)).join('\n'));
+    assert.deepEqual(full.diagnostics.map((d) => d.code), ['not-iptables']);
   });
 
   it('a mistake typed into a rule gives the same diagnostics as a full reading', () => {
