@@ -418,7 +418,7 @@ const NOT_V4 = -2;
 const BAD_V4 = -1;
 /** The port scanV4Endpoint read last; NaN without one. */
 let scannedPort = NaN;
-/** The address scanV4Endpoint read last, as a number (a.b.c.d is ((a × 256 + b) × 256 + c) × 256 + d). */
+/** The address scanV4Endpoint read last, as a 32-bit integer (a.b.c.d is a << 24 | b << 16 | c << 8 | d). */
 let scannedV4 = 0;
 
 /**
@@ -447,7 +447,7 @@ function scanV4Endpoint(text: string): number {
     const digits = i - from;
     if (digits === 0 || digits > 3) return NOT_V4;
     if (value > 255) valid = false;
-    address = address * 256 + value;
+    address = (address << 8) | (value & 255);
   }
   scannedV4 = address;
   const ipEnd = i;
@@ -566,8 +566,8 @@ class CompiledRules {
   /** By DNAT number: the address is the first dnatIpEnds[k] characters of dnatIpTexts[k] (the --to-destination text as written, for IPv4). */
   private readonly dnatIpTexts: string[] = [];
   private readonly dnatIpEnds: Int32Array;
-  /** By DNAT number: an IPv4 address as a number (scannedV4), NaN for any other. */
-  private readonly dnatV4: Float64Array;
+  /** By DNAT number: an IPv4 address as a 32-bit integer (scannedV4), 0 for any other (the texts decide). */
+  private readonly dnatV4: Int32Array;
   /** The addresses cut from those texts, once asked for. */
   private dnatIps: Array<string | undefined> | undefined;
   /** Per node: the table index of its first DNAT rule, or -1. */
@@ -590,7 +590,7 @@ class CompiledRules {
     this.dnatRules = new Int32Array(count);
     this.dnatPorts = new Float64Array(count);
     this.dnatIpEnds = new Int32Array(count);
-    this.dnatV4 = new Float64Array(count);
+    this.dnatV4 = new Int32Array(count);
     let r = 0;
     for (let id = 0; id < list.length; id++) {
       const node = list[id]!;
@@ -847,7 +847,7 @@ class CompiledRules {
     if (!parsed) return false;
     this.dnatIpTexts[k] = parsed.ip;
     this.dnatIpEnds[k] = parsed.ip.length;
-    this.dnatV4[k] = NaN;
+    this.dnatV4[k] = 0;
     this.dnatPorts[k] = parsed.port === undefined ? NaN : parsed.port;
     return true;
   }
@@ -857,9 +857,10 @@ class CompiledRules {
     const found: number[] = [];
     const length = ip.length;
     // An IPv4 address is compared as a number first: the texts lie all over the dump.
-    const v4 = scanV4Endpoint(ip) === length ? scannedV4 : NaN;
+    const v4 = scanV4Endpoint(ip) === length;
+    const address = scannedV4;
     for (let k = 0; k < this.dnatCount; k++) {
-      if (this.dnatIpEnds[k] !== length || (v4 === v4 && this.dnatV4[k] !== v4)) continue;
+      if (this.dnatIpEnds[k] !== length || (v4 && this.dnatV4[k] !== address && this.dnatV4[k] !== 0)) continue;
       if (this.dnatIpTexts[k]!.startsWith(ip)) found.push(k);
     }
     return found;
