@@ -68,15 +68,18 @@ export function splitArgs(line: string, from = 0, to = line.length, maxArgs = In
  */
 export function splitWords(line: string, from = 0, to = line.length): Arg[] {
   const words: Arg[] = [];
+  const blank = (i: number) => {
+    const c = line.charCodeAt(i);
+    return c === SPACE || c === TAB || c === 13;
+  };
   let i = from;
   while (i < to) {
-    const c = line.charCodeAt(i);
-    if (c === SPACE || c === TAB || c === 13) {
+    if (blank(i)) {
       i++;
       continue;
     }
     const start = i;
-    while (i < to && (line.charCodeAt(i) !== SPACE && line.charCodeAt(i) !== TAB && line.charCodeAt(i) !== 13)) i++;
+    while (i < to && !blank(i)) i++;
     words.push({ text: line.slice(start, i), start, end: i, quoted: false });
   }
   return words;
