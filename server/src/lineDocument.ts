@@ -85,7 +85,7 @@ export class LineDocument implements TextDocument {
     offset = Math.max(Math.min(offset, text.length), 0);
     // The last line starting at or before the offset.
     const line = lowerBound(offsets, offset + 1, itself) - 1;
-    return { line, character: this.beforeEol(offset, offsets[line]!) - offsets[line]! };
+    return { line, character: contentEnd(text, offsets[line]!, offset) - offsets[line]! };
   }
 
   offsetAt(position: Position): number {
@@ -208,14 +208,7 @@ export class LineDocument implements TextDocument {
 
   /** Where line `ref` of the base ends, before its line break. */
   private baseContentEnd(ref: number): number {
-    return this.beforeEol(this.baseNextStart(ref), this.starts()[ref]!);
-  }
-
-  private beforeEol(offset: number, lineStart: number): number {
-    const text = this.base;
-    let c = 0;
-    while (offset > lineStart && ((c = text.charCodeAt(offset - 1)) === LF || c === CR)) offset--;
-    return offset;
+    return contentEnd(this.base, this.starts()[ref]!, this.baseNextStart(ref));
   }
 
   /** The whole text (one copy of it when lines changed), which becomes the base; its line starts are worked out as it is put together. */
@@ -261,20 +254,21 @@ function identity(n: number): number[] {
   return refs;
 }
 
-/** A text cut into lines after LF, CR or CRLF, each with its line break; the last one has none. */
+/** A text cut into lines after LF, CR or CRLF (lineStarts), each with its line break; the last one has none. */
 function splitLines(text: string): OwnLine[] {
-  const lines: OwnLine[] = [];
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== LF && c !== CR) continue;
-    const eolEnd = c === CR && text.charCodeAt(i + 1) === LF ? i + 2 : i + 1;
-    lines.push({ text: text.slice(start, i), eol: text.slice(i, eolEnd) });
-    start = eolEnd;
-    i = eolEnd - 1;
-  }
-  lines.push({ text: text.slice(start), eol: '' });
-  return lines;
+  const starts = lineStarts(text);
+  return starts.map((start, i) => {
+    const next = i + 1 < starts.length ? starts[i + 1]! : text.length;
+    const end = contentEnd(text, start, next);
+    return { text: text.slice(start, end), eol: text.slice(end, next) };
+  });
+}
+
+/** Where the line of `text` starting at `lineStart` ends before its line break, given an offset at or after its end (up to the next line's start). */
+function contentEnd(text: string, lineStart: number, offset: number): number {
+  let c = 0;
+  while (offset > lineStart && ((c = text.charCodeAt(offset - 1)) === LF || c === CR)) offset--;
+  return offset;
 }
 
 /** A change that stays within one line: it spans no line break and puts none in. */

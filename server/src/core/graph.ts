@@ -331,43 +331,51 @@ function remakeJumpArrays(graph: TableGraph): void {
  * arrays say.
  */
 function patchedJumpArrays(graph: TableGraph, edit: GraphEdit): boolean {
-  let offsets = graph.jumpOffsets;
-  let targets = graph.jumpTargets;
-  let rules = graph.jumpRules;
-  const n = offsets.length - 1;
-  // Each step makes new arrays: a model being rebuilt still reads the ones before.
+  let arrays: JumpArrays = { offsets: graph.jumpOffsets, targets: graph.jumpTargets, rules: graph.jumpRules };
+  const n = arrays.offsets.length - 1;
   for (const { from, rule } of edit.removed) {
     if (from >= n) return false;
+    const { offsets, rules } = arrays;
     let k = offsets[from]!;
     while (k < offsets[from + 1]! && rules[k] !== rule) k++;
     if (k === offsets[from + 1]) return false;
-    const fewer = new Int32Array(targets.length - 1);
-    fewer.set(targets.subarray(0, k));
-    fewer.set(targets.subarray(k + 1), k);
-    targets = fewer;
-    rules = rules.slice();
-    rules.splice(k, 1);
-    offsets = offsets.slice();
-    for (let id = from + 1; id <= n; id++) offsets[id]--;
+    arrays = withJumpAt(arrays, from, k);
   }
-  for (const { from, to, rule } of edit.added) {
-    if (from >= n) return false;
-    let k = offsets[from]!;
-    while (k < offsets[from + 1]! && rules[k]!.line < rule.line) k++;
-    const more = new Int32Array(targets.length + 1);
-    more.set(targets.subarray(0, k));
-    more[k] = to;
-    more.set(targets.subarray(k), k + 1);
-    targets = more;
-    rules = rules.slice();
-    rules.splice(k, 0, rule);
-    offsets = offsets.slice();
-    for (let id = from + 1; id <= n; id++) offsets[id]++;
+  for (const added of edit.added) {
+    if (added.from >= n) return false;
+    const { offsets, rules } = arrays;
+    let k = offsets[added.from]!;
+    while (k < offsets[added.from + 1]! && rules[k]!.line < added.rule.line) k++;
+    arrays = withJumpAt(arrays, added.from, k, added);
   }
-  graph.jumpOffsets = offsets;
-  graph.jumpTargets = targets;
-  graph.jumpRules = rules;
+  graph.jumpOffsets = arrays.offsets;
+  graph.jumpTargets = arrays.targets;
+  graph.jumpRules = arrays.rules;
   return true;
+}
+
+interface JumpArrays {
+  offsets: Int32Array;
+  targets: Int32Array;
+  rules: Rule[];
+}
+
+/**
+ * New arrays with the jump at index k (in node `from`'s range) taken out, or with `added` put
+ * in there: each step makes new arrays, as a model being rebuilt still reads the ones before.
+ */
+function withJumpAt({ offsets, targets, rules }: JumpArrays, from: number, k: number, added?: JumpEdit): JumpArrays {
+  const step = added ? 1 : -1;
+  const newTargets = new Int32Array(targets.length + step);
+  newTargets.set(targets.subarray(0, k));
+  if (added) newTargets[k] = added.to;
+  newTargets.set(targets.subarray(added ? k : k + 1), added ? k + 1 : k);
+  const newRules = rules.slice();
+  if (added) newRules.splice(k, 0, added.rule);
+  else newRules.splice(k, 1);
+  const newOffsets = offsets.slice();
+  for (let id = from + 1; id < newOffsets.length; id++) newOffsets[id] += step;
+  return { offsets: newOffsets, targets: newTargets, rules: newRules };
 }
 
 /** Past this many chains, a search for a loop that a new jump would close gives up (and the table is analysed in full). */
@@ -399,20 +407,8 @@ function revisedTableGraph(graph: TableGraph, ruleset: Ruleset, edit: GraphEdit)
   const incomingCounts = graph.incomingCounts.slice();
   for (const { to } of edit.removed) incomingCounts[to]--;
   for (const { to } of edit.added) incomingCounts[to]++;
-  for (const { from, to } of edit.added) {
-    if (!list[from]!.reachable || list[to]!.reachable) continue;
-    const stack = [to];
-    list[to]!.reachable = true;
-    while (stack.length > 0) {
-      const id = stack.pop()!;
-      for (let k = offsets[id]!; k < offsets[id + 1]!; k++) {
-        const next = list[targets[k]!]!;
-        if (next.reachable) continue;
-        next.reachable = true;
-        stack.push(next.id);
-      }
-    }
-  }
+  // A jump put in from a reachable chain makes what it leads to reachable.
+  markReachable(list, { offsets, targets }, edit.added.filter(({ from }) => list[from]!.reachable).map(({ to }) => to));
   graph.incomingCounts = incomingCounts;
   // The unused-chain diagnostics of the chains whose callers or rules changed.
   const ids = new Set([...edit.removed.map((jump) => jump.to), ...edit.added.map((jump) => jump.to), ...edit.resized]);
@@ -514,7 +510,7 @@ function analyseTableGraph(graph: TableGraph, ruleset: Ruleset): void {
     }
   }
 
-  markReachable(list, adjacency);
+  markReachable(list, adjacency, list.filter((node) => node.chain.builtin).map((node) => node.id));
   const cycles = findCycles(list, adjacency);
   for (const cycle of cycles) {
     const members = new Set(cycle);
@@ -555,14 +551,15 @@ interface Adjacency {
   targets: Int32Array;
 }
 
-function markReachable(list: ChainNode[], { offsets, targets }: Adjacency): void {
+/** Marks reachable the chains `starts` and those jumps lead to from them, past the chains reachable already. */
+function markReachable(list: ChainNode[], { offsets, targets }: Adjacency, starts: number[]): void {
   const reached = new Uint8Array(list.length);
+  for (let id = 0; id < list.length; id++) if (list[id]!.reachable) reached[id] = 1;
   const stack: number[] = [];
-  for (const node of list) {
-    if (node.chain.builtin) {
-      reached[node.id] = 1;
-      stack.push(node.id);
-    }
+  for (const id of starts) {
+    if (reached[id]) continue;
+    reached[id] = 1;
+    stack.push(id);
   }
   while (stack.length > 0) {
     const id = stack.pop()!;

@@ -35,6 +35,8 @@ export interface Patch {
 type LineKind = 'blank' | 'rule' | 'other';
 
 function lineKind(text: string): LineKind {
+  // A NUL byte makes a file binary within its first 8 KiB and is an error on its line past them: the whole dump decides.
+  if (text.includes('\u0000')) return 'other';
   let i = 0;
   while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
   if (i === text.length || (i === text.length - 1 && text.charCodeAt(i) === 13)) return 'blank';
@@ -108,8 +110,6 @@ export function patchAnalysis(previous: Analysis, edits: readonly LineEdit[]): P
     const oldKind = lineKind(edit.oldText);
     const newKind = lineKind(edit.newText);
     if (oldKind === 'other' || newKind === 'other') return undefined;
-    // A line read alone with a NUL byte would be taken for a binary file: the whole dump is read again.
-    if (edit.newText.includes('\u0000') || edit.oldText.includes('\u0000')) return undefined;
     if (oldKind === 'blank' && newKind === 'blank' && previous.rulesByLine[edit.line] === undefined) continue;
     const old = previous.rulesByLine[edit.line];
     if ((old !== undefined) !== (oldKind === 'rule')) return undefined;

@@ -72,21 +72,8 @@ function reachedEndpointCount(service: ServicePort): number {
   const entries = service.entries;
   // A split lists each endpoint once (its shares are added up by endpoint chain).
   if (entries.length === 1 && entries[0]!.conditions.length === 0) return entries[0]!.split.endpoints.length;
-  // A few endpoints, listed again by each entry: a short list is cheaper than a set.
-  const seen: Endpoint[] = [];
-  for (const entry of entries) {
-    for (const split of [entry.split, ...entry.conditions]) {
-      for (const { endpoint } of split.endpoints) {
-        if (seen.includes(endpoint)) continue;
-        if (seen.length === SHORT_LIST) return reachedEndpoints(service).size;
-        seen.push(endpoint);
-      }
-    }
-  }
-  return seen.length;
+  return reachedEndpoints(service).size;
 }
-
-const SHORT_LIST = 64;
 
 function isLocalOnly(split: TrafficSplit): boolean {
   return split.endpoints.length > 0 && split.endpoints.every((e) => e.endpoint.local);

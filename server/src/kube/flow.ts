@@ -702,10 +702,13 @@ class CompiledRules {
       places.push(place);
       // A DNAT rule gone or new would renumber the DNAT rules after it; one read again keeps its number when it still sends to an address.
       const kept = new Set(rules);
+      // Rule r, a DNAT to an address before the edit, read again: still one, so it keeps its number.
+      const stillSendsToAddress = (rule: Rule, r: number) =>
+        oldData[3 * r + 1]! >= 0 && rule.targetName === 'DNAT' && rule.toDestination !== undefined && parseEndpointAddress(rule.toDestination) !== undefined;
       for (let r = first; r < oldSlots[2 * id + 2]!; r++) {
         if ((oldData[3 * r]! & 15) !== Op.Dnat) continue;
         const rule = oldRules[r]!;
-        if (!kept.has(rule) || (fresh.has(rule) && !(oldData[3 * r + 1]! >= 0 && rule.targetName === 'DNAT' && rule.toDestination !== undefined && parseEndpointAddress(rule.toDestination) !== undefined))) return false;
+        if (!kept.has(rule) || (fresh.has(rule) && !stillSendsToAddress(rule, r))) return false;
       }
       for (const rule of rules) {
         if (rule.targetName !== 'DNAT') continue;
@@ -1018,8 +1021,9 @@ export class FlowWalker {
     const table = this.compiled;
     const ids: number[] = [];
     for (const k of table.dnatsOfIp(ip)) {
+      // A chain's address is its first DNAT rule's: each number is at most one chain's.
       const id = table.dnatChains[k]!;
-      if (this.dnatNumberAt(id) === k && !ids.includes(id)) ids.push(id);
+      if (this.dnatNumberAt(id) === k) ids.push(id);
     }
     return ids;
   }

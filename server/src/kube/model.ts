@@ -1,6 +1,6 @@
 import { type Analysis, diagnosticOrder } from '../core/analysis';
 import { type ChainNode, chainsLeadingTo, type TableGraph } from '../core/graph';
-import type { Chain, Diagnostic, Rule, Table } from '../core/ruleset';
+import type { Chain, Diagnostic, Rule, Span, Table } from '../core/ruleset';
 import { destinationChainId, FlowWalker, type Flow, type OutcomeKind } from './flow';
 import { endpointHash, kubeChain, type KubeChainKind, servicePortHash } from './hashes';
 import { type CommentRole, readKubeComment, servicePortKey, type ServicePortName } from './names';
@@ -931,7 +931,7 @@ class ModelBuilder {
     for (const { entry } of pending) (entry as EntryData).forgetShares();
     this.pending = new Map(pending.map((item) => [item.entry, item]));
     // What checkProblems said of the touched ports' endpoints and service chains goes; the rest stays.
-    const declarations = new Set<unknown>();
+    const declarations = new Set<Span | undefined>();
     const ruleLines = new Set(lines);
     const skewed: number[] = [];
     for (const service of touched) {
@@ -1198,14 +1198,40 @@ class ChainIndex<T> implements ReadonlyMap<ChainNode, T> {
   }
 }
 
+/** Each address's answer, worked out when first asked; addresses come from the user's hovers, so a bounded number is kept. */
+function answeredOnce<T>(answer: (address: string) => T): (address: string) => T {
+  const answers = new Map<string, T>();
+  return (address) => {
+    let found = answers.get(address);
+    if (found === undefined) {
+      found = answer(address);
+      if (answers.size < 10_000) answers.set(address, found);
+    }
+    return found;
+  };
+}
+
 /** The model of what a builder read: `services` (sorted, ranked) and its diagnostics. */
 function modelOf(builder: ModelBuilder, services: ServicePortData[], strict: boolean): ServiceModel {
   const walker = builder.walker;
-  // The maps are made on first use: a services view needs none of them, a hover one.
+  // Lookups made on first use: a services view needs none of them, a hover one.
   let serviceByChain: ChainIndex<ServicePort> | undefined;
   let endpointByChain: ChainIndex<Endpoint> | undefined;
-  const entriesByAddress = new Map<string, Array<{ service: ServicePort; entry: ServiceEntry }>>();
-  const endpointsByIp = new Map<string, Array<{ service: ServicePort; endpoint: Endpoint }>>();
+  const entriesAt = answeredOnce((address) => {
+    const found: Array<{ service: ServicePort; entry: ServiceEntry }> = [];
+    for (const service of services) for (const entry of service.entries) if (entry.address === address) found.push({ service, entry });
+    return found;
+  });
+  const endpointsAt = answeredOnce((ip) => {
+    const found: Array<{ service: ServicePortData; endpoint: Endpoint }> = [];
+    for (const id of walker?.chainsWithDnatIp(ip) ?? []) {
+      const endpoint = builder.endpointById[id];
+      const service = builder.serviceById[id] as ServicePortData | undefined;
+      if (endpoint && service?.endpoints.includes(endpoint)) found.push({ service, endpoint });
+    }
+    // In the order of the services, then of their endpoints.
+    return found.sort((a, b) => a.service.rank - b.service.rank || a.service.endpoints.indexOf(a.endpoint) - b.service.endpoints.indexOf(b.endpoint));
+  });
   const model: ServiceModel = {
     services,
     get serviceByChain() {
@@ -1214,30 +1240,8 @@ function modelOf(builder: ModelBuilder, services: ServicePortData[], strict: boo
     get endpointByChain() {
       return (endpointByChain ??= new ChainIndex(builder.nat?.list ?? [], builder.endpointIds, builder.endpointCount, builder.endpointById));
     },
-    entriesAt(address) {
-      let found = entriesByAddress.get(address);
-      if (found === undefined) {
-        found = [];
-        for (const service of services) for (const entry of service.entries) if (entry.address === address) found.push({ service, entry });
-        if (entriesByAddress.size < 10_000) entriesByAddress.set(address, found);
-      }
-      return found;
-    },
-    endpointsAt(ip) {
-      let found = endpointsByIp.get(ip);
-      if (found === undefined) {
-        found = [];
-        for (const id of walker?.chainsWithDnatIp(ip) ?? []) {
-          const endpoint = builder.endpointById[id];
-          const service = builder.serviceById[id] as ServicePortData | undefined;
-          if (endpoint && service?.endpoints.includes(endpoint)) found.push({ service, endpoint });
-        }
-        found.sort((a, b) => (a.service as ServicePortData).rank - (b.service as ServicePortData).rank || a.service.endpoints.indexOf(a.endpoint) - b.service.endpoints.indexOf(b.endpoint));
-        // Addresses come from the user's hovers: a bounded number of answers is kept.
-        if (endpointsByIp.size < 10_000) endpointsByIp.set(ip, found);
-      }
-      return found;
-    },
+    entriesAt,
+    endpointsAt,
     diagnostics: builder.diagnostics.sort(diagnosticOrder),
     flowOf: (node) => (walker?.owns(node) ? builder.flowOf(node) : undefined),
   };
