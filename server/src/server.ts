@@ -62,6 +62,8 @@ const DIAGNOSTICS_DELAY_MS = 25;
 const MAX_DISK_DUMP_BYTES = 512 * 1024 * 1024;
 /** Requests slower than this are logged with their timing. */
 const SLOW_REQUEST_MS = 200;
+/** How long an opened dump waits for the settings to be read before it is analysed with the defaults. */
+const SETTINGS_WAIT_MS = 2000;
 
 export function startServer(connection: Connection): void {
   const cache = new AnalysisCache();
@@ -177,10 +179,21 @@ export function startServer(connection: Connection): void {
     if (canRefreshCodeLenses) connection.sendRequest(CodeLensRefreshRequest.type).catch(logFailure('refreshing code lenses'));
   }
 
+  /**
+   * Whether the settings have been read once. Until then an opened dump waits for them (at most
+   * SETTINGS_WAIT_MS): its first analysis and diagnostics follow the user's settings, instead of
+   * being made with the defaults and again (for a large dump, a second full analysis) when the
+   * settings arrive.
+   */
+  let settingsRead = false;
+
   function reloadSettings(): void {
     loadSettings()
-      .then(() => documents.all().forEach((d) => scheduleDiagnostics(d, 0)))
-      .catch(logFailure('reading the netfilterExplorer settings'));
+      .catch(logFailure('reading the netfilterExplorer settings'))
+      .finally(() => {
+        settingsRead = true;
+        documents.all().forEach((d) => scheduleDiagnostics(d, 0));
+      });
   }
 
   connection.onInitialize((params): InitializeResult => {
@@ -217,9 +230,19 @@ export function startServer(connection: Connection): void {
 
   connection.onDidChangeConfiguration(reloadSettings);
 
-  documents.onDidOpen((e) => scheduleDiagnostics(e.document, 0));
-  documents.onDidChangeContent((e) => scheduleDiagnostics(e.document, DIAGNOSTICS_DELAY_MS));
+  // TextDocuments reports an opened document as changed as well, right after: the open is analysed at once, not after the typing delay.
+  const openedVersions = new Map<string, number>();
+  documents.onDidOpen((e) => {
+    openedVersions.set(e.document.uri, e.document.version);
+    scheduleDiagnostics(e.document, settingsRead ? 0 : SETTINGS_WAIT_MS);
+  });
+  documents.onDidChangeContent((e) => {
+    const opened = openedVersions.get(e.document.uri);
+    openedVersions.delete(e.document.uri);
+    if (opened !== e.document.version) scheduleDiagnostics(e.document, DIAGNOSTICS_DELAY_MS);
+  });
   documents.onDidClose((e) => {
+    openedVersions.delete(e.document.uri);
     clearTimeout(pendingDiagnostics.get(e.document.uri));
     pendingDiagnostics.delete(e.document.uri);
     cache.forget(e.document.uri);
