@@ -322,6 +322,20 @@ describe('diagnostics over JSON-RPC', () => {
       await quiet.stop();
     }
   });
+
+  it('analyses an opened dump once, with the settings, when they come late', async () => {
+    // The client answers the request for settings after 300 ms: the dump waits for them rather than being analysed with the defaults first.
+    const slow = await LspSession.start({ diagnostics: { unusedChains: false } }, 300);
+    try {
+      const uri = 'file:///dumps/weave-late-settings.iptables-save';
+      await slow.open(uri, fixture('bossjones-kubeadm-weave-2018.iptables-save.txt'));
+      assert.deepEqual(await slow.diagnosticsFor(uri, 1), []);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(slow.published.filter((p) => p.uri === uri).length, 1);
+    } finally {
+      await slow.stop();
+    }
+  });
 });
 
 describe('the netfilter-language-server command', () => {

@@ -25,11 +25,15 @@ export class LspSession {
   readonly connection: ProtocolConnection;
   private readonly process: ChildProcess;
   private readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
+  /** Every publication of diagnostics, in order. */
+  readonly published: PublishDiagnosticsParams[] = [];
   private readonly waiters: Array<() => void> = [];
   readonly stderr: string[] = [];
   /** Work-done progress the server reported, in order. */
   readonly progress: Array<{ kind: string; message?: string; percentage?: number; title?: string }> = [];
   settings: Record<string, unknown> = {};
+  /** How long the client takes to answer the server's request for settings. */
+  settingsDelayMs = 0;
 
   private constructor() {
     this.process = spawn(process.execPath, [path.join(repoRoot, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -37,9 +41,13 @@ export class LspSession {
     this.connection = createProtocolConnection(new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!));
     this.connection.onNotification(PublishDiagnosticsNotification.type, (params) => {
       this.diagnostics.set(params.uri, params);
+      this.published.push(params);
       for (const wake of this.waiters.splice(0)) wake();
     });
-    this.connection.onRequest(ConfigurationRequest.type, (params) => params.items.map(() => this.settings));
+    this.connection.onRequest(ConfigurationRequest.type, async (params) => {
+      if (this.settingsDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.settingsDelayMs));
+      return params.items.map(() => this.settings);
+    });
     this.connection.onRequest(WorkDoneProgressCreateRequest.type, () => undefined);
     this.connection.onNotification('$/progress', (params: { value: { kind: string; message?: string; percentage?: number; title?: string } }) => {
       this.progress.push(params.value);
@@ -47,9 +55,10 @@ export class LspSession {
     this.connection.listen();
   }
 
-  static async start(settings: Record<string, unknown> = {}): Promise<LspSession> {
+  static async start(settings: Record<string, unknown> = {}, settingsDelayMs = 0): Promise<LspSession> {
     const session = new LspSession();
     session.settings = settings;
+    session.settingsDelayMs = settingsDelayMs;
     await session.connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
       rootUri: null,
