@@ -231,18 +231,17 @@ export function startServer(connection: Connection): void {
   connection.onDidChangeConfiguration(reloadSettings);
 
   // TextDocuments reports an opened document as changed as well, right after: the open is analysed at once, not after the typing delay.
-  const openedVersions = new Map<string, number>();
+  let opened: { uri: string; version: number } | undefined;
   documents.onDidOpen((e) => {
-    openedVersions.set(e.document.uri, e.document.version);
+    opened = { uri: e.document.uri, version: e.document.version };
     scheduleDiagnostics(e.document, settingsRead ? 0 : SETTINGS_WAIT_MS);
   });
   documents.onDidChangeContent((e) => {
-    const opened = openedVersions.get(e.document.uri);
-    openedVersions.delete(e.document.uri);
-    if (opened !== e.document.version) scheduleDiagnostics(e.document, DIAGNOSTICS_DELAY_MS);
+    const isOpen = e.document.uri === opened?.uri && e.document.version === opened.version;
+    opened = undefined;
+    if (!isOpen) scheduleDiagnostics(e.document, DIAGNOSTICS_DELAY_MS);
   });
   documents.onDidClose((e) => {
-    openedVersions.delete(e.document.uri);
     clearTimeout(pendingDiagnostics.get(e.document.uri));
     pendingDiagnostics.delete(e.document.uri);
     cache.forget(e.document.uri);

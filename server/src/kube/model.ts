@@ -1078,12 +1078,12 @@ function sortServices(services: ServicePortData[]): boolean {
  * Puts services in the order the same service ports had in the previous model (ranks), when
  * they are the same set: the order of a set whose members all compare unequal is its own.
  */
-function sortAsBefore(services: ServicePortData[], before: Reading): boolean {
-  if (!before.strict || services.length !== before.count) return false;
+function sortAsBefore(services: ServicePortData[], before: Reading, count: number): boolean {
+  if (!before.strict || services.length !== count) return false;
   const placed = new Array<ServicePortData | undefined>(services.length).fill(undefined);
   for (let s = 0; s < services.length; s++) {
     const service = services[s]!;
-    let previous = before.servicesByName.get(service.portName);
+    let previous = before.builder.servicesByName.get(service.portName);
     while (previous !== undefined && previous.protocol !== service.protocol) previous = previous.sameName;
     const rank = previous === undefined ? -1 : previous.rank;
     if (rank < 0 || placed[rank] !== undefined) return false;
@@ -1093,16 +1093,14 @@ function sortAsBefore(services: ServicePortData[], before: Reading): boolean {
   return true;
 }
 
-/** What a model read, for the model after an edit: its walker, the comments' names, its service ports and their order. */
+/** What a model read, for the model after an edit: its builder (service ports by name, ranked), its walker, the comments' names, and whether its order is strict. */
 interface Reading {
   /** What the model was built with: an edit that leaves the structure as it was revises it (ModelBuilder.revise). */
   builder: ModelBuilder;
+  /** The walker the model was made with (a revision moves the builder on to a walker of its own). */
   walker: FlowWalker | undefined;
   names: NameCache | undefined;
-  /** The builder's first service port of each name; the ones in the model have their rank in it. */
-  servicesByName: Map<PortName, ServicePortData>;
-  /** How many service ports the model has, and whether no two of them compare equal in serviceOrder. */
-  count: number;
+  /** Whether no two of the model's service ports compare equal in serviceOrder. */
   strict: boolean;
 }
 
@@ -1145,7 +1143,7 @@ export function buildServiceModel(analysis: Analysis, reuse?: ModelReuse): Servi
   builder.checkProblems();
   const services: ServicePortData[] = [];
   for (const s of builder.services) if (s.entries.length > 0 || s.endpoints.length > 0) services.push(s);
-  const strict = (before !== undefined && before.names === builder.names && sortAsBefore(services, before)) || sortServices(services);
+  const strict = (before !== undefined && before.names === builder.names && sortAsBefore(services, before, reuse!.model.services.length)) || sortServices(services);
   for (let s = 0; s < services.length; s++) services[s]!.rank = s;
   for (let s = 0; s < services.length; s++) if (services[s]!.entries.length > 1) services[s]!.entries.sort(entryOrder);
   return modelOf(builder, services, strict);
@@ -1246,6 +1244,6 @@ function modelOf(builder: ModelBuilder, services: ServicePortData[], strict: boo
     flowOf: (node) => (walker?.owns(node) ? builder.flowOf(node) : undefined),
   };
   // Names of service ports an edit removed stay in the cache: keep it while they are few.
-  readings.set(model, { builder, walker, names: builder.names.size <= 2 * builder.services.length + 1024 ? builder.names : undefined, servicesByName: builder.servicesByName, count: services.length, strict });
+  readings.set(model, { builder, walker, names: builder.names.size <= 2 * builder.services.length + 1024 ? builder.names : undefined, strict });
   return model;
 }
