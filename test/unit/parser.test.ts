@@ -237,6 +237,18 @@ describe('problems reported while parsing', () => {
     assert.deepEqual(only('*filtre\nCOMMIT\n'), [['unknown-table', 'error', 0, 1, 7]]);
   });
 
+  it('a table, a command or an option named like a property of every object (constructor, __proto__)', () => {
+    const ruleset = parseRuleset('*constructor\n:INPUT ACCEPT [0:0]\n[0:0] toString X\n-A INPUT --__proto__ 1 -j ACCEPT\nCOMMIT\n*__proto__\nCOMMIT\n');
+    assert.deepEqual(
+      ruleset.diagnostics.map((d) => [d.code, d.span.line]),
+      [['unknown-table', 0], ['bad-policy', 1], ['syntax', 2], ['unknown-table', 5]],
+    );
+    // Neither table has built-in chains: INPUT is a user chain of `constructor`, so its policy is refused.
+    assert.deepEqual([...ruleset.tables[0]!.chains.values()].map((c) => [c.name, c.builtin]), [['INPUT', false]]);
+    assert.equal(ruleset.tables[1]!.chains.size, 0);
+    assert.equal(ruleset.tables[0]!.rules[0]!.targetName, 'ACCEPT');
+  });
+
   it('a chain declared twice, pointing at the first declaration', () => {
     const ruleset = parseRuleset('*nat\n:KUBE-A - [0:0]\n:KUBE-A - [0:0]\nCOMMIT\n');
     assert.deepEqual(ruleset.diagnostics.map((d) => [d.code, d.span.line, d.span.start, d.span.end]), [['duplicate-chain', 2, 1, 7]]);

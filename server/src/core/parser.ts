@@ -1,3 +1,4 @@
+import { ownValue } from './lookup';
 import { FastRuleReader, Interner } from './ruleFast';
 import { commentOf, factsOf, isOptionWord, parseRuleSpec } from './ruleSpec';
 import { splitArgs, splitWords } from './scanner';
@@ -210,7 +211,7 @@ class LineParser {
     this.lastChain = undefined;
     this.tables.push(table);
     this.table = table;
-    for (const builtin of BUILTIN_CHAINS[name] ?? []) this.addChain(table, newChain(table.chains.size, builtin, true));
+    for (const builtin of ownValue(BUILTIN_CHAINS, name) ?? []) this.addChain(table, newChain(table.chains.size, builtin, true));
   }
 
   private parseCommit(line: number, start: number, end: number): void {
@@ -360,7 +361,7 @@ class LineParser {
       this.report(line, start, end, 'error', 'syntax', "Counters must be followed by a rule, as in '[0:0] -A INPUT -j ACCEPT'.");
       return;
     }
-    const command = COMMANDS[commandArg.text];
+    const command = ownValue(COMMANDS, commandArg.text);
     if (!command) {
       this.report(
         line, commandArg.start, commandArg.end, 'error', 'syntax',

@@ -2,6 +2,7 @@
 // The parser reads them once to check them and keeps only a rule's facts; the full
 // structure is read again from the rule's line when a feature asks for it, so a dump of
 // 400,000 rules does not keep millions of small objects alive.
+import { ownValue } from './lookup';
 import { splitArgs } from './scanner';
 import type { Arg, DiagnosticCode, Match, Rule, RuleFacts, RuleOption, Severity } from './ruleset';
 
@@ -51,10 +52,10 @@ export function isOptionWord(arg: Arg): boolean {
 }
 
 function optionKey(name: string): string {
-  const short = SHORT_OPTIONS[name];
+  const short = ownValue(SHORT_OPTIONS, name);
   if (short !== undefined) return short;
   const bare = name.startsWith('--') ? name.slice(2) : name.slice(1);
-  return LONG_ALIASES[bare] ?? bare;
+  return ownValue(LONG_ALIASES, bare) ?? bare;
 }
 
 const keys = new Map<string, string>();

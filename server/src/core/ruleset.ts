@@ -1,5 +1,6 @@
 // The parsed form of an iptables-save dump or an iptables-restore input file.
 // Pure data: no VS Code or LSP imports, so the CLI and tests use it as is.
+import { ownValue } from './lookup';
 
 /** Zero-based line and UTF-16 column range of one token; a token never spans lines. */
 export interface Span {
@@ -360,7 +361,7 @@ export const BUILTIN_CHAINS: Readonly<Record<string, readonly string[]>> = {
 export const KNOWN_TABLES = Object.keys(BUILTIN_CHAINS);
 
 export function isBuiltinChain(table: string, chain: string): boolean {
-  return BUILTIN_CHAINS[table]?.includes(chain) ?? false;
+  return ownValue(BUILTIN_CHAINS, table)?.includes(chain) ?? false;
 }
 
 /** Verdicts handled by the kernel itself. */
