@@ -1,5 +1,5 @@
 import { ownValue } from './lookup';
-import { FastRuleReader, Interner } from './ruleFast';
+import { FastRuleReader, Interner, setTargetAndFacts } from './ruleFast';
 import { commentOf, factsOf, isOptionWord, parseRuleSpec } from './ruleSpec';
 import { splitArgs, splitWords } from './scanner';
 import { kernelProbability } from './statistic';
@@ -403,11 +403,10 @@ class LineParser {
         made.counters = counters;
         return made;
       };
-      let rule = make();
-      if (split.unterminatedQuoteAt === undefined && this.fastReader.read(rule, raw, specStart, end)) {
-        if (this.fastReader.hasTarget) this.nameTarget(rule, raw);
+      const rule = make();
+      if (split.unterminatedQuoteAt === undefined && this.fastReader.read(raw, specStart, end)) {
+        this.takeFastReading(rule, raw);
       } else {
-        rule = make();
         this.readRuleSpec(rule, raw, specStart, end, line, split.unterminatedQuoteAt === undefined);
       }
       this.noteFamily(rule);
@@ -451,13 +450,13 @@ class LineParser {
       chainEnd++;
     }
     if (chainEnd === chainStart || raw.charCodeAt(chainStart) === 45) return false;
+    if (!this.fastReader.read(raw, chainEnd, end)) return false;
     const rule = newRule(line, raw, start, end);
-    if (!this.fastReader.read(rule, raw, chainEnd, end)) return false;
     const chain = this.chainAt(table, raw, chainStart, chainEnd);
     rule.chainStart = chainStart;
     rule.chainEnd = chainEnd;
     rule.counters = counters;
-    if (this.fastReader.hasTarget) this.nameTarget(rule, raw);
+    this.takeFastReading(rule, raw);
     this.noteFamily(rule);
     this.checkTargetValues(rule);
     this.addRule(table, chain, rule);
@@ -502,9 +501,12 @@ class LineParser {
     rule.targetName = this.interner.get(rule.targetName);
   }
 
-  /** The target the fast reader found, named from the line. */
-  private nameTarget(rule: Rule, raw: string): void {
-    rule.targetName = this.fastReader.targetQuoted ? raw.slice(rule.targetStart + 1, rule.targetEnd - 1) : raw.slice(rule.targetStart, rule.targetEnd);
+  /** What the fast reader found on the line: the target (named from the line) and the facts. */
+  private takeFastReading(rule: Rule, raw: string): void {
+    const reader = this.fastReader;
+    setTargetAndFacts(rule, reader, raw, this.interner);
+    if (!reader.hasTarget) return;
+    rule.targetName = reader.targetQuoted ? raw.slice(rule.targetStart + 1, rule.targetEnd - 1) : raw.slice(rule.targetStart, rule.targetEnd);
     this.resolveTarget(rule);
   }
 

@@ -143,6 +143,86 @@ function plainWordEnd(raw: string, start: number, to: number): number {
 }
 
 /**
+ * Where the reader found a rule's facts, as numbers: the fast reader writes them and applyFacts
+ * turns them into the rule's values, so the parse helper thread (rowScan) can read a line
+ * without making a string and hand the numbers over. Slot 0 is a mask of the facts present and
+ * of flags; each fact takes three slots after it: start, end and 1 when quoted (the quotes are
+ * within start and end).
+ */
+export const FACT_SLOTS = 1 + 3 * 10;
+const SOURCE_FACT = 0;
+const DESTINATION_FACT = 1;
+const PROTOCOL_FACT = 2;
+const DPORT_FACT = 3;
+const DST_TYPE = 4;
+const STATISTIC = 5;
+const TO_DESTINATION_FACT = 6;
+const COMMENT_FACT = 7;
+const RECENT_NAME = 8;
+const RECENT_SECONDS = 9;
+// Flags, above the ten bits of the facts.
+const DESTINATION_NEGATED = 1 << 10;
+const STATISTIC_EVERY = 1 << 11;
+const STATISTIC_NEGATED = 1 << 12;
+const RECENT = 1 << 13;
+const RECENT_CHECK = 1 << 14;
+const RECENT_SET = 1 << 15;
+const CONDITIONAL = 1 << 16;
+
+/** The value of a fact: its text, without quotes. */
+function factValue(raw: string, facts: Int32Array, i: number): string {
+  return facts[i + 2] ? raw.slice(facts[i]! + 1, facts[i + 1]! - 1) : raw.slice(facts[i]!, facts[i + 1]!);
+}
+
+/** A fact that recurs on many lines (a protocol, a port, a probability), as a shared copy. */
+function factWord(raw: string, facts: Int32Array, i: number, interner: Interner): string {
+  return facts[i + 2] ? interner.get(raw.slice(facts[i]! + 1, facts[i + 1]! - 1)) : interner.range(raw, facts[i]!, facts[i + 1]!);
+}
+
+/** Sets the rule's facts from what the reader found in `raw` (`facts[at, at + FACT_SLOTS)`). */
+export function applyFacts(rule: Rule, raw: string, facts: Int32Array, at: number, interner: Interner): void {
+  const mask = facts[at]!;
+  if (mask === 0) return;
+  const slot = at + 1;
+  if (mask & (1 << SOURCE_FACT)) rule.source = factValue(raw, facts, slot + 3 * SOURCE_FACT);
+  if (mask & (1 << DESTINATION_FACT)) rule.destination = factValue(raw, facts, slot + 3 * DESTINATION_FACT);
+  if (mask & DESTINATION_NEGATED) rule.destinationNegated = true;
+  if (mask & (1 << PROTOCOL_FACT)) rule.protocol = factWord(raw, facts, slot + 3 * PROTOCOL_FACT, interner);
+  if (mask & (1 << DPORT_FACT)) rule.dport = factWord(raw, facts, slot + 3 * DPORT_FACT, interner);
+  if (mask & (1 << DST_TYPE)) rule.dstType = factWord(raw, facts, slot + 3 * DST_TYPE, interner);
+  if (mask & (1 << STATISTIC)) {
+    const i = slot + 3 * STATISTIC;
+    const text = factWord(raw, facts, i, interner);
+    const every = (mask & STATISTIC_EVERY) !== 0;
+    rule.statistic = { probability: every ? undefined : text, every: every ? text : undefined, negated: (mask & STATISTIC_NEGATED) !== 0, valueEnd: facts[i + 1]! };
+  }
+  if (mask & (1 << TO_DESTINATION_FACT)) {
+    const i = slot + 3 * TO_DESTINATION_FACT;
+    rule.toDestination = factValue(raw, facts, i);
+    rule.toDestinationStart = facts[i]!;
+    rule.toDestinationEnd = facts[i + 1]!;
+    rule.toDestinationQuoted = facts[i + 2] === 1;
+  }
+  if (mask & (1 << COMMENT_FACT)) {
+    const i = slot + 3 * COMMENT_FACT;
+    rule.comment = factValue(raw, facts, i);
+    rule.commentStart = facts[i]!;
+    rule.commentEnd = facts[i + 1]!;
+    rule.commentQuoted = facts[i + 2] === 1;
+  }
+  if (mask & RECENT) {
+    const recent: NonNullable<Rule['recent']> = { check: (mask & RECENT_CHECK) !== 0, set: (mask & RECENT_SET) !== 0 };
+    if (mask & (1 << RECENT_SECONDS)) recent.seconds = Number(factValue(raw, facts, slot + 3 * RECENT_SECONDS));
+    if (mask & (1 << RECENT_NAME)) {
+      const i = slot + 3 * RECENT_NAME;
+      recent.name = { text: factValue(raw, facts, i), start: facts[i]!, end: facts[i + 1]!, quoted: facts[i + 2] === 1 };
+    }
+    rule.recent = recent;
+  }
+  if (mask & CONDITIONAL) rule.conditional = true;
+}
+
+/**
  * Reads rule specifications one after another, keeping its scanning state in fields (no
  * closures or objects per argument). `read` answers undefined when the line needs the
  * general reader.
@@ -165,24 +245,28 @@ export class FastRuleReader {
   private firstStart = 0;
   private firstEnd = 0;
   private firstQuoted = false;
-  private rule!: Rule;
   private hasComment = false;
-  /** Whether the line has a target, and whether its name is quoted; the caller names it (see `rule.targetStart`). */
+  /** What the last line read holds besides its target (see applyFacts). */
+  readonly facts = new Int32Array(FACT_SLOTS);
+  /** Whether the line has a target, where its name stands (quotes included), whether quoted, and -j or -g. */
   hasTarget = false;
+  targetStart = 0;
+  targetEnd = 0;
   targetQuoted = false;
+  targetKind: JumpKind = 'jump';
 
   constructor(private readonly interner: Interner) {}
 
-  /** Reads `raw[from, to)` into the rule's target, comment and facts; false when the line needs the general reader. */
-  read(rule: Rule, raw: string, from: number, to: number): boolean {
+  /** Reads `raw[from, to)`: its target into the reader's fields, its facts into `facts`; false when the line needs the general reader. */
+  read(raw: string, from: number, to: number): boolean {
     this.raw = raw;
     this.to = to;
     this.i = from;
     this.option = undefined;
-    this.rule = rule;
     this.hasComment = false;
     this.hasTarget = false;
-    if (this.readShape(rule, raw, from, to)) return true;
+    this.facts[0] = 0;
+    if (this.readShape(raw, from, to)) return true;
     let module = '';
     let moduleNeutral = false;
     let ofTarget = false;
@@ -226,7 +310,7 @@ export class FastRuleReader {
           ofTarget = false;
         } else {
           if (this.hasTarget) return false;
-          this.setTarget(rule, this.start, this.end, option === JUMP ? 'jump' : 'goto', this.quoted);
+          this.setTarget(this.start, this.end, option === JUMP ? 'jump' : 'goto', this.quoted);
           ofTarget = true;
         }
         continue;
@@ -252,16 +336,16 @@ export class FastRuleReader {
    *   -p PROTOCOL -m MODULE -j DNAT --to-destination ADDRESS
    *   -m statistic --mode random --probability P -j TARGET
    */
-  private readShape(rule: Rule, raw: string, from: number, to: number): boolean {
+  private readShape(raw: string, from: number, to: number): boolean {
     if (raw.charCodeAt(from) !== SPACE || raw.charCodeAt(from + 1) !== DASH || raw.charCodeAt(from + 3) !== SPACE) return false;
     const letter = raw.charCodeAt(from + 2);
     if (letter === 115 /* s */) {
       const start = from + 4;
       const end = plainWordEnd(raw, start, to);
       if (end === -1 || !raw.startsWith(' -j ', end)) return false;
-      if (!this.shapeTarget(rule, raw, end + 4, to)) return false;
-      rule.source = raw.slice(start, end);
-      rule.conditional = true;
+      if (!this.shapeTarget(raw, end + 4, to)) return false;
+      this.put(SOURCE_FACT, start, end, false);
+      this.facts[0] |= CONDITIONAL;
       return true;
     }
     if (letter === 112 /* p */) {
@@ -273,40 +357,37 @@ export class FastRuleReader {
       const start = moduleEnd + DNAT_TO.length;
       const end = plainWordEnd(raw, start, to);
       if (end !== to) return false;
-      this.setTarget(rule, moduleEnd + DNAT_NAME_START, moduleEnd + DNAT_NAME_END, 'jump', false);
-      rule.protocol = this.interner.range(raw, protocolStart, protocolEnd);
-      rule.toDestination = raw.slice(start, end);
-      rule.toDestinationStart = start;
-      rule.toDestinationEnd = end;
-      rule.toDestinationQuoted = false;
+      this.setTarget(moduleEnd + DNAT_NAME_START, moduleEnd + DNAT_NAME_END, 'jump', false);
+      this.put(PROTOCOL_FACT, protocolStart, protocolEnd, false);
+      this.put(TO_DESTINATION_FACT, start, end, false);
       return true;
     }
     if (letter === 109 /* m */ && raw.startsWith(RANDOM_PICK, from)) {
       const start = from + RANDOM_PICK.length;
       const end = plainWordEnd(raw, start, to);
       if (end === -1 || !raw.startsWith(' -j ', end)) return false;
-      if (!this.shapeTarget(rule, raw, end + 4, to)) return false;
-      rule.statistic = { probability: this.interner.range(raw, start, end), every: undefined, negated: false, valueEnd: end };
-      if (!STATISTIC_NEUTRAL) rule.conditional = true;
+      if (!this.shapeTarget(raw, end + 4, to)) return false;
+      this.put(STATISTIC, start, end, false);
+      if (!STATISTIC_NEUTRAL) this.facts[0] |= CONDITIONAL;
       return true;
     }
     return false;
   }
 
   /** A target word at `start` that ends the line. */
-  private shapeTarget(rule: Rule, raw: string, start: number, to: number): boolean {
+  private shapeTarget(raw: string, start: number, to: number): boolean {
     const end = plainWordEnd(raw, start, to);
     if (end !== to) return false;
-    this.setTarget(rule, start, end, 'jump', false);
+    this.setTarget(start, end, 'jump', false);
     return true;
   }
 
-  private setTarget(rule: Rule, start: number, end: number, kind: JumpKind, quoted: boolean): void {
+  private setTarget(start: number, end: number, kind: JumpKind, quoted: boolean): void {
     this.hasTarget = true;
     this.targetQuoted = quoted;
-    rule.targetStart = start;
-    rule.targetEnd = end;
-    rule.targetKind = kind;
+    this.targetStart = start;
+    this.targetEnd = end;
+    this.targetKind = kind;
   }
 
   /**
@@ -381,16 +462,22 @@ export class FastRuleReader {
     return q ? this.raw.slice(s + 1, e - 1) : this.raw.slice(s, e);
   }
 
-  private first(): string {
-    return this.value(this.firstStart, this.firstEnd, this.firstQuoted);
+  /** Records where a fact stands (see FACT_SLOTS). */
+  private put(fact: number, start: number, end: number, quoted: boolean): void {
+    const facts = this.facts;
+    const i = 1 + 3 * fact;
+    facts[0] |= 1 << fact;
+    facts[i] = start;
+    facts[i + 1] = end;
+    facts[i + 2] = quoted ? 1 : 0;
   }
 
-  /** The first value, as a shared copy: for words that recur on many lines. */
-  private firstWord(): string {
-    return this.firstQuoted ? this.interner.get(this.first()) : this.interner.range(this.raw, this.firstStart, this.firstEnd);
+  /** The first value of the option just read, as a fact. */
+  private putFirst(fact: number): void {
+    this.put(fact, this.firstStart, this.firstEnd, this.firstQuoted);
   }
 
-  /** Records the option just read into the rule's facts; false when it lacks a value it needs. */
+  /** Records the option just read into the facts; false when it lacks a value it needs. */
   private close(): boolean {
     const option = this.option;
     if (option === undefined) return true;
@@ -398,50 +485,45 @@ export class FastRuleReader {
     const key = option.key;
     if (this.count === 0 && option.needsValue) return false;
     const has = this.count > 0;
-    const rule = this.rule;
+    const facts = this.facts;
     if (this.optOfTarget) {
-      if (key === 'to-destination' && has) {
-        rule.toDestination = this.first();
-        rule.toDestinationStart = this.firstStart;
-        rule.toDestinationEnd = this.firstEnd;
-        rule.toDestinationQuoted = this.firstQuoted;
-      }
+      if (key === 'to-destination' && has) this.putFirst(TO_DESTINATION_FACT);
       return true;
     }
     const m = this.optModule;
     switch (key) {
       case 'source':
-        if (m === '' && has) rule.source = this.first();
+        if (m === '' && has) this.putFirst(SOURCE_FACT);
         break;
       case 'destination':
         if (m === '' && has) {
-          rule.destination = this.first();
-          if (this.negated) rule.destinationNegated = true;
+          this.putFirst(DESTINATION_FACT);
+          if (this.negated) facts[0] |= DESTINATION_NEGATED;
         }
         break;
       case 'protocol':
-        if (m === '' && has) rule.protocol = this.firstWord();
+        if (m === '' && has) this.putFirst(PROTOCOL_FACT);
         break;
       case 'dport':
-        if (has) rule.dport = this.firstWord();
+        if (has) this.putFirst(DPORT_FACT);
         break;
       case 'dst-type':
-        if (has) rule.dstType = this.firstWord();
+        if (has) this.putFirst(DST_TYPE);
         break;
       case 'probability':
-        if (m === 'statistic' && has) rule.statistic = { probability: this.firstWord(), every: undefined, negated: this.negated, valueEnd: this.firstEnd };
-        break;
       case 'every':
-        if (m === 'statistic' && has) rule.statistic = { probability: undefined, every: this.firstWord(), negated: this.negated, valueEnd: this.firstEnd };
+        if (m === 'statistic' && has) {
+          this.putFirst(STATISTIC);
+          facts[0] &= ~(STATISTIC_EVERY | STATISTIC_NEGATED);
+          if (key === 'every') facts[0] |= STATISTIC_EVERY;
+          if (this.negated) facts[0] |= STATISTIC_NEGATED;
+        }
         break;
       case 'comment':
         if (m === 'comment' && has && !this.hasComment) {
           if (this.count > 1) return false;
           this.hasComment = true;
-          rule.comment = this.first();
-          rule.commentStart = this.firstStart;
-          rule.commentEnd = this.firstEnd;
-          rule.commentQuoted = this.firstQuoted;
+          this.putFirst(COMMENT_FACT);
         }
         break;
       case 'set-counters':
@@ -451,23 +533,34 @@ export class FastRuleReader {
         break;
     }
     if (m === 'recent') {
-      const recent = (rule.recent ??= { check: false, set: false });
-      if (key === 'rcheck' || key === 'update') recent.check = true;
-      else if (key === 'set') recent.set = true;
-      else if (key === 'seconds' && has) recent.seconds = Number(this.first());
-      else if (key === 'name' && has) recent.name = { text: this.first(), start: this.firstStart, end: this.firstEnd, quoted: this.firstQuoted };
+      facts[0] |= RECENT;
+      if (key === 'rcheck' || key === 'update') facts[0] |= RECENT_CHECK;
+      else if (key === 'set') facts[0] |= RECENT_SET;
+      else if (key === 'seconds' && has) this.putFirst(RECENT_SECONDS);
+      else if (key === 'name' && has) this.putFirst(RECENT_NAME);
     } else if (!this.optModuleNeutral && !(m === '' && option.neutralCore)) {
-      rule.conditional = true;
+      facts[0] |= CONDITIONAL;
     }
     return true;
   }
 }
 
+/** The rule a line's specification makes; the target's name is left to the caller (`targetName`), as it may link a chain. */
+export function setTargetAndFacts(rule: Rule, reader: FastRuleReader, raw: string, interner: Interner): void {
+  if (reader.hasTarget) {
+    rule.targetStart = reader.targetStart;
+    rule.targetEnd = reader.targetEnd;
+    rule.targetKind = reader.targetKind;
+  }
+  applyFacts(rule, raw, reader.facts, 0, interner);
+}
+
 /** Reads `raw[from, to)` into a fresh rule; undefined when the line needs the general reader. */
 export function readRuleFast(raw: string, from: number, to: number, interner: Interner): Rule | undefined {
-  const rule = newRule(0, raw, 0, raw.length);
   const reader = new FastRuleReader(interner);
-  if (!reader.read(rule, raw, from, to)) return undefined;
+  if (!reader.read(raw, from, to)) return undefined;
+  const rule = newRule(0, raw, 0, raw.length);
+  setTargetAndFacts(rule, reader, raw, interner);
   if (reader.hasTarget) rule.targetName = reader.targetQuoted ? raw.slice(rule.targetStart + 1, rule.targetEnd - 1) : raw.slice(rule.targetStart, rule.targetEnd);
   return rule;
 }
