@@ -63,11 +63,16 @@ interface CoreFigures {
   maxRssMb: number;
   services: number;
   lines: number;
+  /** Why the parse went without its helper thread, if it did. */
+  threadProblem: string | null;
 }
 
-function core(file: string, count: number): CoreFigures {
-  const out = execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'core.js'), file, String(count)], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  return JSON.parse(out) as CoreFigures;
+/** The core figures in a fresh process: with the parse's helper thread, as the server runs it, or on one thread. */
+function core(file: string, count: number, oneThread = false): CoreFigures {
+  const args = ['--expose-gc', path.join(__dirname, 'core.js'), file, String(count), ...(oneThread ? ['--one-thread'] : [])];
+  const figures = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 })) as CoreFigures;
+  if (figures.threadProblem) process.stdout.write(`  (the parse went without its helper thread: ${figures.threadProblem})\n`);
+  return figures;
 }
 
 /** `iptables-restore --test` on the same file, in a network namespace of its own; undefined when not available. */
@@ -253,12 +258,14 @@ async function main(): Promise<void> {
     const mb = fs.statSync(file).size / 1e6;
     // As many runs at every size: a median of fewer runs would count the first ones, made before V8 has compiled the code, and bend the growth figure.
     const c = core(file, runs);
+    const alone = core(file, runs, true);
     const restore = iptablesRestore(file, 3);
     const s = await server(file);
     const total = median(c.total);
-    results.push({ services, endpoints, lines: c.lines, megabytes: mb, core: c, medianMs: { parse: median(c.parse), graph: median(c.graph), model: median(c.model), total }, iptablesRestore: restore ?? null, server: s });
+    results.push({ services, endpoints, lines: c.lines, megabytes: mb, core: c, medianMs: { parse: median(c.parse), graph: median(c.graph), model: median(c.model), total }, oneThread: { core: alone, medianMs: { parse: median(alone.parse), total: median(alone.total) } }, iptablesRestore: restore ?? null, server: s });
     process.stdout.write(`${services} services × ${endpoints} endpoints: ${c.lines.toLocaleString('en-US')} lines, ${mb.toFixed(1)} MB, ${c.services} services found\n`);
     process.stdout.write(`  core median: parse ${median(c.parse).toFixed(0)} ms, graph ${median(c.graph).toFixed(0)} ms, model ${median(c.model).toFixed(0)} ms; parse+graph+model ${total.toFixed(0)} ms; heap ${c.heapMb.toFixed(0)} MB, peak RSS ${c.maxRssMb.toFixed(0)} MB\n`);
+    process.stdout.write(`  without the parse's helper thread: parse ${median(alone.parse).toFixed(0)} ms; parse+graph+model ${median(alone.total).toFixed(0)} ms\n`);
     if (restore) process.stdout.write(`  iptables-restore --test (${restore.tool}): ${restore.ms.toFixed(0)} ms; ours / theirs = ${(total / restore.ms).toFixed(2)}\n`);
     else process.stdout.write('  iptables-restore --test: not available here (needs iptables and unshare)\n');
     process.stdout.write(`  server: open to diagnostics ${s.openToDiagnosticsMs.toFixed(0)} ms; peak RSS ${s.serverPeakRssMb.toFixed(0)} MB\n`);

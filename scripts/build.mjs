@@ -14,5 +14,7 @@ const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs'
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: `${outdir}/client.js`, external: ['vscode'], loader: { '.iptables-save': 'text' } }),
   esbuild.build({ ...common, entryPoints: ['server/src/main.ts'], outfile: `${outdir}/server.js` }),
+  // The parse's helper thread, loaded by the server and the CLI from beside them.
+  esbuild.build({ ...common, entryPoints: ['server/src/parseWorker.ts'], outfile: `${outdir}/parseWorker.js` }),
   esbuild.build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: `${outdir}/cli.js` }),
 ]);

@@ -4,6 +4,8 @@ import * as vm from 'node:vm';
 import { analyze, type Analysis } from './core/analysis';
 import { type LineEdit, patchAnalysis, shiftLines } from './core/incremental';
 import { LineDocument, withinOneLine } from './lineDocument';
+import type { ParseOptions } from './core/parser';
+import type { RowSource } from './core/rowScan';
 import type { DumpForm } from './core/ruleset';
 import { carryServiceModel, modelDiagnosticSpans, reviseServiceModel } from './kube';
 
@@ -43,6 +45,8 @@ export class AnalysisCache {
   private readonly entries = new Map<string, Entry>();
   private readonly pending = new Map<string, PendingEdits>();
   form: DumpForm | undefined;
+  /** Reads a large dump's lines ahead of the parser on another thread (ParseThread). */
+  rows: RowSource | undefined;
   /** How the last analysis was made, for logs and tests. */
   lastWay: 'full' | 'patched' | undefined;
 
@@ -142,7 +146,10 @@ export class AnalysisCache {
       const text = document.getText();
       // The analysis of a large dump is hundreds of megabytes: let the old one go before the new one is made.
       if (replaced && text.length > LARGE_TEXT) collectGarbage();
-      entry.analysis = analyze(text, this.form ? { form: this.form } : {});
+      const options: ParseOptions = {};
+      if (this.form) options.form = this.form;
+      if (this.rows) options.rows = this.rows;
+      entry.analysis = analyze(text, options);
       this.lastWay = 'full';
     }
     return entry.analysis;

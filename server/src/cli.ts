@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // netfilter-explorer: the service model of a dump on the command line.
 import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
 import { analyze } from './core/analysis';
 import { serviceModelOf } from './kube';
+import { ParseThread } from './parseThread';
 import { InventoryError, parsePodInventory, type PodInventory } from './kube/inventory';
 import { servicesJson, servicesTable } from './kube/report';
 
@@ -48,7 +50,8 @@ function main(argv: string[]): void {
   }
   if (files.length !== 1) fail(2, `give exactly one dump file.\n${USAGE}`);
   const path = files[0]!;
-  const analysis = analyze(read(path, 'dump'));
+  // A large dump's lines are read ahead on a helper thread, as the language server does.
+  const analysis = analyze(read(path, 'dump'), { rows: new ParseThread(nodePath.join(__dirname, 'parseWorker.js')) });
   const problems = analysis.ruleset.diagnostics.filter((d) => d.severity === 'error' || d.code === 'not-iptables');
   if (problems.length > 0) {
     const shown = problems.slice(0, 20).map((d) => `${path}:${d.span.line + 1}:${d.span.start + 1}: ${d.message}`);

@@ -16,6 +16,7 @@ import {
   TextDocuments,
 } from 'vscode-languageserver';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -35,6 +36,7 @@ import { serviceAt, serviceDetails, serviceList, servicesTree } from './features
 import { documentSymbols, workspaceSymbols } from './features/symbols';
 import { InventoryError, parsePodInventory, type PodInventory } from './kube/inventory';
 import { serviceModelOf } from './kube';
+import { ParseThread } from './parseThread';
 import {
   ChainGroupRequest,
   ChainRulesRequest,
@@ -67,6 +69,10 @@ const SETTINGS_WAIT_MS = 2000;
 
 export function startServer(connection: Connection): void {
   const cache = new AnalysisCache();
+  // The parse's helper thread, bundled beside the server; started once the client is ready.
+  const parseThread = new ParseThread(path.join(__dirname, 'parseWorker.js'));
+  cache.rows = parseThread;
+  let threadProblemLogged: string | undefined;
   const documents = new TextDocuments(cache.documentsConfiguration());
   /** Dumps read from disk because the editor does not hand them over (over 50 MB). */
   const diskDocuments = new Map<string, TextDocument>();
@@ -122,6 +128,10 @@ export function startServer(connection: Connection): void {
       if (documents.get(document.uri)?.version !== document.version) return;
       connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: diagnostics(analysis, diagnosticSettings) }).catch(logFailure('publishing diagnostics'));
       indexSoon(analysis);
+      if (parseThread.lastProblem !== threadProblemLogged) {
+        threadProblemLogged = parseThread.lastProblem;
+        connection.console.warn(`Large dumps are parsed on one thread: ${threadProblemLogged}.`);
+      }
     } catch (error) {
       connection.console.error(`Analysis of ${document.uri} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
@@ -222,6 +232,7 @@ export function startServer(connection: Connection): void {
   });
 
   connection.onInitialized(() => {
+    parseThread.start();
     if (canRegisterConfiguration) {
       connection.client.register(DidChangeConfigurationNotification.type, { section: 'netfilterExplorer' }).catch(logFailure('registering for settings changes'));
     }
@@ -229,6 +240,7 @@ export function startServer(connection: Connection): void {
   });
 
   connection.onDidChangeConfiguration(reloadSettings);
+  connection.onShutdown(() => parseThread.stop());
 
   // TextDocuments reports an opened document as changed as well, right after: the open is analysed at once, not after the typing delay.
   let opened: { uri: string; version: number } | undefined;

@@ -16,6 +16,7 @@ import { definition, documentHighlights, references } from '../../server/src/fea
 import { documentSymbols } from '../../server/src/features/symbols';
 import { serviceModelOf } from '../../server/src/kube';
 import { dumpLikeArb, fixtureArb, mutatedFixtureArb } from './mutations';
+import { rowsInThisThread } from './rows';
 
 function lineLengths(text: string): number[] {
   return text.split('\n').map((l) => l.length);
@@ -108,6 +109,11 @@ export function checkRoundTrip(text: string): void {
   assert.deepEqual(shapeOf(second), shapeOf(first));
 }
 
+/** The parse made with the rows of the helper thread's scanner is the parse made without. */
+export function checkRows(text: string, pieceLength: number): void {
+  assert.deepStrictEqual(parseRuleset(text, { rows: rowsInThisThread(pieceLength) }), parseRuleset(text));
+}
+
 const positionsArb = fc.array(fc.record({ line: fc.integer({ min: -2, max: 120 }), character: fc.integer({ min: -2, max: 400 }) }), { maxLength: 6 });
 
 export interface PropertyReport {
@@ -146,6 +152,9 @@ export function runProperties(parameters: { numRuns: number; seed: number }): Pr
   run('arbitrary text', (r) => fc.property(fc.string({ unit: 'binary', maxLength: 400 }), positionsArb, (text, positions) => timed(r, text, () => checkDocument(text, positions))));
   run('dump-like text', (r) => fc.property(dumpLikeArb, positionsArb, (text, positions) => timed(r, text, () => checkDocument(text, positions))));
   run('mutated fixtures', (r) => fc.property(mutatedFixtureArb, positionsArb, (f, positions) => timed(r, f.text, () => checkDocument(f.text, positions))));
+  run('rows read ahead', (r) =>
+    fc.property(fc.oneof(dumpLikeArb, mutatedFixtureArb.map((f) => f.text)), fc.integer({ min: 1, max: 400 }), (text, piece) => timed(r, text, () => checkRows(text, piece))),
+  );
   run('print and parse again', (r) => fc.property(fc.oneof(fixtureArb, mutatedFixtureArb), (f) => timed(r, f.text, () => checkRoundTrip(f.text))));
   return reports;
 }

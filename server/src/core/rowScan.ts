@@ -1,0 +1,289 @@
+// The parse's helper thread reads a large dump's lines ahead of the parser: it finds the rule
+// and declaration lines the parser's fast paths take, and hands over where their parts stand
+// as numbers (a row of ROW_SLOTS per line), with the ids their chains have. The parser then
+// makes each rule from its row without reading the line again (LineParser.takeRow), while
+// this scanner reads the lines after it on the other core.
+//
+// Chain ids are the parser's: a table's chains are numbered in the order they are first
+// declared or used, so the scanner follows every line that makes a chain exactly as the parser
+// does. The parser checks each name against the id it is given and reads the rest of the dump
+// itself if one ever differs.
+import { appendChainEnd, chainStartOf, COMMANDS, COUNTERS_PREFIX_RE, fastPolicy, isRuleCommand, newDeclarationShape, readDeclaration } from './lineShapes';
+import { ownValue } from './lookup';
+import { FACT_SLOTS, FastRuleReader, Interner } from './ruleFast';
+import { isOptionWord } from './ruleSpec';
+import { BUILTIN_CHAINS, isBuiltinChain } from './ruleset';
+import { splitArgs, splitWords } from './scanner';
+
+/** What the parser does with a line. */
+export const enum RowKind {
+  /** Reads it itself, as without a helper. */
+  Line = 0,
+  /** A rule its fast path takes. */
+  Rule = 1,
+  /** A declaration its fast path takes. */
+  Declaration = 2,
+}
+
+// Every row: the kind, and where the line stands in the text (end at the newline, or the text's end).
+export const ROW_KIND = 0;
+export const ROW_LINE_START = 1;
+export const ROW_LINE_END = 2;
+// A rule: columns on its line.
+export const ROW_START = 3;
+export const ROW_END = 4;
+export const ROW_CHAIN_START = 5;
+export const ROW_CHAIN_END = 6;
+export const ROW_CHAIN = 7;
+/** Where `[packets:bytes]` starts, or -1. */
+export const ROW_COUNTERS = 8;
+/** 1: a target; 2: its name quoted; 4: -g. */
+export const ROW_TARGET_FLAGS = 9;
+export const ROW_TARGET_START = 10;
+export const ROW_TARGET_END = 11;
+/** The id of the chain the target names, or -1 when the table has none of that name yet. */
+export const ROW_TARGET_CHAIN = 12;
+/** The rule's facts, as the fast reader records them (applyFacts). */
+export const ROW_FACTS = 13;
+// A declaration: the name's columns and its chain's id as above (ROW_CHAIN_START...), then these.
+/** 0: '-', 1: ACCEPT, 2: DROP. */
+export const ROW_POLICY = 3;
+export const ROW_PACKETS = 4;
+export const ROW_BYTES = 8;
+export const ROW_SLOTS = ROW_FACTS + FACT_SLOTS;
+
+export const TARGET_PRESENT = 1;
+export const TARGET_QUOTED = 2;
+export const TARGET_GOTO = 4;
+
+export const POLICIES = ['-', 'ACCEPT', 'DROP'] as const;
+
+/** Rows handed over at a time. */
+export const BATCH_LINES = 4096;
+
+/** A run of consecutive lines' rows. */
+export interface RowBatch {
+  rows: Int32Array;
+  firstLine: number;
+  count: number;
+  /** The dump's last line is in this batch. */
+  last: boolean;
+}
+
+/** Rows of a dump's lines, a batch at a time, in order. */
+export interface RowStream {
+  /** The next batch; undefined when the helper failed (the parser reads the rest itself). */
+  next(): RowBatch | undefined;
+  /** No more batches are wanted; `taken` lines were made from their rows. */
+  close(taken: number): void;
+}
+
+/** Something that reads a dump's lines ahead of the parser: a helper thread (parseThread), or a test. */
+export interface RowSource {
+  /** Rows for this text, or undefined when it is not worth it (a small text) or the helper is unavailable. */
+  read(text: string): RowStream | undefined;
+}
+
+interface TableState {
+  name: string;
+  committed: boolean;
+  ids: Map<string, number>;
+  /** The chains' names by id. */
+  names: string[];
+  declared: boolean[];
+  /** The chain of the last rule: iptables-save writes a chain's rules together, in the order it declared the chains. */
+  lastId: number;
+}
+
+/**
+ * Reads a dump's text piece by piece (each piece whole lines, in order) into rows, handed to
+ * `emit` a batch at a time. Knows nothing of threads: the helper runs it, and so can a test.
+ */
+/** Whether `raw[start, end)` is `name`. */
+function namedAt(name: string, raw: string, start: number, end: number): boolean {
+  return name.length === end - start && raw.startsWith(name, start);
+}
+
+export class RowScanner {
+  private table: TableState | undefined;
+  private readonly reader = new FastRuleReader(new Interner());
+  private readonly shape = newDeclarationShape();
+  private rows: Int32Array = new Int32Array(BATCH_LINES * ROW_SLOTS);
+  private count = 0;
+  private line = 0;
+  private firstLine = 0;
+
+  /**
+   * `emit` takes each batch; `recycled` gives back the rows of one the parser is done with, when
+   * there is one, so that a large dump's rows do not become 75 MB of new buffers.
+   */
+  constructor(
+    private readonly emit: (batch: RowBatch) => void,
+    private readonly recycled: () => Int32Array | undefined = () => undefined,
+  ) {}
+
+  /** Reads `piece`, whose first character stands at `offset` in the dump; `last` when it ends the dump. */
+  scan(piece: string, offset: number, last: boolean): void {
+    let from = 0;
+    for (;;) {
+      const nl = piece.indexOf('\n', from);
+      if (nl === -1 && !last) {
+        // Pieces end at a newline (or the dump's end); anything after the last one is the next piece's.
+        if (from < piece.length) throw new Error('A piece of the dump must end with a whole line.');
+        return;
+      }
+      const lineEnd = nl === -1 ? piece.length : nl;
+      this.scanLine(piece.slice(from, lineEnd), offset + from, offset + lineEnd);
+      if (nl === -1) break;
+      from = nl + 1;
+      if (from === piece.length && !last) return;
+    }
+    this.flush(true);
+  }
+
+  private flush(last: boolean): void {
+    this.emit({ rows: this.rows, firstLine: this.firstLine, count: this.count, last });
+    const again = this.recycled();
+    this.rows = again?.length === BATCH_LINES * ROW_SLOTS ? again : new Int32Array(BATCH_LINES * ROW_SLOTS);
+    this.firstLine = this.line;
+    this.count = 0;
+  }
+
+  private scanLine(raw: string, lineStart: number, lineEnd: number): void {
+    const at = this.count * ROW_SLOTS;
+    const rows = this.rows;
+    rows[at + ROW_LINE_START] = lineStart;
+    rows[at + ROW_LINE_END] = lineEnd;
+    rows[at + ROW_KIND] = this.read(raw, at);
+    this.line++;
+    if (++this.count === BATCH_LINES) this.flush(false);
+  }
+
+  /** What the parser's parseLine does with the line, as far as chains go; the row's kind. */
+  private read(raw: string, at: number): RowKind {
+    let end = raw.length;
+    if (end > 0 && raw.charCodeAt(end - 1) === 13) end--;
+    let start = 0;
+    while (start < end && (raw.charCodeAt(start) === 32 || raw.charCodeAt(start) === 9)) start++;
+    if (start === end) return RowKind.Line;
+    const first = raw.charCodeAt(start);
+    if (first === 35 /* # */) return RowKind.Line;
+    if (first === 42 /* * */) {
+      this.openTable(raw.slice(start + 1, end).trim());
+      return RowKind.Line;
+    }
+    const table = this.table && !this.table.committed ? this.table : undefined;
+    if (first === 58 /* : */) return table ? this.declaration(table, raw, start, end, at) : RowKind.Line;
+    let counters = -1;
+    if (first === 91 /* [ */) {
+      const prefix = COUNTERS_PREFIX_RE.exec(raw.slice(start, Math.min(end, start + 64)));
+      if (!prefix) return RowKind.Line;
+      counters = start;
+      start += prefix[0].length;
+      while (start < end && (raw.charCodeAt(start) === 32 || raw.charCodeAt(start) === 9)) start++;
+    }
+    if (first === 45 /* - */ || counters !== -1) return table ? this.command(table, raw, start, end, counters, at) : RowKind.Line;
+    if (this.table && !this.table.committed && raw.slice(start, end).trim() === 'COMMIT') this.table.committed = true;
+    return RowKind.Line;
+  }
+
+  private openTable(name: string): void {
+    const table: TableState = { name, committed: false, ids: new Map(), names: [], declared: [], lastId: -1 };
+    for (const builtin of ownValue(BUILTIN_CHAINS, name) ?? []) this.idOf(table, builtin);
+    this.table = table;
+  }
+
+  /** The id of the chain of this name, made when first used (LineParser.chainOf). */
+  private idOf(table: TableState, name: string): number {
+    let id = table.ids.get(name);
+    if (id === undefined) {
+      id = table.ids.size;
+      table.ids.set(name, id);
+      table.names.push(name);
+    }
+    return id;
+  }
+
+  /** The id of the chain named by `raw[start, end)`: the last rule's, the one after it, or looked up. */
+  private idAt(table: TableState, raw: string, start: number, end: number): number {
+    const last = table.lastId;
+    let id = last;
+    if (last === -1 || !namedAt(table.names[last]!, raw, start, end)) {
+      id = last !== -1 && last + 1 < table.names.length && namedAt(table.names[last + 1]!, raw, start, end) ? last + 1 : this.idOf(table, raw.slice(start, end));
+      table.lastId = id;
+    }
+    return id;
+  }
+
+  /** A declaration of a chain that is not declared yet (LineParser.declare). */
+  private declare(table: TableState, name: string): number {
+    const id = this.idOf(table, name);
+    table.declared[id] = true;
+    return id;
+  }
+
+  private declaration(table: TableState, raw: string, start: number, end: number, at: number): RowKind {
+    const shape = this.shape;
+    if (readDeclaration(raw, start, end, shape)) {
+      const name = raw.slice(shape.nameStart, shape.nameEnd);
+      const existing = table.ids.get(name);
+      const policy = fastPolicy(raw, shape, isBuiltinChain(table.name, name));
+      if (!(existing !== undefined && table.declared[existing]) && policy !== undefined && shape.packets <= 0x7fffffff && shape.bytes <= 0x7fffffff) {
+        const rows = this.rows;
+        rows[at + ROW_CHAIN_START] = shape.nameStart;
+        rows[at + ROW_CHAIN_END] = shape.nameEnd;
+        rows[at + ROW_CHAIN] = this.declare(table, name);
+        rows[at + ROW_POLICY] = POLICIES.indexOf(policy);
+        rows[at + ROW_PACKETS] = shape.packets;
+        rows[at + ROW_BYTES] = shape.bytes;
+        return RowKind.Declaration;
+      }
+    }
+    // The general path: the first word right after the colon names the chain.
+    const name = splitWords(raw, start + 1, end)[0];
+    if (name && name.start === start + 1) {
+      const existing = table.ids.get(name.text);
+      if (existing === undefined || !table.declared[existing]) this.declare(table, name.text);
+    }
+    return RowKind.Line;
+  }
+
+  private command(table: TableState, raw: string, start: number, end: number, counters: number, at: number): RowKind {
+    const chainEnd = appendChainEnd(raw, start, end);
+    if (chainEnd !== -1) {
+      const reader = this.reader;
+      const chainStart = chainStartOf(raw, start, end);
+      if (reader.read(raw, chainEnd, end)) {
+        const rows = this.rows;
+        rows[at + ROW_START] = start;
+        rows[at + ROW_END] = end;
+        rows[at + ROW_CHAIN_START] = chainStart;
+        rows[at + ROW_CHAIN_END] = chainEnd;
+        rows[at + ROW_CHAIN] = this.idAt(table, raw, chainStart, chainEnd);
+        rows[at + ROW_COUNTERS] = counters;
+        if (reader.hasTarget) {
+          const { targetStart, targetEnd, targetQuoted } = reader;
+          rows[at + ROW_TARGET_FLAGS] = TARGET_PRESENT | (targetQuoted ? TARGET_QUOTED : 0) | (reader.targetKind === 'goto' ? TARGET_GOTO : 0);
+          rows[at + ROW_TARGET_START] = targetStart;
+          rows[at + ROW_TARGET_END] = targetEnd;
+          rows[at + ROW_TARGET_CHAIN] = table.ids.get(targetQuoted ? raw.slice(targetStart + 1, targetEnd - 1) : raw.slice(targetStart, targetEnd)) ?? -1;
+        } else {
+          rows[at + ROW_TARGET_FLAGS] = 0;
+        }
+        rows.set(reader.facts, at + ROW_FACTS);
+        return RowKind.Rule;
+      }
+    }
+    // The general path (LineParser.parseCommand): a rule command makes its chain; -N declares one.
+    const args = splitArgs(raw, start, end, 2).args;
+    const command = args[0] && ownValue(COMMANDS, args[0].text);
+    const chain = args[1];
+    if (!command || !chain || isOptionWord(chain)) return RowKind.Line;
+    if (isRuleCommand(command)) table.lastId = this.idOf(table, chain.text);
+    else if (command === 'new-chain') {
+      const existing = table.ids.get(chain.text);
+      if (existing === undefined || !table.declared[existing]) this.declare(table, chain.text);
+    }
+    return RowKind.Line;
+  }
+}

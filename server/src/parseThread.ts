@@ -1,0 +1,178 @@
+// The parser's helper thread, seen from the parser's side. A large dump's text is sent to the
+// thread in pieces; the thread reads its lines into rows (core/rowScan) while the parser makes
+// the rules from the rows it has already received, on the other core. The parse stays a plain
+// function call: waiting for the next batch blocks the calling thread (Atomics.wait), as the
+// parse always has, and takes the batch off the port with receiveMessageOnPort.
+//
+// The helper only speeds the parse up. Whatever happens to it (not started, too slow, an
+// error, gone), the parser reads the lines it has no rows for itself and gives the same result.
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import type { RowBatch, RowSource, RowStream } from './core/rowScan';
+
+/** Below this many characters (about 12,000 lines) the parse is quicker than handing the text over. */
+export const MIN_THREADED_LENGTH = 1_000_000;
+/** Pieces of text sent at a time: the thread starts on the first while the rest are copied. */
+const PIECE_LENGTH = 1 << 20;
+/** How long the parser waits for a batch before it reads the rest itself. */
+const BATCH_WAIT_MS = 3000;
+
+// The shared flags: [0] counts batches posted (the parser waits on it), [1] is the job the parser wants.
+const POSTED = 0;
+const WANTED = 1;
+
+/** What the thread is sent: a piece of a job's text. */
+export interface PieceMessage {
+  job: number;
+  piece: string;
+  offset: number;
+  last: boolean;
+}
+
+/** What the thread sends back: a batch of a job's rows, or word that it failed. */
+export type BatchMessage = { job: number; failed?: undefined } & RowBatch | { job: number; failed: string };
+
+/** What the thread is started with. */
+export interface ThreadData {
+  port: MessagePort;
+  flags: Int32Array;
+}
+
+export class ParseThread implements RowSource {
+  private worker: Worker | undefined;
+  private port: MessagePort | undefined;
+  private readonly flags = new Int32Array(new SharedArrayBuffer(8));
+  private job = 0;
+  /** A thread that failed (did not load, died, or went silent) is not started again: the parse goes on alone. */
+  private failed = false;
+  /** Why the last job did without the thread, for the log. */
+  lastProblem: string | undefined;
+
+  /** `script`: the thread's code (parseWorker.js beside the server's). */
+  constructor(
+    private readonly script: string,
+    private readonly minLength = MIN_THREADED_LENGTH,
+    private readonly waitMs = BATCH_WAIT_MS,
+  ) {}
+
+  /** Starts the thread now, so that the first large dump does not wait for it. */
+  start(): void {
+    if (this.worker || this.failed) return;
+    const channel = new MessageChannel();
+    const data: ThreadData = { port: channel.port2, flags: this.flags };
+    try {
+      const worker = new Worker(this.script, { workerData: data, transferList: [channel.port2] });
+      // The thread must not keep the process alive, nor take it down.
+      worker.unref();
+      worker.on('error', (error) => this.fail(worker, `the parse thread failed: ${error.message}`));
+      worker.on('exit', () => this.fail(worker, 'the parse thread exited'));
+      this.worker = worker;
+      this.port = channel.port1;
+    } catch (error) {
+      this.failed = true;
+      this.lastProblem = `the parse thread did not start: ${(error as Error).message}`;
+      channel.port1.close();
+    }
+  }
+
+  /** Stops the thread. */
+  stop(): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.port?.close();
+    this.port = undefined;
+    void worker?.terminate();
+  }
+
+  private fail(worker: Worker | undefined, problem: string): void {
+    if (this.worker !== worker) return;
+    this.failed = true;
+    this.lastProblem = problem;
+    this.stop();
+  }
+
+  read(text: string): RowStream | undefined {
+    if (text.length < this.minLength) return undefined;
+    this.start();
+    const worker = this.worker;
+    const port = this.port;
+    if (!worker || !port) return undefined;
+    const job = ++this.job;
+    Atomics.store(this.flags, WANTED, job);
+    for (let offset = 0; ; ) {
+      const cut = text.indexOf('\n', offset + PIECE_LENGTH);
+      const end = cut === -1 ? text.length : cut + 1;
+      const message: PieceMessage = { job, piece: text.slice(offset, end), offset, last: end === text.length };
+      worker.postMessage(message);
+      if (end === text.length) break;
+      offset = end;
+    }
+    let done: Int32Array | undefined;
+    return {
+      next: () => {
+        // The rows of the batch before are read: the thread may fill them again.
+        if (done) port.postMessage(done, [done.buffer as ArrayBuffer]);
+        const batch = this.next(port, job);
+        done = batch?.rows;
+        return batch;
+      },
+      close: () => {
+        // Pieces still queued for this job are skipped by the thread.
+        if (Atomics.load(this.flags, WANTED) === job) Atomics.store(this.flags, WANTED, 0);
+      },
+    };
+  }
+
+  private next(port: MessagePort, job: number): RowBatch | undefined {
+    for (;;) {
+      const posted = Atomics.load(this.flags, POSTED);
+      const received = receiveMessageOnPort(port);
+      if (received) {
+        const message = received.message as BatchMessage;
+        if (message.job !== job) continue;
+        if (message.failed !== undefined) {
+          this.lastProblem = message.failed;
+          return undefined;
+        }
+        return message;
+      }
+      if (Atomics.wait(this.flags, POSTED, posted, this.waitMs) === 'timed-out') {
+        this.fail(this.worker, `the parse thread sent nothing for ${this.waitMs} ms`);
+        return undefined;
+      }
+    }
+  }
+}
+
+/** The thread's side: reads the pieces it is sent with `scan` and posts what it makes. */
+export function serveParseThread(
+  data: ThreadData,
+  onPiece: (listener: (message: PieceMessage) => void) => void,
+  scannerFor: (emit: (batch: RowBatch) => void, recycled: () => Int32Array | undefined) => { scan(piece: string, offset: number, last: boolean): void },
+): void {
+  const { port, flags } = data;
+  let job = 0;
+  let scanner: ReturnType<typeof scannerFor> | undefined;
+  const post = (message: BatchMessage, transfer: ArrayBuffer[] = []): void => {
+    port.postMessage(message, transfer);
+    Atomics.add(flags, POSTED, 1);
+    Atomics.notify(flags, POSTED);
+  };
+  onPiece((message) => {
+    // A job the parser no longer wants (it read the rest itself, or started another).
+    if (Atomics.load(flags, WANTED) !== message.job) return;
+    if (message.job !== job) {
+      job = message.job;
+      const current = job;
+      scanner = scannerFor(
+        (batch) => post({ job: current, ...batch }, [batch.rows.buffer as ArrayBuffer]),
+        () => receiveMessageOnPort(port)?.message as Int32Array | undefined,
+      );
+    }
+    try {
+      scanner!.scan(message.piece, message.offset, message.last);
+    } catch (error) {
+      post({ job, failed: `the parse thread could not read the dump: ${(error as Error).message}` });
+      Atomics.compareExchange(flags, WANTED, job, 0);
+    }
+  });
+}

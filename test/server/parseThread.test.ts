@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { generateDump } from '../../bench/generate';
+import { parseRuleset } from '../../server/src/core/parser';
+import type { RowSource } from '../../server/src/core/rowScan';
+import { MIN_THREADED_LENGTH, ParseThread } from '../../server/src/parseThread';
+import { repoRoot } from '../support/fixtures';
+
+/** The thread's code as the tests compile it, and as the bundle ships it. */
+const COMPILED_WORKER = path.join(repoRoot, 'out', 'server', 'src', 'parseWorker.js');
+const BUNDLED_WORKER = path.join(repoRoot, 'dist', 'parseWorker.js');
+
+/** Counts the lines the parser made from the thread's rows. */
+function counted(source: RowSource): RowSource & { taken: number } {
+  const counting = {
+    taken: 0,
+    read(text: string) {
+      const stream = source.read(text);
+      return stream && { next: () => stream.next(), close: (taken: number) => ((counting.taken += taken), stream.close(taken)) };
+    },
+  };
+  return counting;
+}
+
+// 300 services × 10 endpoints: 13,111 lines, 1.0 MB, above the size the thread is used for.
+const dump = generateDump(300, 10);
+const threads: ParseThread[] = [];
+after(() => threads.forEach((t) => t.stop()));
+
+function threadOf(script: string, minLength?: number): ParseThread {
+  const thread = new ParseThread(script, minLength);
+  threads.push(thread);
+  return thread;
+}
+
+describe('the parse helper thread', () => {
+  it('is used for a dump of 1 MB or more', () => {
+    assert.ok(dump.text.length >= MIN_THREADED_LENGTH, `${dump.text.length} characters`);
+  });
+
+  for (const [name, script] of [['compiled', COMPILED_WORKER], ['bundled', BUNDLED_WORKER]] as const) {
+    it(`(${name}) gives the parse every rule and declaration of a generated dump, the same as a parse without it`, () => {
+      const rows = counted(threadOf(script));
+      const threaded = parseRuleset(dump.text, { rows });
+      const alone = parseRuleset(dump.text);
+      assert.deepStrictEqual(threaded, alone);
+      let fast = 0;
+      for (const table of alone.tables) {
+        fast += table.rules.length;
+        for (const chain of table.chains.values()) if (chain.declaration) fast++;
+      }
+      assert.equal(rows.taken, fast);
+      assert.equal(alone.lineCount, dump.lines + 1);
+    });
+  }
+
+  it('reads dump after dump, the same way each time', () => {
+    const thread = threadOf(COMPILED_WORKER, 1000);
+    const texts = [dump.text, generateDump(40, 3).text, dump.text.replace('KUBE-MARK-MASQ -j MARK', 'KUBE-MARK-MASQ -j MARK2')];
+    for (const text of texts) assert.deepStrictEqual(parseRuleset(text, { rows: thread }), parseRuleset(text));
+    assert.equal(thread.lastProblem, undefined);
+  });
+
+  it('is not used for a small dump', () => {
+    assert.equal(threadOf(COMPILED_WORKER).read(generateDump(5, 2).text), undefined);
+  });
+
+  it('when its code cannot be loaded, the parse reads every line itself and says why', async () => {
+    const thread = threadOf(path.join(repoRoot, 'out', 'no-such-worker.js'));
+    const rows = counted(thread);
+    thread.start();
+    // The thread fails as it loads; the parse does not wait for it longer than its limit.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepStrictEqual(parseRuleset(dump.text, { rows }), parseRuleset(dump.text));
+    assert.equal(rows.taken, 0);
+    assert.match(thread.lastProblem ?? '', /parse thread (failed|exited)/);
+  });
+});

@@ -1,0 +1,36 @@
+import { type RowBatch, RowScanner, type RowSource } from '../../server/src/core/rowScan';
+
+/**
+ * The helper thread's scanner run in the test's own thread: the whole text is scanned at once,
+ * handed to it in pieces of about `pieceLength` characters (cut after a newline, as the thread
+ * is sent them), and the batches are handed to the parser in order.
+ */
+export function rowsInThisThread(pieceLength = 1000): RowSource & { batchesRead: number; taken: number } {
+  const source = {
+    batchesRead: 0,
+    /** Lines the parser made from rows, over all texts read. */
+    taken: 0,
+    read(text: string) {
+      const batches: RowBatch[] = [];
+      const scanner = new RowScanner((batch) => batches.push(batch));
+      for (let offset = 0; ; ) {
+        const cut = text.indexOf('\n', offset + pieceLength);
+        const end = cut === -1 ? text.length : cut + 1;
+        scanner.scan(text.slice(offset, end), offset, end === text.length);
+        if (end === text.length) break;
+        offset = end;
+      }
+      return {
+        next: () => {
+          const batch = batches.shift();
+          if (batch) source.batchesRead++;
+          return batch;
+        },
+        close: (taken: number) => {
+          source.taken += taken;
+        },
+      };
+    },
+  };
+  return source;
+}

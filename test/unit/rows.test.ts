@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseRuleset } from '../../server/src/core/parser';
+import { ROW_CHAIN, ROW_KIND, ROW_SLOTS, type RowBatch, RowKind, RowScanner, type RowSource } from '../../server/src/core/rowScan';
+import { allFixtureNames, fixture } from '../support/fixtures';
+import { rowsInThisThread } from '../support/rows';
+
+/** Rules and declarations of a parse. */
+function rulesAndDeclarations(text: string): number {
+  let count = 0;
+  for (const table of parseRuleset(text).tables) {
+    count += table.rules.length;
+    for (const chain of table.chains.values()) if (chain.declaration) count++;
+  }
+  return count;
+}
+
+/** All rows of a text, scanned at once. */
+function scanAll(text: string): RowBatch[] {
+  const batches: RowBatch[] = [];
+  new RowScanner((batch) => batches.push(batch)).scan(text, 0, true);
+  return batches;
+}
+
+/** A source handing over the given batches, or failing once they run out. */
+function sourceOf(batches: RowBatch[], taken: number[]): RowSource {
+  return { read: () => ({ next: () => batches.shift(), close: (n) => taken.push(n) }) };
+}
+
+// A restore file that makes chains in every way the parser does: built in, declared (the fast
+// way and, with a quote in the name, the general way), by -N, and by first use in -A (fast), -I
+// (general) and an -A the general reader reads (an escaped quote). Each is jumped to by a rule
+// the fast path takes, after it is made, so each jump must be linked to its chain.
+const EVERY_WAY = [
+  '*nat',
+  ':KUBE-SERVICES - [0:0]',
+  ':"QUOTED" - [0:0]',
+  '-N KUBE-NEW',
+  '-A KUBE-USED -j RETURN',
+  '-I KUBE-INSERTED 1 -j RETURN',
+  '-A KUBE-GENERAL -m comment --comment "a \\"b\\"" -j RETURN',
+  '-A PREROUTING -j KUBE-SERVICES',
+  '-A KUBE-SERVICES -j KUBE-NEW',
+  '-A KUBE-SERVICES -j KUBE-USED',
+  '-A KUBE-SERVICES -j KUBE-INSERTED',
+  '-A KUBE-SERVICES -j KUBE-GENERAL',
+  '-A KUBE-SERVICES -j "QUOTED"',
+  '-A KUBE-SERVICES -j KUBE-LATER',
+  ':KUBE-LATER - [0:0]',
+  'COMMIT',
+  '',
+].join('\n');
+
+describe('rules made from the rows of the parse helper thread', () => {
+  it('every fixture parses to the same ruleset with rows, handed over in pieces of any length', () => {
+    let checked = 0;
+    for (const name of allFixtureNames()) {
+      const text = fixture(name);
+      for (const piece of [1, 97, 100_000]) {
+        assert.deepStrictEqual(parseRuleset(text, { rows: rowsInThisThread(piece) }), parseRuleset(text), `${name}, pieces of ${piece}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 60, `${checked} parses compared`);
+  });
+
+  it('takes the 9 declarations and 10 rules of the kube-dns dump from rows, in 1 batch', () => {
+    const rows = rowsInThisThread();
+    parseRuleset(fixture('seed-kube-dns.legacy-save.txt'), { rows });
+    assert.equal(rows.taken, 19);
+    assert.equal(rows.batchesRead, 1);
+  });
+
+  it('follows every way a chain is made, so each jump after it is linked from its row', () => {
+    const rows = rowsInThisThread(20);
+    const threaded = parseRuleset(EVERY_WAY, { rows });
+    assert.deepStrictEqual(threaded, parseRuleset(EVERY_WAY));
+    const nat = threaded.tables[0]!;
+    const jumps = nat.chains.get('KUBE-SERVICES')!.rules.map((r) => [r.targetName, r.targetChain?.name]);
+    assert.deepEqual(jumps, [
+      ['KUBE-NEW', 'KUBE-NEW'],
+      ['KUBE-USED', 'KUBE-USED'],
+      ['KUBE-INSERTED', 'KUBE-INSERTED'],
+      ['KUBE-GENERAL', 'KUBE-GENERAL'],
+      // A declaration keeps its quotes; a rule's target loses them: no chain of that name.
+      ['QUOTED', undefined],
+      // Declared after the jump: the chain graph links it, not the parser.
+      ['KUBE-LATER', undefined],
+    ]);
+    // Rows: 2 fast declarations, the -A of KUBE-USED and the 7 jumps (the -N, -I and escaped-quote lines are read as lines).
+    assert.equal(rows.taken, 10);
+  });
+
+  it('reads the lines itself from the first row whose chain is not the one the parser has', () => {
+    const text = fixture('seed-kube-dns.legacy-save.txt');
+    const batches = scanAll(text);
+    const rows = batches[0]!.rows;
+    // Line 14 (-A KUBE-MARK-MASQ) is said to belong to chain 7, KUBE-SERVICES.
+    assert.equal(rows[13 * ROW_SLOTS + ROW_KIND], RowKind.Rule);
+    assert.equal(rows[13 * ROW_SLOTS + ROW_CHAIN], 4);
+    rows[13 * ROW_SLOTS + ROW_CHAIN] = 7;
+    const taken: number[] = [];
+    assert.deepStrictEqual(parseRuleset(text, { rows: sourceOf(batches, taken) }), parseRuleset(text));
+    // The 9 declarations and the two rules before it.
+    assert.deepEqual(taken, [11]);
+  });
+
+  it('reads the rest of the dump itself when the helper stops handing over rows', () => {
+    const text = fixture('k8s-overall-modern.nft-save.txt');
+    const taken: number[] = [];
+    const scanned = scanAll(text);
+    assert.equal(scanned.length, 1);
+    // Only the first 40 lines' rows arrive; then the helper fails.
+    const first = { ...scanned[0]!, count: 40, last: false };
+    assert.deepStrictEqual(parseRuleset(text, { rows: sourceOf([first], taken) }), parseRuleset(text));
+    assert.ok(taken[0]! > 30 && taken[0]! < rulesAndDeclarations(text), `${taken[0]} taken`);
+  });
+
+  it('is not asked for rows of a text with a NUL byte, nor of a piece of a document', () => {
+    const asked: string[] = [];
+    const source: RowSource = { read: (text) => (asked.push(text), undefined) };
+    parseRuleset('*nat\n-A X -j RETURN\u0000\nCOMMIT\n', { rows: source });
+    parseRuleset('*nat\nCOMMIT\n', { rows: source, firstLine: 10 });
+    assert.deepEqual(asked, []);
+  });
+});
