@@ -224,18 +224,29 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
     const rules = table.rules;
     const targetIds = new Int32Array(rules.length);
     const counts = new Int32Array(list.length + 1);
+    // What -j NAME leads to, for names the parser did not link to a chain (DNAT on every endpoint's rule): a node's id, or -1 for a target extension.
+    const unlinked = new Map<string, number>();
     for (let r = 0; r < rules.length; r++) {
       const rule = rules[r]!;
       targetIds[r] = -1;
       const name = rule.targetName;
       if (name === undefined || name === '') continue;
-      let to = rule.targetChain ? list[rule.targetChain.id] : nodes.get(name);
-      if (!to) {
-        if (rule.targetKind === 'jump' && isBuiltinTarget(name)) continue;
-        to = addNode(newChain(list.length, name, false), false);
-        nodes.addExtra(to);
+      let to = rule.targetChain?.id;
+      if (to === undefined) {
+        const jump = rule.targetKind === 'jump';
+        to = jump ? unlinked.get(name) : undefined;
+        if (to === undefined) {
+          to = nodes.get(name)?.id;
+          if (to === undefined && !(jump && isBuiltinTarget(name))) {
+            to = addNode(newChain(list.length, name, false), false).id;
+            nodes.addExtra(list[to]!);
+          }
+          to ??= -1;
+          if (jump) unlinked.set(name, to);
+        }
+        if (to === -1) continue;
       }
-      targetIds[r] = to.id;
+      targetIds[r] = to;
       counts[rule.chain!.id + 1]++;
     }
     const offsets = new Int32Array(list.length + 1);
