@@ -84,12 +84,85 @@ export interface RowSource {
   read(text: string): RowStream | undefined;
 }
 
+/**
+ * A table's chains' names by id, and their ids looked up by a range of a line without making a
+ * string. Most rules of a large dump jump to a chain of their own, so a lookup is a random
+ * access to memory; here it reads one slot of two 32-bit hashes and the id, not the name. Two
+ * names with both hashes alike would give the wrong id; the parser checks every id it is given
+ * against the name and reads the lines itself from a wrong one on (LineParser.takeRow).
+ */
+class ChainIds {
+  /** The names by id. */
+  readonly names: string[] = [];
+  /** Open addressing, 4 numbers a slot: the hashes, id + 1 (0: a free slot), and one unused. */
+  private slots = new Int32Array(4 << 10);
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  /** The id of the chain named `raw[start, end)`, or -1. */
+  find(raw: string, start: number, end: number): number {
+    this.hash(raw, start, end);
+    const { slots, h1, h2 } = this;
+    const mask = (slots.length >> 2) - 1;
+    for (let i = h1 & mask; ; i = (i + 1) & mask) {
+      const at = i << 2;
+      const id = slots[at + 2]! - 1;
+      if (id === -1) return -1;
+      if (slots[at] === h1 && slots[at + 1] === h2) return id;
+    }
+  }
+
+  /** The id of the chain of this name, made when new. */
+  idOf(name: string): number {
+    const known = this.find(name, 0, name.length);
+    if (known !== -1) return known;
+    const id = this.names.length;
+    this.names.push(name);
+    if (2 * this.names.length > this.slots.length >> 2) {
+      // Twice the slots: every name placed again.
+      this.slots = new Int32Array(this.slots.length * 2);
+      this.names.forEach((other, k) => this.place(other, k));
+    } else {
+      this.place(name, id);
+    }
+    return id;
+  }
+
+  // The hashes of the last name hashed.
+  private h1 = 0;
+  private h2 = 0;
+
+  private hash(raw: string, start: number, end: number): void {
+    let h1 = 0x811c9dc5 | 0;
+    let h2 = 0x2f2a3b1d;
+    for (let i = start; i < end; i++) {
+      const c = raw.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    }
+    this.h1 = h1;
+    this.h2 = h2 ^ (h2 >>> 13);
+  }
+
+  /** Puts the id in the first free slot from where its name's hash points. */
+  private place(name: string, id: number): void {
+    this.hash(name, 0, name.length);
+    const { slots, h1, h2 } = this;
+    const mask = (slots.length >> 2) - 1;
+    let i = h1 & mask;
+    while (slots[(i << 2) + 2] !== 0) i = (i + 1) & mask;
+    slots[i << 2] = h1;
+    slots[(i << 2) + 1] = h2;
+    slots[(i << 2) + 2] = id + 1;
+  }
+}
+
 interface TableState {
   name: string;
   committed: boolean;
-  ids: Map<string, number>;
-  /** The chains' names by id. */
-  names: string[];
+  ids: ChainIds;
   declared: boolean[];
   /** The chain of the last rule: iptables-save writes a chain's rules together, in the order it declared the chains. */
   lastId: number;
@@ -188,28 +261,20 @@ export class RowScanner {
   }
 
   private openTable(name: string): void {
-    const table: TableState = { name, committed: false, ids: new Map(), names: [], declared: [], lastId: -1 };
-    for (const builtin of ownValue(BUILTIN_CHAINS, name) ?? []) this.idOf(table, builtin);
+    const table: TableState = { name, committed: false, ids: new ChainIds(), declared: [], lastId: -1 };
+    for (const builtin of ownValue(BUILTIN_CHAINS, name) ?? []) table.ids.idOf(builtin);
     this.table = table;
-  }
-
-  /** The id of the chain of this name, made when first used (LineParser.chainOf). */
-  private idOf(table: TableState, name: string): number {
-    let id = table.ids.get(name);
-    if (id === undefined) {
-      id = table.ids.size;
-      table.ids.set(name, id);
-      table.names.push(name);
-    }
-    return id;
   }
 
   /** The id of the chain named by `raw[start, end)`: the last rule's, the one after it, or looked up. */
   private idAt(table: TableState, raw: string, start: number, end: number): number {
     const last = table.lastId;
     let id = last;
-    if (last === -1 || !namedAt(table.names[last]!, raw, start, end)) {
-      id = last !== -1 && last + 1 < table.names.length && namedAt(table.names[last + 1]!, raw, start, end) ? last + 1 : this.idOf(table, raw.slice(start, end));
+    const { names } = table.ids;
+    if (last === -1 || !namedAt(names[last]!, raw, start, end)) {
+      // A chain is made by its first rule (LineParser.chainOf).
+      id = last !== -1 && last + 1 < names.length && namedAt(names[last + 1]!, raw, start, end) ? last + 1 : table.ids.find(raw, start, end);
+      if (id === -1) id = table.ids.idOf(raw.slice(start, end));
       table.lastId = id;
     }
     return id;
@@ -217,7 +282,7 @@ export class RowScanner {
 
   /** A declaration of a chain that is not declared yet (LineParser.declare). */
   private declare(table: TableState, name: string): number {
-    const id = this.idOf(table, name);
+    const id = table.ids.idOf(name);
     table.declared[id] = true;
     return id;
   }
@@ -226,9 +291,9 @@ export class RowScanner {
     const shape = this.shape;
     if (readDeclaration(raw, start, end, shape)) {
       const name = raw.slice(shape.nameStart, shape.nameEnd);
-      const existing = table.ids.get(name);
+      const existing = table.ids.find(raw, shape.nameStart, shape.nameEnd);
       const policy = fastPolicy(raw, shape, isBuiltinChain(table.name, name));
-      if (!(existing !== undefined && table.declared[existing]) && policy !== undefined && shape.packets <= 0x7fffffff && shape.bytes <= 0x7fffffff) {
+      if (!(existing !== -1 && table.declared[existing]) && policy !== undefined && shape.packets <= 0x7fffffff && shape.bytes <= 0x7fffffff) {
         const rows = this.rows;
         rows[at + ROW_CHAIN_START] = shape.nameStart;
         rows[at + ROW_CHAIN_END] = shape.nameEnd;
@@ -242,8 +307,8 @@ export class RowScanner {
     // The general path: the first word right after the colon names the chain.
     const name = splitWords(raw, start + 1, end)[0];
     if (name && name.start === start + 1) {
-      const existing = table.ids.get(name.text);
-      if (existing === undefined || !table.declared[existing]) this.declare(table, name.text);
+      const existing = table.ids.idOf(name.text);
+      if (!table.declared[existing]) this.declare(table, name.text);
     }
     return RowKind.Line;
   }
@@ -266,7 +331,7 @@ export class RowScanner {
           rows[at + ROW_TARGET_FLAGS] = TARGET_PRESENT | (targetQuoted ? TARGET_QUOTED : 0) | (reader.targetKind === 'goto' ? TARGET_GOTO : 0);
           rows[at + ROW_TARGET_START] = targetStart;
           rows[at + ROW_TARGET_END] = targetEnd;
-          rows[at + ROW_TARGET_CHAIN] = table.ids.get(targetQuoted ? raw.slice(targetStart + 1, targetEnd - 1) : raw.slice(targetStart, targetEnd)) ?? -1;
+          rows[at + ROW_TARGET_CHAIN] = targetQuoted ? table.ids.find(raw, targetStart + 1, targetEnd - 1) : table.ids.find(raw, targetStart, targetEnd);
         } else {
           rows[at + ROW_TARGET_FLAGS] = 0;
         }
@@ -279,11 +344,8 @@ export class RowScanner {
     const command = args[0] && ownValue(COMMANDS, args[0].text);
     const chain = args[1];
     if (!command || !chain || isOptionWord(chain)) return RowKind.Line;
-    if (isRuleCommand(command)) table.lastId = this.idOf(table, chain.text);
-    else if (command === 'new-chain') {
-      const existing = table.ids.get(chain.text);
-      if (existing === undefined || !table.declared[existing]) this.declare(table, chain.text);
-    }
+    if (isRuleCommand(command)) table.lastId = table.ids.idOf(chain.text);
+    else if (command === 'new-chain' && !table.declared[table.ids.idOf(chain.text)]) this.declare(table, chain.text);
     return RowKind.Line;
   }
 }
