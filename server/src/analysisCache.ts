@@ -6,7 +6,7 @@ import { type LineEdit, patchAnalysis, shiftLines } from './core/incremental';
 import { LineDocument, withinOneLine } from './lineDocument';
 import type { ParseOptions } from './core/parser';
 import type { RowSource } from './core/rowScan';
-import type { DumpForm } from './core/ruleset';
+import { type DumpForm, lineTextOf } from './core/ruleset';
 import { carryServiceModel, modelDiagnosticSpans, reviseServiceModel } from './kube';
 
 interface Entry {
@@ -211,7 +211,8 @@ export class AnalysisCache {
  * any other from the document.
  */
 function lineBefore(analysis: Analysis, document: LineDocument, line: number): string {
-  return analysis.rulesByLine[line]?.text ?? document.lineText(line);
+  const rule = analysis.rulesByLine[line];
+  return rule ? lineTextOf(rule) : document.lineText(line);
 }
 
 /** Above this many characters a document's analysis is large enough to collect the old one first. */

@@ -154,7 +154,7 @@ function ruleMentions(rule: Rule, nodes: NodeMap): ChainOccurrence[] {
   }
   if (rule.comment !== undefined && rule.comment.includes('KUBE-')) {
     const start = rule.commentStart;
-    const raw = rule.text.slice(start, rule.commentEnd);
+    const raw = rule.chars.slice(rule.lineAt + start, rule.lineAt + rule.commentEnd);
     MENTION_RE.lastIndex = 0;
     for (let m = MENTION_RE.exec(raw); m; m = MENTION_RE.exec(raw)) {
       const node = nodes.get(m[0]);

@@ -159,7 +159,14 @@ class LineParser {
     );
   }
 
-  parseLine(raw: string, line: number): void {
+  /** The text parsed, which rules keep (Rule.chars), and where the line being read starts in it. */
+  private lineAt = 0;
+
+  constructor(private readonly chars: string) {}
+
+  /** Reads `raw`, line `line` of the dump, which starts at `lineAt` in the text parsed. */
+  parseLine(raw: string, line: number, lineAt: number): void {
+    this.lineAt = lineAt;
     let end = raw.length;
     if (end > 0 && raw.charCodeAt(end - 1) === 13) end--;
     let start = 0;
@@ -222,12 +229,13 @@ class LineParser {
       );
       return true;
     }
-    const raw = text.slice(lineStart, rows[at + ROW_LINE_END]);
+    // The rule keeps the whole text and where its line starts: no string per line.
+    const chainAt = lineStart + chainStart;
     if (!chain) {
       if (id !== table.chains.size) return false;
-      chain = newChain(id, raw.slice(chainStart, chainEnd), false);
+      chain = newChain(id, text.slice(chainAt, lineStart + chainEnd), false);
       this.addChain(table, chain);
-    } else if (!namedAt(chain, raw, chainStart, chainEnd)) {
+    } else if (!namedAt(chain, text, chainAt, lineStart + chainEnd)) {
       return false;
     }
     const flags = rows[at + ROW_TARGET_FLAGS]!;
@@ -235,23 +243,23 @@ class LineParser {
     let targetName: string | undefined;
     if (flags & TARGET_PRESENT) {
       const quoted = (flags & TARGET_QUOTED) !== 0;
-      const nameStart = rows[at + ROW_TARGET_START]! + (quoted ? 1 : 0);
-      const nameEnd = rows[at + ROW_TARGET_END]! - (quoted ? 1 : 0);
+      const nameStart = lineStart + rows[at + ROW_TARGET_START]! + (quoted ? 1 : 0);
+      const nameEnd = lineStart + rows[at + ROW_TARGET_END]! - (quoted ? 1 : 0);
       const targetId = rows[at + ROW_TARGET_CHAIN]!;
       if (targetId === -1) {
-        targetName = this.interner.range(raw, nameStart, nameEnd);
+        targetName = this.interner.range(text, nameStart, nameEnd);
       } else {
         targetChain = this.chainsById[targetId];
-        if (!targetChain || !namedAt(targetChain, raw, nameStart, nameEnd)) return false;
+        if (!targetChain || !namedAt(targetChain, text, nameStart, nameEnd)) return false;
         targetName = targetChain.name;
       }
     }
-    const rule = newRule(line, raw, rows[at + ROW_START]!, rows[at + ROW_END]!);
+    const rule = newRule(line, text, lineStart, rows[at + ROW_START]!, rows[at + ROW_END]!);
     rule.chainStart = chainStart;
     rule.chainEnd = chainEnd;
     const countersAt = rows[at + ROW_COUNTERS]!;
     if (countersAt !== -1) {
-      const prefix = COUNTERS_PREFIX_RE.exec(raw.slice(countersAt, countersAt + 64))!;
+      const prefix = COUNTERS_PREFIX_RE.exec(text.slice(lineStart + countersAt, lineStart + countersAt + 64))!;
       rule.counters = { packets: Number(prefix[1]), bytes: Number(prefix[2]) };
       this.hasCounters = true;
     }
@@ -262,7 +270,7 @@ class LineParser {
       rule.targetEnd = rows[at + ROW_TARGET_END]!;
       rule.targetKind = flags & TARGET_GOTO ? 'goto' : 'jump';
     }
-    applyFacts(rule, raw, rows, at + ROW_FACTS, this.interner);
+    applyFacts(rule, text, lineStart, rows, at + ROW_FACTS, this.interner);
     this.lastChain = chain;
     this.noteFamily(rule);
     this.checkTargetValues(rule);
@@ -472,7 +480,7 @@ class LineParser {
       const chain = this.chainOf(table, chainArg.text);
       const specStart = args[next - 1]!.end;
       const make = (): Rule => {
-        const made = newRule(line, raw, start, end);
+        const made = newRule(line, this.chars, this.lineAt, start, end);
         made.command = command;
         made.chainStart = chainArg.start;
         made.chainEnd = chainArg.end;
@@ -521,7 +529,7 @@ class LineParser {
     if (chainEnd === -1) return false;
     const chainStart = chainStartOf(raw, start, end);
     if (!this.fastReader.read(raw, chainEnd, end)) return false;
-    const rule = newRule(line, raw, start, end);
+    const rule = newRule(line, this.chars, this.lineAt, start, end);
     const chain = this.chainAt(table, raw, chainStart, chainEnd);
     rule.chainStart = chainStart;
     rule.chainEnd = chainEnd;
@@ -686,7 +694,7 @@ function detectOtherFormat(text: string): string | undefined {
 
 /** Parses an iptables-save dump or an iptables-restore file. Never throws; problems become diagnostics. */
 export function parseRuleset(text: string, options: ParseOptions = {}): Ruleset {
-  const parser = new LineParser();
+  const parser = new LineParser(text);
   const other = detectOtherFormat(text);
   let lineCount = 0;
   const firstLine = options.firstLine ?? 0;
@@ -741,7 +749,7 @@ function readLines(parser: LineParser, text: string, offset: number, lineCount: 
       );
       nul = nl === -1 ? -1 : text.indexOf('\u0000', nl);
     }
-    parser.parseLine(raw, firstLine + lineCount);
+    parser.parseLine(raw, firstLine + lineCount, offset);
     lastLength = raw.length;
     lineCount++;
     if (nl === -1) return { offset: -1, lineCount, lastLength };
@@ -775,7 +783,7 @@ function readRows(parser: LineParser, text: string, source: RowSource | undefine
         taken++;
       } else {
         if (rows[at + ROW_KIND] !== RowKind.Line) trusted = false;
-        parser.parseLine(text.slice(lineStart, lineEnd), line);
+        parser.parseLine(text.slice(lineStart, lineEnd), line, lineStart);
       }
       read.lastLength = lineEnd - lineStart;
       read.lineCount++;

@@ -169,53 +169,53 @@ const RECENT_CHECK = 1 << 14;
 const RECENT_SET = 1 << 15;
 const CONDITIONAL = 1 << 16;
 
-/** The value of a fact: its text, without quotes. */
-function factValue(raw: string, facts: Int32Array, i: number): string {
-  return facts[i + 2] ? raw.slice(facts[i]! + 1, facts[i + 1]! - 1) : raw.slice(facts[i]!, facts[i + 1]!);
+/** The value of a fact: its text, without quotes; its columns are on the line at `base` in `raw`. */
+function factValue(raw: string, base: number, facts: Int32Array, i: number): string {
+  return facts[i + 2] ? raw.slice(base + facts[i]! + 1, base + facts[i + 1]! - 1) : raw.slice(base + facts[i]!, base + facts[i + 1]!);
 }
 
 /** A fact that recurs on many lines (a protocol, a port, a probability), as a shared copy. */
-function factWord(raw: string, facts: Int32Array, i: number, interner: Interner): string {
-  return facts[i + 2] ? interner.get(raw.slice(facts[i]! + 1, facts[i + 1]! - 1)) : interner.range(raw, facts[i]!, facts[i + 1]!);
+function factWord(raw: string, base: number, facts: Int32Array, i: number, interner: Interner): string {
+  return facts[i + 2] ? interner.get(raw.slice(base + facts[i]! + 1, base + facts[i + 1]! - 1)) : interner.range(raw, base + facts[i]!, base + facts[i + 1]!);
 }
 
-/** Sets the rule's facts from what the reader found in `raw` (`facts[at, at + FACT_SLOTS)`). */
-export function applyFacts(rule: Rule, raw: string, facts: Int32Array, at: number, interner: Interner): void {
+/** Sets the rule's facts from what the reader found on its line (`facts[at, at + FACT_SLOTS)`), which starts at `base` in `raw`. */
+export function applyFacts(rule: Rule, raw: string, base: number, facts: Int32Array, at: number, interner: Interner): void {
   const mask = facts[at]!;
   if (mask === 0) return;
   const slot = at + 1;
-  if (mask & (1 << SOURCE_FACT)) rule.source = factValue(raw, facts, slot + 3 * SOURCE_FACT);
-  if (mask & (1 << DESTINATION_FACT)) rule.destination = factValue(raw, facts, slot + 3 * DESTINATION_FACT);
+  if (mask & (1 << SOURCE_FACT)) rule.source = factValue(raw, base, facts, slot + 3 * SOURCE_FACT);
+  if (mask & (1 << DESTINATION_FACT)) rule.destination = factValue(raw, base, facts, slot + 3 * DESTINATION_FACT);
   if (mask & DESTINATION_NEGATED) rule.destinationNegated = true;
-  if (mask & (1 << PROTOCOL_FACT)) rule.protocol = factWord(raw, facts, slot + 3 * PROTOCOL_FACT, interner);
-  if (mask & (1 << DPORT_FACT)) rule.dport = factWord(raw, facts, slot + 3 * DPORT_FACT, interner);
-  if (mask & (1 << DST_TYPE)) rule.dstType = factWord(raw, facts, slot + 3 * DST_TYPE, interner);
+  if (mask & (1 << PROTOCOL_FACT)) rule.protocol = factWord(raw, base, facts, slot + 3 * PROTOCOL_FACT, interner);
+  if (mask & (1 << DPORT_FACT)) rule.dport = factWord(raw, base, facts, slot + 3 * DPORT_FACT, interner);
+  if (mask & (1 << DST_TYPE)) rule.dstType = factWord(raw, base, facts, slot + 3 * DST_TYPE, interner);
   if (mask & (1 << STATISTIC)) {
     const i = slot + 3 * STATISTIC;
-    const text = factWord(raw, facts, i, interner);
+    const text = factWord(raw, base, facts, i, interner);
     const every = (mask & STATISTIC_EVERY) !== 0;
     rule.statistic = { probability: every ? undefined : text, every: every ? text : undefined, negated: (mask & STATISTIC_NEGATED) !== 0, valueEnd: facts[i + 1]! };
   }
   if (mask & (1 << TO_DESTINATION_FACT)) {
     const i = slot + 3 * TO_DESTINATION_FACT;
-    rule.toDestination = factValue(raw, facts, i);
+    rule.toDestination = factValue(raw, base, facts, i);
     rule.toDestinationStart = facts[i]!;
     rule.toDestinationEnd = facts[i + 1]!;
     rule.toDestinationQuoted = facts[i + 2] === 1;
   }
   if (mask & (1 << COMMENT_FACT)) {
     const i = slot + 3 * COMMENT_FACT;
-    rule.comment = factValue(raw, facts, i);
+    rule.comment = factValue(raw, base, facts, i);
     rule.commentStart = facts[i]!;
     rule.commentEnd = facts[i + 1]!;
     rule.commentQuoted = facts[i + 2] === 1;
   }
   if (mask & RECENT) {
     const recent: NonNullable<Rule['recent']> = { check: (mask & RECENT_CHECK) !== 0, set: (mask & RECENT_SET) !== 0 };
-    if (mask & (1 << RECENT_SECONDS)) recent.seconds = Number(factValue(raw, facts, slot + 3 * RECENT_SECONDS));
+    if (mask & (1 << RECENT_SECONDS)) recent.seconds = Number(factValue(raw, base, facts, slot + 3 * RECENT_SECONDS));
     if (mask & (1 << RECENT_NAME)) {
       const i = slot + 3 * RECENT_NAME;
-      recent.name = { text: factValue(raw, facts, i), start: facts[i]!, end: facts[i + 1]!, quoted: facts[i + 2] === 1 };
+      recent.name = { text: factValue(raw, base, facts, i), start: facts[i]!, end: facts[i + 1]!, quoted: facts[i + 2] === 1 };
     }
     rule.recent = recent;
   }
@@ -552,14 +552,14 @@ export function setTargetAndFacts(rule: Rule, reader: FastRuleReader, raw: strin
     rule.targetEnd = reader.targetEnd;
     rule.targetKind = reader.targetKind;
   }
-  applyFacts(rule, raw, reader.facts, 0, interner);
+  applyFacts(rule, raw, 0, reader.facts, 0, interner);
 }
 
 /** Reads `raw[from, to)` into a fresh rule; undefined when the line needs the general reader. */
 export function readRuleFast(raw: string, from: number, to: number, interner: Interner): Rule | undefined {
   const reader = new FastRuleReader(interner);
   if (!reader.read(raw, from, to)) return undefined;
-  const rule = newRule(0, raw, 0, raw.length);
+  const rule = newRule(0, raw, 0, 0, raw.length);
   setTargetAndFacts(rule, reader, raw, interner);
   if (reader.hasTarget) rule.targetName = reader.targetQuoted ? raw.slice(rule.targetStart + 1, rule.targetEnd - 1) : raw.slice(rule.targetStart, rule.targetEnd);
   return rule;

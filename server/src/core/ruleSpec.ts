@@ -4,7 +4,7 @@
 // 400,000 rules does not keep millions of small objects alive.
 import { ownValue } from './lookup';
 import { splitArgs } from './scanner';
-import type { Arg, DiagnosticCode, Match, Rule, RuleFacts, RuleOption, Severity } from './ruleset';
+import { type Arg, type DiagnosticCode, lineTextOf, type Match, type Rule, type RuleFacts, type RuleOption, type Severity } from './ruleset';
 
 export type Reporter = (start: number, end: number, severity: Severity, code: DiagnosticCode, message: string) => void;
 
@@ -239,7 +239,7 @@ export function commentOf(spec: RuleSpec): { text: string; arg: Arg } | undefine
 
 /** The full options of a rule, read again from its line. */
 export function ruleSpec(rule: Rule): RuleSpec {
-  const { args } = splitArgs(rule.text, rule.start, rule.end);
+  const { args } = splitArgs(lineTextOf(rule), rule.start, rule.end);
   // args[0] is the command, args[1] the chain, then an optional rule number.
   const from = rule.ruleNumber !== undefined ? 3 : 2;
   return parseRuleSpec(args, from);

@@ -184,15 +184,20 @@ export interface Rule extends Omit<RuleFacts, 'toDestinationArg'> {
   conditional: boolean;
 
   line: number;
-  /** The text of the rule's line, from which ruleSpec() reads the full options. */
-  text: string;
+  /**
+   * The text parsed (the whole dump, or the piece an edit parsed again) and where the rule's
+   * line starts in it: a rule keeps no string of its own line. ruleSpec() reads the full
+   * options from there; lineTextOf() gives the line.
+   */
+  chars: string;
+  lineAt: number;
   /** Column range of the whole rule text (after a counters prefix). */
   start: number;
   end: number;
 }
 
 /** A rule with every field present, the facts empty; see Rule for why it is a plain literal. */
-export function newRule(line: number, text: string, start: number, end: number): Rule {
+export function newRule(line: number, chars: string, lineAt: number, start: number, end: number): Rule {
   return {
     command: 'append',
     chain: undefined,
@@ -224,10 +229,19 @@ export function newRule(line: number, text: string, start: number, end: number):
     setCounters: undefined,
     conditional: false,
     line,
-    text,
+    chars,
+    lineAt,
     start,
     end,
   };
+}
+
+/** The rule's line as it stands in the dump (with a CR before its newline, if it has one). */
+export function lineTextOf(rule: Rule): string {
+  const { chars, lineAt } = rule;
+  const newline = chars.indexOf('\n', lineAt + rule.end);
+  if (newline === -1) return lineAt === 0 ? chars : chars.slice(lineAt);
+  return chars.slice(lineAt, newline);
 }
 
 /** The name of the rule's chain; '' before the rule is added to its table. */

@@ -173,7 +173,7 @@ export function chainRules(analysis: Analysis, tableName: string, chainName: str
   const flow = model.flowOf(node);
   return node.chain.rules.map((rule) => {
     const target = rule.targetName !== undefined ? graph.nodes.get(rule.targetName) : undefined;
-    const text = rule.text.slice(rule.chainEnd, rule.end).trim();
+    const text = rule.chars.slice(rule.lineAt + rule.chainEnd, rule.lineAt + rule.end).trim();
     const share = target && flow && !rule.recent ? (flow.destinations.get(target)?.share ?? null) : null;
     const service = target && model.serviceByChain.get(target);
     const endpoint = target && service ? endpointOfChain(analysis, pods, target) : undefined;
