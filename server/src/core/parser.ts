@@ -1,4 +1,4 @@
-import { appendChainEnd, chainStartOf, COMMANDS, COUNTERS_PREFIX_RE, type DeclarationShape, fastPolicy, isRuleCommand, newDeclarationShape, readDeclaration } from './lineShapes';
+import { appendChainEnd, chainStartOf, COMMANDS, COUNTERS_PREFIX_RE, type DeclarationShape, fastPolicy, isRuleCommand, isTextAt, newDeclarationShape, readDeclaration } from './lineShapes';
 import { ownValue } from './lookup';
 import { applyFacts, FastRuleReader, Interner, setTargetAndFacts } from './ruleFast';
 import {
@@ -99,7 +99,7 @@ function isNatDestination(text: string): boolean {
 
 /** Whether `raw[start, end)` is the chain's name. */
 function namedAt(chain: Chain, raw: string, start: number, end: number): boolean {
-  return chain.name.length === end - start && raw.startsWith(chain.name, start);
+  return isTextAt(chain.name, raw, start, end);
 }
 
 /** Shared by every chain declared with `[0:0]`; never changed. */

@@ -8,7 +8,7 @@
 // declared or used, so the scanner follows every line that makes a chain exactly as the parser
 // does. The parser checks each name against the id it is given and reads the rest of the dump
 // itself if one ever differs.
-import { appendChainEnd, chainStartOf, COMMANDS, COUNTERS_PREFIX_RE, fastPolicy, isRuleCommand, newDeclarationShape, readDeclaration } from './lineShapes';
+import { appendChainEnd, chainStartOf, COMMANDS, COUNTERS_PREFIX_RE, fastPolicy, isRuleCommand, isTextAt as namedAt, newDeclarationShape, readDeclaration } from './lineShapes';
 import { ownValue } from './lookup';
 import { FACT_SLOTS, FastRuleReader, Interner } from './ruleFast';
 import { isOptionWord } from './ruleSpec';
@@ -172,10 +172,6 @@ interface TableState {
  * Reads a dump's text piece by piece (each piece whole lines, in order) into rows, handed to
  * `emit` a batch at a time. Knows nothing of threads: the helper runs it, and so can a test.
  */
-/** Whether `raw[start, end)` is `name`. */
-function namedAt(name: string, raw: string, start: number, end: number): boolean {
-  return name.length === end - start && raw.startsWith(name, start);
-}
 
 export class RowScanner {
   private table: TableState | undefined;
