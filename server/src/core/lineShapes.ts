@@ -23,9 +23,17 @@ export function isRuleCommand(command: RuleCommand | ChainCommand): command is R
  * large dump a call to startsWith for each rule cost more than this loop.
  */
 export function isTextAt(name: string, raw: string, start: number, end: number): boolean {
-  let i = name.length;
-  if (i !== end - start) return false;
-  while (i > 0) if (name.charCodeAt(--i) !== raw.charCodeAt(start + i)) return false;
+  return isSameText(name, 0, name.length, raw, start, end);
+}
+
+/** Whether `a[aStart, aEnd)` and `b[bStart, bEnd)` are the same text (see isTextAt). */
+export function isSameText(a: string, aStart: number, aEnd: number, b: string, bStart: number, bEnd: number): boolean {
+  let i = aEnd - aStart;
+  if (i !== bEnd - bStart) return false;
+  while (i > 0) {
+    i--;
+    if (a.charCodeAt(aStart + i) !== b.charCodeAt(bStart + i)) return false;
+  }
   return true;
 }
 

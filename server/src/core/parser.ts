@@ -1,4 +1,4 @@
-import { appendChainEnd, chainStartOf, COMMANDS, COUNTERS_PREFIX_RE, type DeclarationShape, fastPolicy, isRuleCommand, isTextAt, newDeclarationShape, readDeclaration } from './lineShapes';
+import { appendChainEnd, chainStartOf, COMMANDS, COUNTERS_PREFIX_RE, type DeclarationShape, fastPolicy, isRuleCommand, isSameText, isTextAt, newDeclarationShape, readDeclaration } from './lineShapes';
 import { ownValue } from './lookup';
 import { applyFacts, FastRuleReader, Interner, setTargetAndFacts } from './ruleFast';
 import {
@@ -203,6 +203,11 @@ class LineParser {
     );
   }
 
+  /** The chain of the last rule made from a row, and where that row named it in the text. */
+  private rowChain: Chain | undefined;
+  private rowChainAt = 0;
+  private rowChainTo = 0;
+
   /**
    * A rule or declaration line as the helper thread read it (rowScan): the parser's fast path
    * without reading the line again. False, having changed nothing a reading of the line would
@@ -231,11 +236,16 @@ class LineParser {
     }
     // The rule keeps the whole text and where its line starts: no string per line.
     const chainAt = lineStart + chainStart;
+    const chainTo = lineStart + chainEnd;
     if (!chain) {
       if (id !== table.chains.size) return false;
-      chain = newChain(id, text.slice(chainAt, lineStart + chainEnd), false);
+      chain = newChain(id, text.slice(chainAt, chainTo), false);
       this.addChain(table, chain);
-    } else if (!namedAt(chain, text, chainAt, lineStart + chainEnd)) {
+    } else if (
+      // The chain of the row before, named a line or two above: compared there rather than with the name kept from its declaration, far back in memory.
+      !(chain === this.rowChain && isSameText(text, this.rowChainAt, this.rowChainTo, text, chainAt, chainTo)) &&
+      !namedAt(chain, text, chainAt, chainTo)
+    ) {
       return false;
     }
     const flags = rows[at + ROW_TARGET_FLAGS]!;
@@ -271,6 +281,9 @@ class LineParser {
       rule.targetKind = flags & TARGET_GOTO ? 'goto' : 'jump';
     }
     applyFacts(rule, text, lineStart, rows, at + ROW_FACTS, this.interner);
+    this.rowChain = chain;
+    this.rowChainAt = chainAt;
+    this.rowChainTo = chainTo;
     this.lastChain = chain;
     this.noteFamily(rule);
     this.checkTargetValues(rule);

@@ -8,7 +8,7 @@
 // declared or used, so the scanner follows every line that makes a chain exactly as the parser
 // does. The parser checks each name against the id it is given and reads the rest of the dump
 // itself if one ever differs.
-import { appendChainEnd, chainStartOf, COMMANDS, COUNTERS_PREFIX_RE, fastPolicy, isRuleCommand, isTextAt as namedAt, newDeclarationShape, readDeclaration } from './lineShapes';
+import { appendChainEnd, chainStartOf, COMMANDS, COUNTERS_PREFIX_RE, fastPolicy, isRuleCommand, isSameText, isTextAt as namedAt, newDeclarationShape, readDeclaration } from './lineShapes';
 import { ownValue } from './lookup';
 import { FACT_SLOTS, FastRuleReader, Interner } from './ruleFast';
 import { isOptionWord } from './ruleSpec';
@@ -166,6 +166,13 @@ interface TableState {
   declared: boolean[];
   /** The chain of the last rule: iptables-save writes a chain's rules together, in the order it declared the chains. */
   lastId: number;
+  /**
+   * Where the last rule named it. Its name is compared with the next rule's there, on a line
+   * read just before, rather than in the name kept from its declaration, far back in memory.
+   */
+  lastLine: string;
+  lastStart: number;
+  lastEnd: number;
 }
 
 /**
@@ -257,7 +264,7 @@ export class RowScanner {
   }
 
   private openTable(name: string): void {
-    const table: TableState = { name, committed: false, ids: new ChainIds(), declared: [], lastId: -1 };
+    const table: TableState = { name, committed: false, ids: new ChainIds(), declared: [], lastId: -1, lastLine: '', lastStart: 0, lastEnd: 0 };
     for (const builtin of ownValue(BUILTIN_CHAINS, name) ?? []) table.ids.idOf(builtin);
     this.table = table;
   }
@@ -267,12 +274,15 @@ export class RowScanner {
     const last = table.lastId;
     let id = last;
     const { names } = table.ids;
-    if (last === -1 || !namedAt(names[last]!, raw, start, end)) {
+    if (last === -1 || !isSameText(table.lastLine, table.lastStart, table.lastEnd, raw, start, end)) {
       // A chain is made by its first rule (LineParser.chainOf).
       id = last !== -1 && last + 1 < names.length && namedAt(names[last + 1]!, raw, start, end) ? last + 1 : table.ids.find(raw, start, end);
       if (id === -1) id = table.ids.idOf(raw.slice(start, end));
       table.lastId = id;
     }
+    table.lastLine = raw;
+    table.lastStart = start;
+    table.lastEnd = end;
     return id;
   }
 
@@ -340,7 +350,13 @@ export class RowScanner {
     const command = args[0] && ownValue(COMMANDS, args[0].text);
     const chain = args[1];
     if (!command || !chain || isOptionWord(chain)) return RowKind.Line;
-    if (isRuleCommand(command)) table.lastId = table.ids.idOf(chain.text);
+    if (isRuleCommand(command)) {
+      table.lastId = table.ids.idOf(chain.text);
+      const name = table.ids.names[table.lastId]!;
+      table.lastLine = name;
+      table.lastStart = 0;
+      table.lastEnd = name.length;
+    }
     else if (command === 'new-chain' && !table.declared[table.ids.idOf(chain.text)]) this.declare(table, chain.text);
     return RowKind.Line;
   }
