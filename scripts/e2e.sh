@@ -9,7 +9,7 @@ cd "$ROOT"
 
 bash scripts/e2e-setup.sh
 
-for f in dist/client.js dist/server.js; do
+for f in dist/client.js dist/server.js dist/parseWorker.js; do
   [ -f "$f" ] || { echo "e2e: $f is missing: run 'npm run build' first" >&2; exit 1; }
 done
 [ -f out/test/e2e/run.js ] || { echo "e2e: out/test/e2e/run.js is missing: run 'npx tsc -b' first" >&2; exit 1; }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { generateDump } from '../../bench/generate';
@@ -60,6 +61,12 @@ describe('the parse helper thread', () => {
     const texts = [dump.text, generateDump(40, 3).text, dump.text.replace('KUBE-MARK-MASQ -j MARK', 'KUBE-MARK-MASQ -j MARK2')];
     for (const text of texts) assert.deepStrictEqual(parseRuleset(text, { rows: thread }), parseRuleset(text));
     assert.equal(thread.lastProblem, undefined);
+  });
+
+  it('ships in the package beside the server, which loads it from its own folder', () => {
+    const files = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { files: string[] }).files;
+    assert.ok(files.includes('dist/server.js') && files.includes('dist/parseWorker.js'), `package.json "files": ${files.join(', ')}`);
+    assert.match(fs.readFileSync(path.join(repoRoot, 'server', 'src', 'server.ts'), 'utf8'), /new ParseThread\(path\.join\(__dirname, 'parseWorker\.js'\)\)/);
   });
 
   it('is not used for a small dump', () => {
