@@ -7,7 +7,7 @@
 // The helper only speeds the parse up. Whatever happens to it (not started, too slow, an
 // error, gone), the parser reads the lines it has no rows for itself and gives the same result.
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import type { RowBatch, RowSource, RowStream } from './core/rowScan';
+import { forEachPiece, type RowBatch, type RowSource, type RowStream } from './core/rowScan';
 
 /** Below this many characters (about 12,000 lines) the parse is quicker than handing the text over. */
 export const MIN_THREADED_LENGTH = 1_000_000;
@@ -17,8 +17,8 @@ const PIECE_LENGTH = 1 << 20;
 const BATCH_WAIT_MS = 3000;
 
 // The shared flags: [0] counts batches posted (the parser waits on it), [1] is the job the parser wants.
-const POSTED = 0;
-const WANTED = 1;
+export const POSTED = 0;
+export const WANTED = 1;
 
 /** What the thread is sent: a piece of a job's text. */
 export interface PieceMessage {
@@ -98,14 +98,7 @@ export class ParseThread implements RowSource {
     if (!worker || !port) return undefined;
     const job = ++this.job;
     Atomics.store(this.flags, WANTED, job);
-    for (let offset = 0; ; ) {
-      const cut = text.indexOf('\n', offset + PIECE_LENGTH);
-      const end = cut === -1 ? text.length : cut + 1;
-      const message: PieceMessage = { job, piece: text.slice(offset, end), offset, last: end === text.length };
-      worker.postMessage(message);
-      if (end === text.length) break;
-      offset = end;
-    }
+    forEachPiece(text, PIECE_LENGTH, (piece, offset, last) => worker.postMessage({ job, piece, offset, last } satisfies PieceMessage));
     let done: Int32Array | undefined;
     return {
       next: () => {
@@ -141,38 +134,4 @@ export class ParseThread implements RowSource {
       }
     }
   }
-}
-
-/** The thread's side: reads the pieces it is sent with `scan` and posts what it makes. */
-export function serveParseThread(
-  data: ThreadData,
-  onPiece: (listener: (message: PieceMessage) => void) => void,
-  scannerFor: (emit: (batch: RowBatch) => void, recycled: () => Int32Array | undefined) => { scan(piece: string, offset: number, last: boolean): void },
-): void {
-  const { port, flags } = data;
-  let job = 0;
-  let scanner: ReturnType<typeof scannerFor> | undefined;
-  const post = (message: BatchMessage, transfer: ArrayBuffer[] = []): void => {
-    port.postMessage(message, transfer);
-    Atomics.add(flags, POSTED, 1);
-    Atomics.notify(flags, POSTED);
-  };
-  onPiece((message) => {
-    // A job the parser no longer wants (it read the rest itself, or started another).
-    if (Atomics.load(flags, WANTED) !== message.job) return;
-    if (message.job !== job) {
-      job = message.job;
-      const current = job;
-      scanner = scannerFor(
-        (batch) => post({ job: current, ...batch }, [batch.rows.buffer as ArrayBuffer]),
-        () => receiveMessageOnPort(port)?.message as Int32Array | undefined,
-      );
-    }
-    try {
-      scanner!.scan(message.piece, message.offset, message.last);
-    } catch (error) {
-      post({ job, failed: `the parse thread could not read the dump: ${(error as Error).message}` });
-      Atomics.compareExchange(flags, WANTED, job, 0);
-    }
-  });
 }

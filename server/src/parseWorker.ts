@@ -1,7 +1,8 @@
-// The parse's helper thread (see parseThread): bundled on its own as dist/parseWorker.js.
-import { parentPort, workerData } from 'node:worker_threads';
-import { RowScanner } from './core/rowScan';
-import { type PieceMessage, serveParseThread, type ThreadData } from './parseThread';
+// The parse's helper thread (see parseThread), bundled on its own as dist/parseWorker.js: reads
+// the pieces of text it is sent into rows and posts them, a batch at a time, to the parser.
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { type RowBatch, RowScanner } from './core/rowScan';
+import { type BatchMessage, type PieceMessage, POSTED, type ThreadData, WANTED } from './parseThread';
 
 /**
  * Lines of the shapes a large dump is made of, scanned once as the thread starts (a few
@@ -25,9 +26,34 @@ function warmUp(): void {
   new RowScanner(() => undefined).scan(lines.join('\n'), 0, true);
 }
 
+const { port, flags } = workerData as ThreadData;
+
+/** Posts a message to the parser and wakes it if it waits. */
+function post(message: BatchMessage, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+  Atomics.add(flags, POSTED, 1);
+  Atomics.notify(flags, POSTED);
+}
+
 warmUp();
-serveParseThread(
-  workerData as ThreadData,
-  (listener) => parentPort!.on('message', (message: PieceMessage) => listener(message)),
-  (emit, recycled) => new RowScanner(emit, recycled),
-);
+let job = 0;
+let scanner: RowScanner | undefined;
+parentPort!.on('message', (message: PieceMessage) => {
+  // A job the parser no longer wants (it read the rest itself, or started another).
+  if (Atomics.load(flags, WANTED) !== message.job) return;
+  if (message.job !== job) {
+    job = message.job;
+    const current = job;
+    scanner = new RowScanner(
+      (batch: RowBatch) => post({ job: current, ...batch }, [batch.rows.buffer as ArrayBuffer]),
+      // Rows the parser is done with, handed back.
+      () => receiveMessageOnPort(port)?.message as Int32Array | undefined,
+    );
+  }
+  try {
+    scanner!.scan(message.piece, message.offset, message.last);
+  } catch (error) {
+    post({ job, failed: `the parse thread could not read the dump: ${(error as Error).message}` });
+    Atomics.compareExchange(flags, WANTED, job, 0);
+  }
+});

@@ -1,4 +1,4 @@
-import { type RowBatch, RowScanner, type RowSource } from '../../server/src/core/rowScan';
+import { forEachPiece, type RowBatch, RowScanner, type RowSource } from '../../server/src/core/rowScan';
 
 /**
  * The helper thread's scanner run in the test's own thread: the whole text is scanned at once,
@@ -13,13 +13,7 @@ export function rowsInThisThread(pieceLength = 1000): RowSource & { batchesRead:
     read(text: string) {
       const batches: RowBatch[] = [];
       const scanner = new RowScanner((batch) => batches.push(batch));
-      for (let offset = 0; ; ) {
-        const cut = text.indexOf('\n', offset + pieceLength);
-        const end = cut === -1 ? text.length : cut + 1;
-        scanner.scan(text.slice(offset, end), offset, end === text.length);
-        if (end === text.length) break;
-        offset = end;
-      }
+      forEachPiece(text, pieceLength, (piece, offset, last) => scanner.scan(piece, offset, last));
       return {
         next: () => {
           const batch = batches.shift();

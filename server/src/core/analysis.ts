@@ -1,7 +1,7 @@
 import { buildChainGraph, type ChainGraph, type ChainNode, type NodeMap, type TableGraph } from './graph';
 import { parseRuleset, type ParseOptions } from './parser';
 import { lowerBound } from './sorted';
-import { chainNameOf, chainSpanOf, type Diagnostic, type Rule, type Ruleset, type Span, type Table, targetOf } from './ruleset';
+import { chainNameOf, chainSpanOf, type Diagnostic, lineTextAt, type Rule, type Ruleset, type Span, type Table, targetOf } from './ruleset';
 
 /** How a chain name appears at a place in the text. */
 export type OccurrenceRole =
@@ -154,7 +154,7 @@ function ruleMentions(rule: Rule, nodes: NodeMap): ChainOccurrence[] {
   }
   if (rule.comment !== undefined && rule.comment.includes('KUBE-')) {
     const start = rule.commentStart;
-    const raw = rule.chars.slice(rule.lineAt + start, rule.lineAt + rule.commentEnd);
+    const raw = lineTextAt(rule, start, rule.commentEnd);
     MENTION_RE.lastIndex = 0;
     for (let m = MENTION_RE.exec(raw); m; m = MENTION_RE.exec(raw)) {
       const node = nodes.get(m[0]);

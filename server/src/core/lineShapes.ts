@@ -119,8 +119,13 @@ export function appendChainEnd(raw: string, start: number, end: number): number 
 
 /** Where the chain's name starts in `-A CHAIN ...`. */
 export function chainStartOf(raw: string, start: number, end: number): number {
-  let chainStart = start + 3;
+  return skipBlanks(raw, start + 3, end);
+}
+
+/** The first position from `from` (before `end`) that is not a space or a tab. */
+export function skipBlanks(raw: string, from: number, end: number): number {
+  let i = from;
   let c = 0;
-  while (chainStart < end && ((c = raw.charCodeAt(chainStart)) === 32 || c === 9)) chainStart++;
-  return chainStart;
+  while (i < end && ((c = raw.charCodeAt(i)) === 32 || c === 9)) i++;
+  return i;
 }

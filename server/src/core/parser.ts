@@ -1,4 +1,4 @@
-import { appendChainEnd, chainStartOf, COMMANDS, COUNTERS_PREFIX_RE, type DeclarationShape, fastPolicy, isRuleCommand, isSameText, isTextAt, newDeclarationShape, readDeclaration } from './lineShapes';
+import { appendChainEnd, chainStartOf, COMMANDS, COUNTERS_PREFIX_RE, fastPolicy, isRuleCommand, isSameText, isTextAt, newDeclarationShape, readDeclaration, skipBlanks } from './lineShapes';
 import { ownValue } from './lookup';
 import { applyFacts, FastRuleReader, Interner, setTargetAndFacts } from './ruleFast';
 import {
@@ -39,6 +39,7 @@ import {
   type DumpForm,
   type Ruleset,
   type Severity,
+  type Span,
   type Table,
   BUILTIN_CHAINS,
   KNOWN_TABLES,
@@ -169,8 +170,7 @@ class LineParser {
     this.lineAt = lineAt;
     let end = raw.length;
     if (end > 0 && raw.charCodeAt(end - 1) === 13) end--;
-    let start = 0;
-    while (start < end && (raw.charCodeAt(start) === 32 || raw.charCodeAt(start) === 9)) start++;
+    let start = skipBlanks(raw, 0, end);
     if (start === end) return;
     const first = raw.charCodeAt(start);
     if (first === 35 /* # */) {
@@ -189,10 +189,8 @@ class LineParser {
         this.report(line, start, end, 'error', 'syntax', "Malformed counters: expected '[packets:bytes]' before the rule, as 'iptables-save -c' writes them.");
         return;
       }
-      counters = { packets: Number(prefix[1]), bytes: Number(prefix[2]) };
-      this.hasCounters = true;
-      start += prefix[0].length;
-      while (start < end && (raw.charCodeAt(start) === 32 || raw.charCodeAt(start) === 9)) start++;
+      counters = this.countersOf(prefix);
+      start = skipBlanks(raw, start + prefix[0].length, end);
     }
     if (first === 45 /* - */ || counters) return this.parseCommand(raw, line, start, end, counters);
     const word = raw.slice(start, end).trim();
@@ -201,6 +199,12 @@ class LineParser {
       line, start, end, 'error', 'syntax',
       "Not an iptables-save line: expected a comment (#), a table (*nat), a chain (:NAME POLICY [0:0]), a rule (-A CHAIN ...) or COMMIT.",
     );
+  }
+
+  /** The counters of a `[packets:bytes]` prefix. */
+  private countersOf(prefix: RegExpExecArray): Counters {
+    this.hasCounters = true;
+    return { packets: Number(prefix[1]), bytes: Number(prefix[2]) };
   }
 
   /** The chain of the last rule made from a row, and where that row named it in the text. */
@@ -224,14 +228,8 @@ class LineParser {
     if (rows[at + ROW_KIND] === RowKind.Declaration) {
       if (chain ? chain.declaration || !namedAt(chain, text, lineStart + chainStart, lineStart + chainEnd) : id !== table.chains.size) return false;
       const name = chain ? chain.name : text.slice(lineStart + chainStart, lineStart + chainEnd);
-      const builtin = isBuiltinChain(table.name, name);
-      if (builtin) this.declaresBuiltins = true;
-      const packets = rows[at + ROW_PACKETS]!;
-      const bytes = rows[at + ROW_BYTES]!;
-      this.declare(
-        table, name, { line, start: chainStart, end: chainEnd }, builtin, POLICIES[rows[at + ROW_POLICY]!],
-        packets === 0 && bytes === 0 ? ZERO_COUNTERS : { packets, bytes }, chain,
-      );
+      const policy = POLICIES[rows[at + ROW_POLICY]!];
+      this.declareRead(table, name, { line, start: chainStart, end: chainEnd }, isBuiltinChain(table.name, name), policy, rows[at + ROW_PACKETS]!, rows[at + ROW_BYTES]!, chain);
       return true;
     }
     // The rule keeps the whole text and where its line starts: no string per line.
@@ -268,11 +266,7 @@ class LineParser {
     rule.chainStart = chainStart;
     rule.chainEnd = chainEnd;
     const countersAt = rows[at + ROW_COUNTERS]!;
-    if (countersAt !== -1) {
-      const prefix = COUNTERS_PREFIX_RE.exec(text.slice(lineStart + countersAt, lineStart + countersAt + 64))!;
-      rule.counters = { packets: Number(prefix[1]), bytes: Number(prefix[2]) };
-      this.hasCounters = true;
-    }
+    if (countersAt !== -1) rule.counters = this.countersOf(COUNTERS_PREFIX_RE.exec(text.slice(lineStart + countersAt, lineStart + countersAt + 64))!);
     if (targetName !== undefined) {
       rule.targetName = targetName;
       rule.targetChain = targetChain;
@@ -397,7 +391,7 @@ class LineParser {
   }
 
   private declare(
-    table: Table, name: string, span: { line: number; start: number; end: number }, builtin: boolean, policy?: string, counters?: Counters,
+    table: Table, name: string, span: Span, builtin: boolean, policy?: string, counters?: Counters,
     existing = table.chains.get(name),
   ): void {
     if (existing?.declaration) {
@@ -431,21 +425,17 @@ class LineParser {
     const name = raw.slice(shape.nameStart, shape.nameEnd);
     const existing = table.chains.get(name);
     if (existing?.declaration) return false;
-    return this.declareShape(table, raw, line, name, existing, shape);
-  }
-
-  /** Declares the chain of a declaration read by readDeclaration; false when its policy needs the general path. */
-  private declareShape(table: Table, raw: string, line: number, name: string, existing: Chain | undefined, shape: DeclarationShape): boolean {
     const builtin = isBuiltinChain(table.name, name);
     const policy = fastPolicy(raw, shape, builtin);
     if (policy === undefined) return false;
-    if (builtin) this.declaresBuiltins = true;
-    const { packets, bytes } = shape;
-    this.declare(
-      table, existing ? existing.name : name, { line, start: shape.nameStart, end: shape.nameEnd }, builtin, policy,
-      packets === 0 && bytes === 0 ? ZERO_COUNTERS : { packets, bytes }, existing,
-    );
+    this.declareRead(table, existing ? existing.name : name, { line, start: shape.nameStart, end: shape.nameEnd }, builtin, policy, shape.packets, shape.bytes, existing);
     return true;
+  }
+
+  /** Declares a chain whose declaration a fast path read (declareFast, or a row of the helper thread). */
+  private declareRead(table: Table, name: string, span: Span, builtin: boolean, policy: string, packets: number, bytes: number, existing: Chain | undefined): void {
+    if (builtin) this.declaresBuiltins = true;
+    this.declare(table, name, span, builtin, policy, packets === 0 && bytes === 0 ? ZERO_COUNTERS : { packets, bytes }, existing);
   }
 
   private parseCommand(raw: string, line: number, start: number, end: number, counters: Counters | undefined): void {
@@ -778,8 +768,6 @@ function readRows(parser: LineParser, text: string, source: RowSource | undefine
   const read: LinesRead = { offset: 0, lineCount: 0, lastLength: 0 };
   const stream = source?.read(text);
   if (!stream) return read;
-  // Rows are taken until one's chain ids are not the parser's; the lines after it are read as usual.
-  let trusted = true;
   let taken = 0;
   for (;;) {
     const batch = stream.next();
@@ -792,11 +780,15 @@ function readRows(parser: LineParser, text: string, source: RowSource | undefine
       const lineStart = rows[at + ROW_LINE_START]!;
       const lineEnd = rows[at + ROW_LINE_END]!;
       const line = read.lineCount;
-      if (rows[at + ROW_KIND] !== RowKind.Line && trusted && parser.takeRow(rows, at, text, line)) {
+      if (rows[at + ROW_KIND] === RowKind.Line) {
+        parser.parseLine(text.slice(lineStart, lineEnd), line, lineStart);
+      } else if (parser.takeRow(rows, at, text, line)) {
         taken++;
       } else {
-        if (rows[at + ROW_KIND] !== RowKind.Line) trusted = false;
-        parser.parseLine(text.slice(lineStart, lineEnd), line, lineStart);
+        // The row's chain ids are not the parser's: readLines reads this line and those after it.
+        stream.close(taken);
+        read.offset = lineStart;
+        return read;
       }
       read.lastLength = lineEnd - lineStart;
       read.lineCount++;

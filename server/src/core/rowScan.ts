@@ -8,7 +8,7 @@
 // declared or used, so the scanner follows every line that makes a chain exactly as the parser
 // does. The parser checks each name against the id it is given and reads the rest of the dump
 // itself if one ever differs.
-import { appendChainEnd, chainStartOf, COMMANDS, COUNTERS_PREFIX_RE, fastPolicy, isRuleCommand, isSameText, isTextAt as namedAt, newDeclarationShape, readDeclaration } from './lineShapes';
+import { appendChainEnd, chainStartOf, COMMANDS, COUNTERS_PREFIX_RE, fastPolicy, isRuleCommand, isSameText, isTextAt as namedAt, newDeclarationShape, readDeclaration, skipBlanks } from './lineShapes';
 import { ownValue } from './lookup';
 import { FACT_SLOTS, FastRuleReader, Interner } from './ruleFast';
 import { isOptionWord } from './ruleSpec';
@@ -97,10 +97,6 @@ class ChainIds {
   /** Open addressing, 4 numbers a slot: the hashes, id + 1 (0: a free slot), and one unused. */
   private slots = new Int32Array(4 << 10);
 
-  get size(): number {
-    return this.names.length;
-  }
-
   /** The id of the chain named `raw[start, end)`, or -1. */
   find(raw: string, start: number, end: number): number {
     this.hash(raw, start, end);
@@ -176,10 +172,23 @@ interface TableState {
 }
 
 /**
+ * Cuts `text` into pieces of about `length` characters, each ending after a newline (the last
+ * at the text's end), as RowScanner.scan takes them.
+ */
+export function forEachPiece(text: string, length: number, take: (piece: string, offset: number, last: boolean) => void): void {
+  for (let offset = 0; ; ) {
+    const cut = text.indexOf('\n', offset + length);
+    const end = cut === -1 ? text.length : cut + 1;
+    take(text.slice(offset, end), offset, end === text.length);
+    if (end === text.length) return;
+    offset = end;
+  }
+}
+
+/**
  * Reads a dump's text piece by piece (each piece whole lines, in order) into rows, handed to
  * `emit` a batch at a time. Knows nothing of threads: the helper runs it, and so can a test.
  */
-
 export class RowScanner {
   private table: TableState | undefined;
   private readonly reader = new FastRuleReader(new Interner());
@@ -239,8 +248,7 @@ export class RowScanner {
   private read(raw: string, at: number): RowKind {
     let end = raw.length;
     if (end > 0 && raw.charCodeAt(end - 1) === 13) end--;
-    let start = 0;
-    while (start < end && (raw.charCodeAt(start) === 32 || raw.charCodeAt(start) === 9)) start++;
+    let start = skipBlanks(raw, 0, end);
     if (start === end) return RowKind.Line;
     const first = raw.charCodeAt(start);
     if (first === 35 /* # */) return RowKind.Line;
@@ -255,11 +263,10 @@ export class RowScanner {
       const prefix = COUNTERS_PREFIX_RE.exec(raw.slice(start, Math.min(end, start + 64)));
       if (!prefix) return RowKind.Line;
       counters = start;
-      start += prefix[0].length;
-      while (start < end && (raw.charCodeAt(start) === 32 || raw.charCodeAt(start) === 9)) start++;
+      start = skipBlanks(raw, start + prefix[0].length, end);
     }
     if (first === 45 /* - */ || counters !== -1) return table ? this.command(table, raw, start, end, counters, at) : RowKind.Line;
-    if (this.table && !this.table.committed && raw.slice(start, end).trim() === 'COMMIT') this.table.committed = true;
+    if (table && raw.slice(start, end).trim() === 'COMMIT') table.committed = true;
     return RowKind.Line;
   }
 
@@ -286,7 +293,7 @@ export class RowScanner {
     return id;
   }
 
-  /** A declaration of a chain that is not declared yet (LineParser.declare). */
+  /** A declaration of the chain (LineParser.declare): made when new, and marked declared (again, if it was). */
   private declare(table: TableState, name: string): number {
     const id = table.ids.idOf(name);
     table.declared[id] = true;
@@ -312,10 +319,7 @@ export class RowScanner {
     }
     // The general path: the first word right after the colon names the chain.
     const name = splitWords(raw, start + 1, end)[0];
-    if (name && name.start === start + 1) {
-      const existing = table.ids.idOf(name.text);
-      if (!table.declared[existing]) this.declare(table, name.text);
-    }
+    if (name && name.start === start + 1) this.declare(table, name.text);
     return RowKind.Line;
   }
 
@@ -357,7 +361,7 @@ export class RowScanner {
       table.lastStart = 0;
       table.lastEnd = name.length;
     }
-    else if (command === 'new-chain' && !table.declared[table.ids.idOf(chain.text)]) this.declare(table, chain.text);
+    else if (command === 'new-chain') this.declare(table, chain.text);
     return RowKind.Line;
   }
 }

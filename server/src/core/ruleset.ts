@@ -236,6 +236,11 @@ export function newRule(line: number, chars: string, lineAt: number, start: numb
   };
 }
 
+/** The text between two columns of the rule's line. */
+export function lineTextAt(rule: Rule, start: number, end: number): string {
+  return rule.chars.slice(rule.lineAt + start, rule.lineAt + end);
+}
+
 /** The rule's line as it stands in the dump (with a CR before its newline, if it has one). */
 export function lineTextOf(rule: Rule): string {
   const { chars, lineAt } = rule;

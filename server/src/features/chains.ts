@@ -5,6 +5,7 @@
 import type { Analysis } from '../core/analysis';
 import type { ChainNode, TableGraph } from '../core/graph';
 import { serviceModelOf } from '../kube';
+import { lineTextAt } from '../core/ruleset';
 import { chainSearchText, hasWords, queryWords } from '../core/words';
 import type { PodInventory } from '../kube/inventory';
 import { serviceTitle } from '../kube/report';
@@ -173,7 +174,7 @@ export function chainRules(analysis: Analysis, tableName: string, chainName: str
   const flow = model.flowOf(node);
   return node.chain.rules.map((rule) => {
     const target = rule.targetName !== undefined ? graph.nodes.get(rule.targetName) : undefined;
-    const text = rule.chars.slice(rule.lineAt + rule.chainEnd, rule.lineAt + rule.end).trim();
+    const text = lineTextAt(rule, rule.chainEnd, rule.end).trim();
     const share = target && flow && !rule.recent ? (flow.destinations.get(target)?.share ?? null) : null;
     const service = target && model.serviceByChain.get(target);
     const endpoint = target && service ? endpointOfChain(analysis, pods, target) : undefined;
