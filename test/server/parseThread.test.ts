@@ -29,8 +29,8 @@ const dump = generateDump(300, 10);
 const threads: ParseThread[] = [];
 after(() => threads.forEach((t) => t.stop()));
 
-function threadOf(script: string, minLength?: number): ParseThread {
-  const thread = new ParseThread(script, minLength);
+function threadOf(script: string, minLength?: number, pieceLength?: number): ParseThread {
+  const thread = new ParseThread(script, minLength, undefined, pieceLength);
   threads.push(thread);
   return thread;
 }
@@ -55,6 +55,26 @@ describe('the parse helper thread', () => {
       assert.equal(alone.lineCount, dump.lines + 1);
     });
   }
+
+  it('is sent the text a few pieces ahead of the rows it hands back, and never waits for more', () => {
+    // Pieces of 20,000 characters: the 1 MB dump is 50 of them, sent 4 ahead of the rows received.
+    const thread = threadOf(COMPILED_WORKER, 1000, 20_000);
+    const rows = counted(thread);
+    const started = performance.now();
+    const threaded = parseRuleset(dump.text, { rows });
+    // Well under the 3 s the parser waits for a batch before it reads the rest itself.
+    const parseMs = performance.now() - started;
+    assert.ok(parseMs < 2000, `${parseMs} ms`);
+    assert.deepStrictEqual(threaded, parseRuleset(dump.text));
+    // Every line but the header comments, the table lines and COMMITs came from rows: none was left to the parser after a wait.
+    let fast = 0;
+    for (const table of threaded.tables) {
+      fast += table.rules.length;
+      for (const chain of table.chains.values()) if (chain.declaration) fast++;
+    }
+    assert.equal(rows.taken, fast);
+    assert.equal(thread.lastProblem, undefined);
+  });
 
   it('reads dump after dump, the same way each time', () => {
     const thread = threadOf(COMPILED_WORKER, 1000);

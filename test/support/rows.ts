@@ -5,9 +5,11 @@ import { forEachPiece, type RowBatch, RowScanner, type RowSource } from '../../s
  * handed to it in pieces of about `pieceLength` characters (cut after a newline, as the thread
  * is sent them), and the batches are handed to the parser in order.
  */
-export function rowsInThisThread(pieceLength = 1000): RowSource & { batchesRead: number; taken: number } {
+export function rowsInThisThread(pieceLength = 1000): RowSource & { batchesRead: number; batchLines: number[]; taken: number } {
   const source = {
     batchesRead: 0,
+    /** How many lines each batch read held. */
+    batchLines: [] as number[],
     /** Lines the parser made from rows, over all texts read. */
     taken: 0,
     read(text: string) {
@@ -17,7 +19,10 @@ export function rowsInThisThread(pieceLength = 1000): RowSource & { batchesRead:
       return {
         next: () => {
           const batch = batches.shift();
-          if (batch) source.batchesRead++;
+          if (batch) {
+            source.batchesRead++;
+            source.batchLines.push(batch.count);
+          }
           return batch;
         },
         close: (taken: number) => {

@@ -64,11 +64,16 @@ describe('rules made from the rows of the parse helper thread', () => {
     assert.ok(checked >= 60, `${checked} parses compared`);
   });
 
-  it('takes the 9 declarations and 10 rules of the kube-dns dump from rows, in 1 batch', () => {
-    const rows = rowsInThisThread();
-    parseRuleset(fixture('seed-kube-dns.legacy-save.txt'), { rows });
-    assert.equal(rows.taken, 19);
-    assert.equal(rows.batchesRead, 1);
+  it('takes the 9 declarations and 10 rules of the kube-dns dump from rows, the rows of each piece of text handed over with it', () => {
+    const whole = rowsInThisThread(100_000);
+    parseRuleset(fixture('seed-kube-dns.legacy-save.txt'), { rows: whole });
+    assert.equal(whole.taken, 19);
+    assert.deepEqual(whole.batchLines, [24]);
+    // Pieces of 1,000 characters: the first newline at or after character 1,000 ends line 18 (characters 886-1018), so the first piece is lines 1-18 and the second the 6 after them (the last one empty).
+    const pieces = rowsInThisThread(1000);
+    parseRuleset(fixture('seed-kube-dns.legacy-save.txt'), { rows: pieces });
+    assert.equal(pieces.taken, 19);
+    assert.deepEqual(pieces.batchLines, [18, 6]);
   });
 
   it('follows every way a chain is made, so each jump after it is linked from its row', () => {

@@ -116,14 +116,23 @@ class ChainIds {
     if (known !== -1) return known;
     const id = this.names.length;
     this.names.push(name);
-    if (2 * this.names.length > this.slots.length >> 2) {
-      // Twice the slots: every name placed again.
-      this.slots = new Int32Array(this.slots.length * 2);
-      this.names.forEach((other, k) => this.place(other, k));
-    } else {
-      this.place(name, id);
-    }
+    if (2 * this.names.length > this.slots.length >> 2) this.grow();
+    // find() left the name's hashes in h1 and h2.
+    this.place(this.h1, this.h2, id);
     return id;
+  }
+
+  /**
+   * Twice the slots, every id placed again by the hashes its slot holds: hashing the names
+   * again would read each one where it lies in the dump (at 64,000 chains, 10 ms the parser
+   * spent waiting for rows).
+   */
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
+    for (let at = 0; at < old.length; at += 4) {
+      if (old[at + 2] !== 0) this.place(old[at]!, old[at + 1]!, old[at + 2]! - 1);
+    }
   }
 
   // The hashes of the last name hashed.
@@ -142,10 +151,9 @@ class ChainIds {
     this.h2 = h2 ^ (h2 >>> 13);
   }
 
-  /** Puts the id in the first free slot from where its name's hash points. */
-  private place(name: string, id: number): void {
-    this.hash(name, 0, name.length);
-    const { slots, h1, h2 } = this;
+  /** Puts the id in the first free slot from where its name's first hash points. */
+  private place(h1: number, h2: number, id: number): void {
+    const slots = this.slots;
     const mask = (slots.length >> 2) - 1;
     let i = h1 & mask;
     while (slots[(i << 2) + 2] !== 0) i = (i + 1) & mask;
@@ -172,13 +180,18 @@ interface TableState {
 }
 
 /**
- * Cuts `text` into pieces of about `length` characters, each ending after a newline (the last
- * at the text's end), as RowScanner.scan takes them.
+ * Where the piece of `text` that starts at `offset` ends: about `length` characters on, after a
+ * newline (or at the text's end). Pieces cut so are whole lines, as RowScanner.scan takes them.
  */
+export function pieceEnd(text: string, offset: number, length: number): number {
+  const cut = text.indexOf('\n', offset + length);
+  return cut === -1 ? text.length : cut + 1;
+}
+
+/** Cuts `text` into pieces (pieceEnd), in order; `last` marks the one that ends the text. */
 export function forEachPiece(text: string, length: number, take: (piece: string, offset: number, last: boolean) => void): void {
   for (let offset = 0; ; ) {
-    const cut = text.indexOf('\n', offset + length);
-    const end = cut === -1 ? text.length : cut + 1;
+    const end = pieceEnd(text, offset, length);
     take(text.slice(offset, end), offset, end === text.length);
     if (end === text.length) return;
     offset = end;
@@ -207,7 +220,12 @@ export class RowScanner {
     private readonly recycled: () => Int32Array | undefined = () => undefined,
   ) {}
 
-  /** Reads `piece`, whose first character stands at `offset` in the dump; `last` when it ends the dump. */
+  /**
+   * Reads `piece`, whose first character stands at `offset` in the dump; `last` when it ends the
+   * dump. The rows of all its lines are handed over before it returns, in a batch of fewer
+   * lines if need be: the parser sends the text only a few pieces ahead of the rows it has
+   * (ParseThread.read), so it must never wait for rows of a piece the scanner holds back.
+   */
   scan(piece: string, offset: number, last: boolean): void {
     let from = 0;
     for (;;) {
@@ -215,15 +233,15 @@ export class RowScanner {
       if (nl === -1 && !last) {
         // Pieces end at a newline (or the dump's end); anything after the last one is the next piece's.
         if (from < piece.length) throw new Error('A piece of the dump must end with a whole line.');
-        return;
+        break;
       }
       const lineEnd = nl === -1 ? piece.length : nl;
       this.scanLine(piece.slice(from, lineEnd), offset + from, offset + lineEnd);
       if (nl === -1) break;
       from = nl + 1;
-      if (from === piece.length && !last) return;
+      if (from === piece.length && !last) break;
     }
-    this.flush(true);
+    if (last || this.count > 0) this.flush(last);
   }
 
   private flush(last: boolean): void {
