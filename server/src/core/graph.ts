@@ -626,6 +626,19 @@ function findCycles(list: ChainNode[], { offsets, targets }: Adjacency): string[
         if (low[id]! < low[parent]!) low[parent] = low[id]!;
       }
       if (low[id] !== index[id]) continue;
+      if (stack[stackTop - 1] === id) {
+        // A component of one chain, as nearly every chain is: a loop only if it jumps to itself. No list made for it.
+        stackTop--;
+        onStack[id] = 0;
+        for (let k = offsets[id]!; k < offsets[id + 1]!; k++) {
+          if (targets[k] !== id) continue;
+          const node = list[id]!;
+          node.inCycle = true;
+          cycles.push(cyclePath(node, new Set([node])));
+          break;
+        }
+        continue;
+      }
       const component: ChainNode[] = [];
       let member: number;
       do {
@@ -633,12 +646,8 @@ function findCycles(list: ChainNode[], { offsets, targets }: Adjacency): string[
         onStack[member] = 0;
         component.push(list[member]!);
       } while (member !== id);
-      let selfLoop = false;
-      if (component.length === 1) for (let k = offsets[id]!; k < offsets[id + 1]!; k++) if (targets[k] === id) selfLoop = true;
-      if (component.length > 1 || selfLoop) {
-        for (const m of component) m.inCycle = true;
-        cycles.push(cyclePath(list[id]!, new Set(component)));
-      }
+      for (const m of component) m.inCycle = true;
+      cycles.push(cyclePath(list[id]!, new Set(component)));
     }
   }
   return cycles;
