@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseRuleset } from '../../server/src/core/parser';
-import { ROW_CHAIN, ROW_KIND, ROW_SLOTS, type RowBatch, RowKind, RowScanner, type RowSource } from '../../server/src/core/rowScan';
+import { ROW_BYTES, ROW_CHAIN, ROW_CHAIN_END, ROW_CHAIN_START, ROW_KIND, ROW_PACKETS, ROW_POLICY, ROW_SLOTS, type RowBatch, RowKind, RowScanner, type RowSource } from '../../server/src/core/rowScan';
 import { allFixtureNames, fixture } from '../support/fixtures';
 import { rowsInThisThread } from '../support/rows';
 
@@ -108,6 +108,40 @@ describe('rules made from the rows of the parse helper thread', () => {
     assert.deepStrictEqual(parseRuleset(text, { rows: sourceOf(batches, taken) }), parseRuleset(text));
     // The 9 declarations and the two rules before it.
     assert.deepEqual(taken, [11]);
+  });
+
+  it('reads the lines itself from the first row that numbers as new a chain the table has', () => {
+    const text = fixture('seed-kube-dns.legacy-save.txt');
+    const batches = scanAll(text);
+    const rows = batches[0]!.rows;
+    // The nat table has 9 chains by line 14: its row says -A KUBE-MARK-MASQ makes a 10th.
+    rows[13 * ROW_SLOTS + ROW_CHAIN] = 9;
+    const taken: number[] = [];
+    const threaded = parseRuleset(text, { rows: sourceOf(batches, taken) });
+    assert.deepStrictEqual(threaded, parseRuleset(text));
+    assert.equal(threaded.tables[0]!.chains.size, 9);
+    assert.deepEqual(taken, [11]);
+  });
+
+  it('reads the lines itself from a declaration row that numbers as new a chain declared already', () => {
+    // Line 8 declares KUBE-MARK-MASQ again; the thread leaves it to the parser, here it is said to make chain 5.
+    const text = fixture('seed-kube-dns.legacy-save.txt').replace(':KUBE-MARK-MASQ - [0:0]\n', ':KUBE-MARK-MASQ - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n');
+    const batches = scanAll(text);
+    const rows = batches[0]!.rows;
+    const at = 7 * ROW_SLOTS;
+    assert.equal(rows[at + ROW_KIND], RowKind.Line);
+    rows[at + ROW_KIND] = RowKind.Declaration;
+    rows[at + ROW_CHAIN_START] = 1;
+    rows[at + ROW_CHAIN_END] = 1 + 'KUBE-MARK-MASQ'.length;
+    rows[at + ROW_CHAIN] = 5;
+    rows[at + ROW_POLICY] = 0;
+    rows[at + ROW_PACKETS] = 0;
+    rows[at + ROW_BYTES] = 0;
+    const taken: number[] = [];
+    const threaded = parseRuleset(text, { rows: sourceOf(batches, taken) });
+    assert.deepStrictEqual(threaded, parseRuleset(text));
+    assert.deepEqual(threaded.diagnostics.map((d) => [d.code, d.span.line]), [['duplicate-chain', 7]]);
+    assert.deepEqual(taken, [5]);
   });
 
   it('reads the rest of the dump itself when the helper stops handing over rows', () => {

@@ -228,17 +228,17 @@ class LineParser {
     if (rows[at + ROW_KIND] === RowKind.Declaration) {
       if (chain ? chain.declaration || !namedAt(chain, text, lineStart + chainStart, lineStart + chainEnd) : id !== table.chains.size) return false;
       const name = chain ? chain.name : text.slice(lineStart + chainStart, lineStart + chainEnd);
-      const policy = POLICIES[rows[at + ROW_POLICY]!];
-      this.declareRead(table, name, { line, start: chainStart, end: chainEnd }, isBuiltinChain(table.name, name), policy, rows[at + ROW_PACKETS]!, rows[at + ROW_BYTES]!, chain);
+      const builtin = isBuiltinChain(table.name, name);
+      // A chain the thread numbered as new is made here (as declare would), without looking its name up first: addNewChain finds out.
+      if (!chain && !this.addNewChain(table, (chain = newChain(id, name, builtin)))) return false;
+      this.declareRead(table, name, { line, start: chainStart, end: chainEnd }, builtin, POLICIES[rows[at + ROW_POLICY]!], rows[at + ROW_PACKETS]!, rows[at + ROW_BYTES]!, chain);
       return true;
     }
     // The rule keeps the whole text and where its line starts: no string per line.
     const chainAt = lineStart + chainStart;
     const chainTo = lineStart + chainEnd;
     if (!chain) {
-      if (id !== table.chains.size) return false;
-      chain = newChain(id, text.slice(chainAt, chainTo), false);
-      this.addChain(table, chain);
+      if (id !== table.chains.size || !this.addNewChain(table, (chain = newChain(id, text.slice(chainAt, chainTo), false)))) return false;
     } else if (
       // The chain of the row before, named a line or two above: compared there rather than with the name kept from its declaration, far back in memory.
       !(chain === this.rowChain && isSameText(text, this.rowChainAt, this.rowChainTo, text, chainAt, chainTo)) &&
@@ -411,6 +411,24 @@ class LineParser {
   private addChain(table: Table, chain: Chain): void {
     table.chains.set(chain.name, chain);
     this.chainsById[chain.id] = chain;
+  }
+
+  /**
+   * Adds a chain the helper thread numbered as new to the table (takeRow), in one lookup of
+   * its name: false, the table as it was, when the table has a chain of that name already,
+   * which means the thread's ids are not this parse's.
+   */
+  private addNewChain(table: Table, chain: Chain): boolean {
+    const chains = table.chains;
+    const size = chains.size;
+    chains.set(chain.name, chain);
+    if (chains.size === size) {
+      // Set over the chain of that name: put it back.
+      chains.set(chain.name, this.chainsById.find((known) => known.name === chain.name)!);
+      return false;
+    }
+    this.chainsById[chain.id] = chain;
+    return true;
   }
 
   private readonly shape = newDeclarationShape();
