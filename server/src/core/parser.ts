@@ -27,7 +27,7 @@ import {
   TARGET_PRESENT,
   TARGET_QUOTED,
 } from './rowScan';
-import { commentOf, factsOf, isOptionWord, parseRuleSpec } from './ruleSpec';
+import { commentOf, factsOf, isOptionWord, parseRuleSpec, statisticValueOf } from './ruleSpec';
 import { splitArgs, splitWords } from './scanner';
 import { kernelProbability } from './statistic';
 import {
@@ -661,13 +661,15 @@ class LineParser {
   private checkTargetValues(rule: Rule): void {
     const statistic = rule.statistic;
     if (statistic?.probability !== undefined && !this.isProbability(statistic.probability)) {
+      const value = statisticValueOf(rule)!;
       this.report(
-        rule.line, statistic.valueEnd - statistic.probability.length, statistic.valueEnd, 'error', 'bad-probability',
+        rule.line, value.start, value.end, 'error', 'bad-probability',
         `Probability '${statistic.probability}' is not a number between 0 and 1: iptables-restore rejects it. kube-proxy writes 1/n for the first of n endpoints, e.g. 0.3333333333.`,
       );
     }
     if (statistic?.every !== undefined && !/^[1-9]\d*$/.test(statistic.every)) {
-      this.report(rule.line, statistic.valueEnd - statistic.every.length, statistic.valueEnd, 'error', 'bad-probability', `'--every ${statistic.every}' must be a whole number of packets, 1 or more.`);
+      const value = statisticValueOf(rule)!;
+      this.report(rule.line, value.start, value.end, 'error', 'bad-probability', `'--every ${statistic.every}' must be a whole number of packets, 1 or more.`);
     }
     const destination = rule.toDestination;
     if (destination !== undefined && rule.targetName === 'DNAT' && !isNatDestination(destination)) {

@@ -4,7 +4,7 @@
 // anything that could be a mistake (a missing value, a stray word, an escaped quote) it
 // gives up and the general reader (parseRuleSpec), which reports problems, reads the line.
 // A test holds both readers to the same answers.
-import { type JumpKind, newRule, type Rule } from './ruleset';
+import { type JumpKind, newRule, type Rule, type Statistic } from './ruleset';
 import { flagOption, isRuleOption, narrowsTraffic, needsValue, optionKeyOf } from './ruleSpec';
 
 const SPACE = 32;
@@ -27,6 +27,20 @@ export class Interner {
     if (known !== undefined) return known;
     if (this.strings.size < 100_000) this.strings.set(text, text);
     return text;
+  }
+
+  /** Shared statistic matches by form (every-n, negated) and value. */
+  private readonly statistics = [new Map<string, Statistic>(), new Map<string, Statistic>(), new Map<string, Statistic>(), new Map<string, Statistic>()];
+
+  /** The statistic match of this value (a shared copy: get) and form, as one object for every rule that has it. */
+  statistic(text: string, every: boolean, negated: boolean): Statistic {
+    const forms = this.statistics[(every ? 2 : 0) + (negated ? 1 : 0)]!;
+    let known = forms.get(text);
+    if (known === undefined) {
+      known = { probability: every ? undefined : text, every: every ? text : undefined, negated };
+      if (forms.size < 100_000) forms.set(text, known);
+    }
+    return known;
   }
 
   /** `text[start, end)`, as the copy kept from before when there is one. */
@@ -192,9 +206,7 @@ export function applyFacts(rule: Rule, raw: string, base: number, facts: Int32Ar
   if (mask & (1 << DST_TYPE)) rule.dstType = factWord(raw, base, facts, slot + 3 * DST_TYPE, interner);
   if (mask & (1 << STATISTIC)) {
     const i = slot + 3 * STATISTIC;
-    const text = factWord(raw, base, facts, i, interner);
-    const every = (mask & STATISTIC_EVERY) !== 0;
-    rule.statistic = { probability: every ? undefined : text, every: every ? text : undefined, negated: (mask & STATISTIC_NEGATED) !== 0, valueEnd: facts[i + 1]! };
+    rule.statistic = interner.statistic(factWord(raw, base, facts, i, interner), (mask & STATISTIC_EVERY) !== 0, (mask & STATISTIC_NEGATED) !== 0);
   }
   if (mask & (1 << TO_DESTINATION_FACT)) {
     const i = slot + 3 * TO_DESTINATION_FACT;

@@ -199,7 +199,7 @@ export function factsOf(spec: RuleSpec): RuleFacts {
         case 'probability':
         case 'every':
           if (match.module === 'statistic' && value) {
-            facts.statistic = { probability: option.key === 'probability' ? value.text : undefined, every: option.key === 'every' ? value.text : undefined, negated: option.negated, valueEnd: value.end };
+            facts.statistic = { probability: option.key === 'probability' ? value.text : undefined, every: option.key === 'every' ? value.text : undefined, negated: option.negated };
           }
           break;
         default:
@@ -243,6 +243,16 @@ export function ruleSpec(rule: Rule): RuleSpec {
   // args[0] is the command, args[1] the chain, then an optional rule number.
   const from = rule.ruleNumber !== undefined ? 3 : 2;
   return parseRuleSpec(args, from);
+}
+
+/** Where the value of the rule's statistic match stands (quotes included): the `--probability` or `--every` its facts come from (factsOf), read again from its line. */
+export function statisticValueOf(rule: Rule): Arg | undefined {
+  let found: Arg | undefined;
+  for (const match of ruleSpec(rule).matches) {
+    if (match.module !== 'statistic') continue;
+    for (const option of match.options) if ((option.key === 'probability' || option.key === 'every') && option.values[0]) found = option.values[0];
+  }
+  return found;
 }
 
 /** The first option of a rule with this canonical key (`destination`, `dport`, `to-destination`, ...). */

@@ -2,7 +2,7 @@ import { type CodeLens, type InlayHint, InlayHintKind, type Position, type Range
 import { type Analysis, tableGraphAtLine } from '../core/analysis';
 import type { ChainNode } from '../core/graph';
 import { type Arg, chainNameOf, type Rule, targetOf } from '../core/ruleset';
-import { ruleSpec } from '../core/ruleSpec';
+import { ruleSpec, statisticValueOf } from '../core/ruleSpec';
 import { serviceModelOf } from '../kube';
 import { parseEndpointAddress } from '../kube/flow';
 import { kubeChain } from '../kube/hashes';
@@ -157,7 +157,7 @@ export function inlayHints(analysis: Analysis, range: Range): InlayHint[] {
     const share = model.flowOf(from)?.destinations.get(to)?.share;
     if (share === undefined) continue;
     const probability = rule.statistic;
-    const at = probability ? probability.valueEnd : target.end;
+    const at = (probability && statisticValueOf(rule)?.end) ?? target.end;
     const endpoint = model.endpointByChain.get(to)!;
     hints.push({
       position: { line, character: at },

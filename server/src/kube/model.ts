@@ -1,6 +1,7 @@
 import { type Analysis, diagnosticOrder } from '../core/analysis';
 import { type ChainNode, chainsLeadingTo, type TableGraph } from '../core/graph';
 import type { Chain, Diagnostic, Rule, Span, Table } from '../core/ruleset';
+import { statisticValueOf } from '../core/ruleSpec';
 import { destinationChainId, FlowWalker, type Flow, type OutcomeKind } from './flow';
 import { endpointHash, kubeChain, type KubeChainKind, servicePortHash } from './hashes';
 import { type CommentRole, readKubeComment, servicePortKey, type ServicePortName } from './names';
@@ -965,9 +966,8 @@ class ModelBuilder {
       if (actual !== undefined && Math.abs(actual - wanted) > 1e-9) {
         const node = walker.nodeAt(id);
         const rule = walker.ruleAt(r);
-        const statistic = rule.statistic;
-        const text = statistic?.probability;
-        const span = text !== undefined ? { line: rule.line, start: statistic!.valueEnd - text.length, end: statistic!.valueEnd } : { line: rule.line, start: rule.start, end: rule.end };
+        const value = rule.statistic?.probability !== undefined ? statisticValueOf(rule) : undefined;
+        const span = value ? { line: rule.line, start: value.start, end: value.end } : { line: rule.line, start: rule.start, end: rule.end };
         this.diagnostics.push({
           span, severity: 'warning', code: 'skewed-probability',
           message: `Skewed split: with ${n} endpoints kube-proxy gives rule ${i + 1} of '${node.chain.name}' the probability ${expected === undefined ? '1 (no statistic match)' : (1 / (n - i)).toFixed(10)}, here it is ${actual.toFixed(11)}, so its endpoint gets ${formatShare(this.shareOf(node, rule))} instead of ${formatShare(1 / n)}.`,
