@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseRuleset } from '../../server/src/core/parser';
-import { ROW_BYTES, ROW_CHAIN, ROW_CHAIN_END, ROW_CHAIN_START, ROW_KIND, ROW_PACKETS, ROW_POLICY, ROW_SLOTS, type RowBatch, RowKind, RowScanner, type RowSource } from '../../server/src/core/rowScan';
+import { ROW_BYTES, ROW_CHAIN, ROW_CHAIN_END, ROW_CHAIN_START, ROW_KIND, ROW_PACKETS, ROW_POLICY, ROW_SLOTS, ROW_TARGET_CHAIN, type RowBatch, RowKind, RowScanner, type RowSource } from '../../server/src/core/rowScan';
 import { allFixtureNames, fixture } from '../support/fixtures';
 import { rowsInThisThread } from '../support/rows';
 
@@ -108,6 +108,19 @@ describe('rules made from the rows of the parse helper thread', () => {
     assert.deepStrictEqual(parseRuleset(text, { rows: sourceOf(batches, taken) }), parseRuleset(text));
     // The 9 declarations and the two rules before it.
     assert.deepEqual(taken, [11]);
+  });
+
+  it('reads the lines itself from the first row whose target is another chain, even one of a name as long', () => {
+    const text = fixture('seed-kube-dns.legacy-save.txt');
+    const batches = scanAll(text);
+    const rows = batches[0]!.rows;
+    // Line 20 jumps to KUBE-SEP-S4MK5EVI7CLHCCS6 (chain 5); its row is made to say KUBE-SEP-ZT5TVM6PMFDFQAMO (chain 6), 25 letters too.
+    assert.equal(rows[19 * ROW_SLOTS + ROW_TARGET_CHAIN], 5);
+    rows[19 * ROW_SLOTS + ROW_TARGET_CHAIN] = 6;
+    const taken: number[] = [];
+    assert.deepStrictEqual(parseRuleset(text, { rows: sourceOf(batches, taken) }), parseRuleset(text));
+    // The 9 declarations and the 8 rules before it.
+    assert.deepEqual(taken, [17]);
   });
 
   it('reads the lines itself from the first row that numbers as new a chain the table has', () => {

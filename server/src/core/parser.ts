@@ -123,6 +123,14 @@ class LineParser {
   private readonly fastReader = new FastRuleReader(this.interner);
   /** The chains of the open table by id. */
   private chainsById: Chain[] = [];
+  /** Their names by id, so that a rule made from a row names its target without reading the chain. */
+  private namesById: string[] = [];
+  /**
+   * By id, two numbers: where the chain's name was read in the text parsed (-1 when it was not,
+   * as for a built-in chain). A name a row gives is checked against the text there: one read of
+   * memory far back in the dump, where going through the chain object and its name took three.
+   */
+  private nameSpansById: number[] = [];
   /** iptables-save writes a chain's rules together: the chain of the previous rule (in the open table) is usually this one's. */
   private lastChain: Chain | undefined;
   declaresBuiltins = false;
@@ -230,7 +238,7 @@ class LineParser {
       const name = chain ? chain.name : text.slice(lineStart + chainStart, lineStart + chainEnd);
       const builtin = isBuiltinChain(table.name, name);
       // A chain the thread numbered as new is made here (as declare would), without looking its name up first: addNewChain finds out.
-      if (!chain && !this.addNewChain(table, (chain = newChain(id, name, builtin)))) return false;
+      if (!chain && !this.addNewChain(table, (chain = newChain(id, name, builtin)), lineStart + chainStart)) return false;
       this.declareRead(table, name, { line, start: chainStart, end: chainEnd }, builtin, POLICIES[rows[at + ROW_POLICY]!], rows[at + ROW_PACKETS]!, rows[at + ROW_BYTES]!, chain);
       return true;
     }
@@ -238,11 +246,11 @@ class LineParser {
     const chainAt = lineStart + chainStart;
     const chainTo = lineStart + chainEnd;
     if (!chain) {
-      if (id !== table.chains.size || !this.addNewChain(table, (chain = newChain(id, text.slice(chainAt, chainTo), false)))) return false;
+      if (id !== table.chains.size || !this.addNewChain(table, (chain = newChain(id, text.slice(chainAt, chainTo), false)), chainAt)) return false;
     } else if (
       // The chain of the row before, named a line or two above: compared there rather than with the name kept from its declaration, far back in memory.
       !(chain === this.rowChain && isSameText(text, this.rowChainAt, this.rowChainTo, text, chainAt, chainTo)) &&
-      !namedAt(chain, text, chainAt, chainTo)
+      !this.namesChain(id, chain, text, chainAt, chainTo)
     ) {
       return false;
     }
@@ -258,8 +266,8 @@ class LineParser {
         targetName = this.interner.range(text, nameStart, nameEnd);
       } else {
         targetChain = this.chainsById[targetId];
-        if (!targetChain || !namedAt(targetChain, text, nameStart, nameEnd)) return false;
-        targetName = targetChain.name;
+        if (!targetChain || !this.namesChain(targetId, targetChain, text, nameStart, nameEnd)) return false;
+        targetName = this.namesById[targetId]!;
       }
     }
     const rule = newRule(line, text, lineStart, rows[at + ROW_START]!, rows[at + ROW_END]!);
@@ -313,6 +321,8 @@ class LineParser {
       );
     }
     this.chainsById = [];
+    this.namesById = [];
+    this.nameSpansById = [];
     this.lastChain = undefined;
     this.tables.push(table);
     this.table = table;
@@ -408,9 +418,18 @@ class LineParser {
     if (!existing) this.addChain(table, chain);
   }
 
-  private addChain(table: Table, chain: Chain): void {
+  private addChain(table: Table, chain: Chain, nameAt = -1): void {
     table.chains.set(chain.name, chain);
     this.chainsById[chain.id] = chain;
+    this.namesById[chain.id] = chain.name;
+    this.nameSpansById[2 * chain.id] = nameAt;
+    this.nameSpansById[2 * chain.id + 1] = nameAt === -1 ? -1 : nameAt + chain.name.length;
+  }
+
+  /** Whether `text[start, end)` names chain `id` of the open table: compared where its name was read in the text, if it was (nameSpansById). */
+  private namesChain(id: number, chain: Chain, text: string, start: number, end: number): boolean {
+    const at = this.nameSpansById[2 * id]!;
+    return at === -1 || text !== this.chars ? namedAt(chain, text, start, end) : isSameText(text, at, this.nameSpansById[2 * id + 1]!, text, start, end);
   }
 
   /**
@@ -418,7 +437,7 @@ class LineParser {
    * its name: false, the table as it was, when the table has a chain of that name already,
    * which means the thread's ids are not this parse's.
    */
-  private addNewChain(table: Table, chain: Chain): boolean {
+  private addNewChain(table: Table, chain: Chain, nameAt: number): boolean {
     const chains = table.chains;
     const size = chains.size;
     chains.set(chain.name, chain);
@@ -428,6 +447,9 @@ class LineParser {
       return false;
     }
     this.chainsById[chain.id] = chain;
+    this.namesById[chain.id] = chain.name;
+    this.nameSpansById[2 * chain.id] = nameAt;
+    this.nameSpansById[2 * chain.id + 1] = nameAt + chain.name.length;
     return true;
   }
 
