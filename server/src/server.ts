@@ -127,18 +127,22 @@ export function startServer(connection: Connection): void {
       // A newer version may have arrived while this one was analysed; it publishes its own.
       if (documents.get(document.uri)?.version !== document.version) return;
       connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: diagnostics(analysis, diagnosticSettings) }).catch(logFailure('publishing diagnostics'));
-      indexSoon(analysis);
-      if (parseThread.lastProblem !== threadProblemLogged) {
-        threadProblemLogged = parseThread.lastProblem;
-        connection.console.warn(`Large dumps are parsed on one thread: ${threadProblemLogged}.`);
-      }
+      afterPublishing(analysis);
     } catch (error) {
       connection.console.error(`Analysis of ${document.uri} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
   }
 
-  /** The analysis's indexes by line, made once the diagnostics are out, before the user hovers or types. */
-  function indexSoon(analysis: Analysis): void {
+  /**
+   * Once an analysis's diagnostics are out, of an open document or a dump read from disk:
+   * says once why the parse went without its helper thread, if it did, and makes the indexes.
+   */
+  function afterPublishing(analysis: Analysis): void {
+    if (parseThread.lastProblem !== threadProblemLogged) {
+      threadProblemLogged = parseThread.lastProblem;
+      connection.console.warn(`Large dumps are parsed on one thread: ${threadProblemLogged}.`);
+    }
+    // The indexes by line, made before the user hovers or types.
     setImmediate(() => {
       try {
         indexLines(analysis);
@@ -347,7 +351,7 @@ export function startServer(connection: Connection): void {
       await step(95, 'publishing problems');
       const published = diagnostics(analysis, diagnosticSettings);
       connection.sendDiagnostics({ uri, version: document.version, diagnostics: published }).catch(logFailure('publishing diagnostics'));
-      indexSoon(analysis);
+      afterPublishing(analysis);
       return { uri, lines: analysis.ruleset.lineCount, megabytes: size / 1e6, services: model.services.length, problems: published.length };
     } finally {
       progress.done();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseRuleset } from '../../server/src/core/parser';
+import type { Ruleset } from '../../server/src/core/ruleset';
 import { ROW_BYTES, ROW_CHAIN, ROW_CHAIN_END, ROW_CHAIN_START, ROW_KIND, ROW_PACKETS, ROW_POLICY, ROW_SLOTS, ROW_TARGET_CHAIN, type RowBatch, RowKind, RowScanner, type RowSource } from '../../server/src/core/rowScan';
 import { allFixtureNames, fixture } from '../support/fixtures';
 import { rowsInThisThread } from '../support/rows';
@@ -25,6 +26,19 @@ function scanAll(text: string): RowBatch[] {
 /** A source handing over the given batches, or failing once they run out. */
 function sourceOf(batches: RowBatch[], taken: number[]): RowSource {
   return { read: () => ({ next: () => batches.shift(), close: (n) => taken.push(n) }) };
+}
+
+/**
+ * The parse of `text` from its rows (one batch) as `tamper` changes them, held to the parse
+ * without rows; `taken`: the lines made from rows before the parser read the rest itself.
+ */
+function parsedFromTamperedRows(text: string, tamper: (rows: Int32Array) => void): { ruleset: Ruleset; taken: number[] } {
+  const batches = scanAll(text);
+  tamper(batches[0]!.rows);
+  const taken: number[] = [];
+  const ruleset = parseRuleset(text, { rows: sourceOf(batches, taken) });
+  assert.deepStrictEqual(ruleset, parseRuleset(text));
+  return { ruleset, taken };
 }
 
 // A restore file that makes chains in every way the parser does: built in, declared (the fast
@@ -97,63 +111,50 @@ describe('rules made from the rows of the parse helper thread', () => {
   });
 
   it('reads the lines itself from the first row whose chain is not the one the parser has', () => {
-    const text = fixture('seed-kube-dns.legacy-save.txt');
-    const batches = scanAll(text);
-    const rows = batches[0]!.rows;
-    // Line 14 (-A KUBE-MARK-MASQ) is said to belong to chain 7, KUBE-SERVICES.
-    assert.equal(rows[13 * ROW_SLOTS + ROW_KIND], RowKind.Rule);
-    assert.equal(rows[13 * ROW_SLOTS + ROW_CHAIN], 4);
-    rows[13 * ROW_SLOTS + ROW_CHAIN] = 7;
-    const taken: number[] = [];
-    assert.deepStrictEqual(parseRuleset(text, { rows: sourceOf(batches, taken) }), parseRuleset(text));
+    const { taken } = parsedFromTamperedRows(fixture('seed-kube-dns.legacy-save.txt'), (rows) => {
+      // Line 14 (-A KUBE-MARK-MASQ) is said to belong to chain 7, KUBE-SERVICES.
+      assert.equal(rows[13 * ROW_SLOTS + ROW_KIND], RowKind.Rule);
+      assert.equal(rows[13 * ROW_SLOTS + ROW_CHAIN], 4);
+      rows[13 * ROW_SLOTS + ROW_CHAIN] = 7;
+    });
     // The 9 declarations and the two rules before it.
     assert.deepEqual(taken, [11]);
   });
 
   it('reads the lines itself from the first row whose target is another chain, even one of a name as long', () => {
-    const text = fixture('seed-kube-dns.legacy-save.txt');
-    const batches = scanAll(text);
-    const rows = batches[0]!.rows;
-    // Line 20 jumps to KUBE-SEP-S4MK5EVI7CLHCCS6 (chain 5); its row is made to say KUBE-SEP-ZT5TVM6PMFDFQAMO (chain 6), 25 letters too.
-    assert.equal(rows[19 * ROW_SLOTS + ROW_TARGET_CHAIN], 5);
-    rows[19 * ROW_SLOTS + ROW_TARGET_CHAIN] = 6;
-    const taken: number[] = [];
-    assert.deepStrictEqual(parseRuleset(text, { rows: sourceOf(batches, taken) }), parseRuleset(text));
+    const { taken } = parsedFromTamperedRows(fixture('seed-kube-dns.legacy-save.txt'), (rows) => {
+      // Line 20 jumps to KUBE-SEP-S4MK5EVI7CLHCCS6 (chain 5); its row is made to say KUBE-SEP-ZT5TVM6PMFDFQAMO (chain 6), 25 letters too.
+      assert.equal(rows[19 * ROW_SLOTS + ROW_TARGET_CHAIN], 5);
+      rows[19 * ROW_SLOTS + ROW_TARGET_CHAIN] = 6;
+    });
     // The 9 declarations and the 8 rules before it.
     assert.deepEqual(taken, [17]);
   });
 
   it('reads the lines itself from the first row that numbers as new a chain the table has', () => {
-    const text = fixture('seed-kube-dns.legacy-save.txt');
-    const batches = scanAll(text);
-    const rows = batches[0]!.rows;
-    // The nat table has 9 chains by line 14: its row says -A KUBE-MARK-MASQ makes a 10th.
-    rows[13 * ROW_SLOTS + ROW_CHAIN] = 9;
-    const taken: number[] = [];
-    const threaded = parseRuleset(text, { rows: sourceOf(batches, taken) });
-    assert.deepStrictEqual(threaded, parseRuleset(text));
-    assert.equal(threaded.tables[0]!.chains.size, 9);
+    const { ruleset, taken } = parsedFromTamperedRows(fixture('seed-kube-dns.legacy-save.txt'), (rows) => {
+      // The nat table has 9 chains by line 14: its row says -A KUBE-MARK-MASQ makes a 10th.
+      rows[13 * ROW_SLOTS + ROW_CHAIN] = 9;
+    });
+    assert.equal(ruleset.tables[0]!.chains.size, 9);
     assert.deepEqual(taken, [11]);
   });
 
   it('reads the lines itself from a declaration row that numbers as new a chain declared already', () => {
     // Line 8 declares KUBE-MARK-MASQ again; the thread leaves it to the parser, here it is said to make chain 5.
     const text = fixture('seed-kube-dns.legacy-save.txt').replace(':KUBE-MARK-MASQ - [0:0]\n', ':KUBE-MARK-MASQ - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n');
-    const batches = scanAll(text);
-    const rows = batches[0]!.rows;
-    const at = 7 * ROW_SLOTS;
-    assert.equal(rows[at + ROW_KIND], RowKind.Line);
-    rows[at + ROW_KIND] = RowKind.Declaration;
-    rows[at + ROW_CHAIN_START] = 1;
-    rows[at + ROW_CHAIN_END] = 1 + 'KUBE-MARK-MASQ'.length;
-    rows[at + ROW_CHAIN] = 5;
-    rows[at + ROW_POLICY] = 0;
-    rows[at + ROW_PACKETS] = 0;
-    rows[at + ROW_BYTES] = 0;
-    const taken: number[] = [];
-    const threaded = parseRuleset(text, { rows: sourceOf(batches, taken) });
-    assert.deepStrictEqual(threaded, parseRuleset(text));
-    assert.deepEqual(threaded.diagnostics.map((d) => [d.code, d.span.line]), [['duplicate-chain', 7]]);
+    const { ruleset, taken } = parsedFromTamperedRows(text, (rows) => {
+      const at = 7 * ROW_SLOTS;
+      assert.equal(rows[at + ROW_KIND], RowKind.Line);
+      rows[at + ROW_KIND] = RowKind.Declaration;
+      rows[at + ROW_CHAIN_START] = 1;
+      rows[at + ROW_CHAIN_END] = 1 + 'KUBE-MARK-MASQ'.length;
+      rows[at + ROW_CHAIN] = 5;
+      rows[at + ROW_POLICY] = 0;
+      rows[at + ROW_PACKETS] = 0;
+      rows[at + ROW_BYTES] = 0;
+    });
+    assert.deepEqual(ruleset.diagnostics.map((d) => [d.code, d.span.line]), [['duplicate-chain', 7]]);
     assert.deepEqual(taken, [5]);
   });
 

@@ -225,7 +225,8 @@ class LineParser {
    * without reading the line again. False, having changed nothing a reading of the line would
    * not, when the row's chain ids are not this parse's: the caller reads the line instead.
    */
-  takeRow(rows: Int32Array, at: number, text: string, line: number): boolean {
+  takeRow(rows: Int32Array, at: number, line: number): boolean {
+    const text = this.chars;
     const table = this.table;
     if (!table || table.committed) return false;
     const lineStart = rows[at + ROW_LINE_START]!;
@@ -234,7 +235,7 @@ class LineParser {
     const id = rows[at + ROW_CHAIN]!;
     let chain: Chain | undefined = this.chainsById[id];
     if (rows[at + ROW_KIND] === RowKind.Declaration) {
-      if (chain ? chain.declaration || !namedAt(chain, text, lineStart + chainStart, lineStart + chainEnd) : id !== table.chains.size) return false;
+      if (chain ? chain.declaration || !this.namesChain(id, chain, lineStart + chainStart, lineStart + chainEnd) : id !== table.chains.size) return false;
       const name = chain ? chain.name : text.slice(lineStart + chainStart, lineStart + chainEnd);
       const builtin = isBuiltinChain(table.name, name);
       // A chain the thread numbered as new is made here (as declare would), without looking its name up first: addNewChain finds out.
@@ -250,7 +251,7 @@ class LineParser {
     } else if (
       // The chain of the row before, named a line or two above: compared there rather than with the name kept from its declaration, far back in memory.
       !(chain === this.rowChain && isSameText(text, this.rowChainAt, this.rowChainTo, text, chainAt, chainTo)) &&
-      !this.namesChain(id, chain, text, chainAt, chainTo)
+      !this.namesChain(id, chain, chainAt, chainTo)
     ) {
       return false;
     }
@@ -266,7 +267,7 @@ class LineParser {
         targetName = this.interner.range(text, nameStart, nameEnd);
       } else {
         targetChain = this.chainsById[targetId];
-        if (!targetChain || !this.namesChain(targetId, targetChain, text, nameStart, nameEnd)) return false;
+        if (!targetChain || !this.namesChain(targetId, targetChain, nameStart, nameEnd)) return false;
         targetName = this.namesById[targetId]!;
       }
     }
@@ -418,18 +419,23 @@ class LineParser {
     if (!existing) this.addChain(table, chain);
   }
 
-  private addChain(table: Table, chain: Chain, nameAt = -1): void {
+  private addChain(table: Table, chain: Chain): void {
     table.chains.set(chain.name, chain);
+    this.noteChain(chain, -1);
+  }
+
+  /** Keeps the chain by its id, with its name and where the name was read in the text parsed (`nameAt`, -1 if it was not). */
+  private noteChain(chain: Chain, nameAt: number): void {
     this.chainsById[chain.id] = chain;
     this.namesById[chain.id] = chain.name;
     this.nameSpansById[2 * chain.id] = nameAt;
     this.nameSpansById[2 * chain.id + 1] = nameAt === -1 ? -1 : nameAt + chain.name.length;
   }
 
-  /** Whether `text[start, end)` names chain `id` of the open table: compared where its name was read in the text, if it was (nameSpansById). */
-  private namesChain(id: number, chain: Chain, text: string, start: number, end: number): boolean {
+  /** Whether `chars[start, end)` names chain `id` of the open table: compared where its name was read in the text, if it was (nameSpansById). */
+  private namesChain(id: number, chain: Chain, start: number, end: number): boolean {
     const at = this.nameSpansById[2 * id]!;
-    return at === -1 || text !== this.chars ? namedAt(chain, text, start, end) : isSameText(text, at, this.nameSpansById[2 * id + 1]!, text, start, end);
+    return at === -1 ? namedAt(chain, this.chars, start, end) : isSameText(this.chars, at, this.nameSpansById[2 * id + 1]!, this.chars, start, end);
   }
 
   /**
@@ -446,10 +452,7 @@ class LineParser {
       chains.set(chain.name, this.chainsById.find((known) => known.name === chain.name)!);
       return false;
     }
-    this.chainsById[chain.id] = chain;
-    this.namesById[chain.id] = chain.name;
-    this.nameSpansById[2 * chain.id] = nameAt;
-    this.nameSpansById[2 * chain.id + 1] = nameAt + chain.name.length;
+    this.noteChain(chain, nameAt);
     return true;
   }
 
@@ -824,7 +827,7 @@ function readRows(parser: LineParser, text: string, source: RowSource | undefine
       const line = read.lineCount;
       if (rows[at + ROW_KIND] === RowKind.Line) {
         parser.parseLine(text.slice(lineStart, lineEnd), line, lineStart);
-      } else if (parser.takeRow(rows, at, text, line)) {
+      } else if (parser.takeRow(rows, at, line)) {
         taken++;
       } else {
         // The row's chain ids are not the parser's: readLines reads this line and those after it.

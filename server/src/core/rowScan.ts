@@ -113,11 +113,14 @@ class ChainIds {
   /** The id of the chain of this name, made when new. */
   idOf(name: string): number {
     const known = this.find(name, 0, name.length);
-    if (known !== -1) return known;
+    return known !== -1 ? known : this.add(name);
+  }
+
+  /** Gives a new id to the name find() has just been asked for and not found (its hashes are still in h1 and h2). */
+  add(name: string): number {
     const id = this.names.length;
     this.names.push(name);
     if (2 * this.names.length > this.slots.length >> 2) this.grow();
-    // find() left the name's hashes in h1 and h2.
     this.place(this.h1, this.h2, id);
     return id;
   }
@@ -302,7 +305,7 @@ export class RowScanner {
     if (last === -1 || !isSameText(table.lastLine, table.lastStart, table.lastEnd, raw, start, end)) {
       // A chain is made by its first rule (LineParser.chainOf).
       id = last !== -1 && last + 1 < names.length && namedAt(names[last + 1]!, raw, start, end) ? last + 1 : table.ids.find(raw, start, end);
-      if (id === -1) id = table.ids.idOf(raw.slice(start, end));
+      if (id === -1) id = table.ids.add(raw.slice(start, end));
       table.lastId = id;
     }
     table.lastLine = raw;
@@ -325,10 +328,13 @@ export class RowScanner {
       const existing = table.ids.find(raw, shape.nameStart, shape.nameEnd);
       const policy = fastPolicy(raw, shape, isBuiltinChain(table.name, name));
       if (!(existing !== -1 && table.declared[existing]) && policy !== undefined && shape.packets <= 0x7fffffff && shape.bytes <= 0x7fffffff) {
+        // Found or added without hashing the name a second time.
+        const id = existing !== -1 ? existing : table.ids.add(name);
+        table.declared[id] = true;
         const rows = this.rows;
         rows[at + ROW_CHAIN_START] = shape.nameStart;
         rows[at + ROW_CHAIN_END] = shape.nameEnd;
-        rows[at + ROW_CHAIN] = this.declare(table, name);
+        rows[at + ROW_CHAIN] = id;
         rows[at + ROW_POLICY] = POLICIES.indexOf(policy);
         rows[at + ROW_PACKETS] = shape.packets;
         rows[at + ROW_BYTES] = shape.bytes;
