@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze, definitionOf, occurrenceAt, occurrencesOf } from '../../server/src/core/analysis';
 import { buildChainGraph, chainsLeadingTo } from '../../server/src/core/graph';
+import { takeJumpsRead } from '../../server/src/core/jumpsRead';
 import { parseRuleset } from '../../server/src/core/parser';
 import { fixture, lineOf } from '../support/fixtures';
 
@@ -170,5 +171,76 @@ describe('the chains that lead to a chain', () => {
 
   it('are given up past the limit', () => {
     assert.equal(chainsLeadingTo(graph, [id('X4')], 3), undefined);
+  });
+});
+
+describe('the jumps as the parser read them', () => {
+  const text = fixture('seed-kube-dns.nft-save.txt');
+  // nat's chains by id: PREROUTING 0, INPUT 1, OUTPUT 2, POSTROUTING 3, KUBE-MARK-MASQ 4,
+  // KUBE-SEP-S4MK5EVI7CLHCCS6 5, KUBE-SEP-ZT5TVM6PMFDFQAMO 6, KUBE-SERVICES 7, KUBE-SVC-ERIFXISQEP7F7OF4 8.
+  // Its rules 2 (-j MARK), 4 and 6 (-j DNAT) name targets, the seven others chains.
+  const nat = (ruleset: ReturnType<typeof parseRuleset>) => ruleset.tables.find((t) => t.name === 'nat')!;
+
+  it('are noted rule by rule: chain, chain named, index of the rule', () => {
+    const ruleset = parseRuleset(text);
+    const read = takeJumpsRead(nat(ruleset))!;
+    assert.ok(read);
+    assert.deepEqual([...read.from.subarray(0, read.count)], [0, 2, 5, 6, 7, 8, 8]);
+    assert.deepEqual([...read.to.subarray(0, read.count)], [7, 7, 4, 4, 8, 5, 6]);
+    assert.deepEqual([...read.rule.subarray(0, read.count)], [0, 1, 3, 5, 7, 8, 9]);
+    assert.deepEqual([...read.builtinNames], ['MARK', 'DNAT']);
+    // Taken once: the graph made after an edit reads the rules.
+    assert.equal(takeJumpsRead(nat(ruleset)), undefined);
+  });
+
+  it('give the graph the arrays its pass over the rules gives', () => {
+    const ruleset = parseRuleset(text);
+    const fromRead = buildChainGraph(ruleset).byTable.get(nat(ruleset))!;
+    assert.deepEqual([...fromRead.jumpOffsets], [0, 1, 1, 2, 2, 2, 3, 4, 5, 7]);
+    assert.deepEqual([...fromRead.jumpTargets], [7, 7, 4, 4, 8, 5, 6]);
+    assert.deepEqual(fromRead.jumpRules.map((rule) => rule.line), [11, 12, 14, 16, 18, 19, 20]);
+    // The record was taken: built again, the graph passes over the rules.
+    const fromRules = buildChainGraph(ruleset).byTable.get(nat(ruleset))!;
+    assert.deepEqual([...fromRules.jumpOffsets], [...fromRead.jumpOffsets]);
+    assert.deepEqual([...fromRules.jumpTargets], [...fromRead.jumpTargets]);
+    assert.deepEqual(fromRules.jumpRules, fromRead.jumpRules);
+  });
+
+  it('of rules inserted are in line order, as the pass over the rules has them', () => {
+    const restore = ['*filter', ':INPUT ACCEPT [0:0]', ':A - [0:0]', ':B - [0:0]', '-A INPUT -j A', '-I INPUT 1 -j B', 'COMMIT', ''].join('\n');
+    const ruleset = parseRuleset(restore);
+    const fromRead = buildChainGraph(ruleset).tables[0]!;
+    const fromRules = buildChainGraph(ruleset).tables[0]!;
+    for (const graph of [fromRead, fromRules]) {
+      // The table's built-in chains are its first: INPUT 0, FORWARD 1, OUTPUT 2, then A 3 and B 4.
+      assert.deepEqual(graph.list.map((n) => n.chain.name), ['INPUT', 'FORWARD', 'OUTPUT', 'A', 'B']);
+      assert.deepEqual([...graph.jumpOffsets], [0, 2, 2, 2, 2, 2]);
+      assert.deepEqual([...graph.jumpTargets], [3, 4]);
+      assert.deepEqual(graph.jumpRules.map((rule) => rule.line), [4, 5]);
+    }
+  });
+
+  it('are not used for a goto to a target, which the graph makes a node of', () => {
+    const dump = ['*filter', ':INPUT ACCEPT [0:0]', ':A - [0:0]', '-A INPUT -j A', '-A INPUT -g MARK', 'COMMIT', ''].join('\n');
+    assert.equal(takeJumpsRead(parseRuleset(dump).tables[0]!), undefined);
+    const input = buildChainGraph(parseRuleset(dump)).tables[0]!.nodes.get('INPUT')!;
+    assert.deepEqual(input.outgoing.map((j) => [j.to.chain.name, j.kind, j.to.declared]), [['A', 'jump', true], ['MARK', 'goto', false]]);
+  });
+
+  it('are not used when a chain named after a target jumped to is made later', () => {
+    // -j LOG is read as the target before any chain LOG exists; the rule after makes one.
+    const restore = ['*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -j LOG', '-A LOG -j ACCEPT', 'COMMIT', ''].join('\n');
+    const ruleset = parseRuleset(restore);
+    const read = takeJumpsRead(ruleset.tables[0]!)!;
+    assert.equal(read.count, 0);
+    assert.deepEqual([...read.builtinNames], ['LOG', 'ACCEPT']);
+    const input = buildChainGraph(parseRuleset(restore)).tables[0]!.nodes.get('INPUT')!;
+    assert.deepEqual(input.outgoing.map((j) => j.to.chain.name), ['LOG']);
+  });
+
+  it('are not used once the table has gained or lost a rule', () => {
+    const ruleset = parseRuleset(text);
+    nat(ruleset).rules.pop();
+    assert.equal(takeJumpsRead(nat(ruleset)), undefined);
   });
 });

@@ -9,6 +9,7 @@ import {
   isBuiltinTarget,
   newChain,
 } from './ruleset';
+import { type JumpsRead, takeJumpsRead } from './jumpsRead';
 import { itself, lowerBound } from './sorted';
 
 /** One `-j CHAIN` or `-g CHAIN` from a rule to a chain of the same table. */
@@ -221,49 +222,9 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
     // Node ids are the chains' ids; names only jumped to get the ids after them.
     // forEach rather than for...of: no iterator result made for each of 100,000 chains.
     table.chains.forEach((chain) => addNode(chain, chain.builtin || chain.declaration !== undefined));
-    // The jumps, counted by the node they leave (a name only jumped to has no rules, so no jumps), then laid out node by node in the table's order.
-    const rules = table.rules;
-    const targetIds = new Int32Array(rules.length);
-    const counts = new Int32Array(list.length + 1);
-    // What -j NAME leads to, for names the parser did not link to a chain (DNAT on every endpoint's rule): a node's id, or -1 for a target extension.
-    const unlinked = new Map<string, number>();
-    for (let r = 0; r < rules.length; r++) {
-      const rule = rules[r]!;
-      targetIds[r] = -1;
-      const name = rule.targetName;
-      if (name === undefined || name === '') continue;
-      let to = rule.targetChain?.id;
-      if (to === undefined) {
-        const jump = rule.targetKind === 'jump';
-        to = jump ? unlinked.get(name) : undefined;
-        if (to === undefined) {
-          to = nodes.get(name)?.id;
-          if (to === undefined && !(jump && isBuiltinTarget(name))) {
-            to = addNode(newChain(list.length, name, false), false).id;
-            nodes.addExtra(list[to]!);
-          }
-          to ??= -1;
-          if (jump) unlinked.set(name, to);
-        }
-        if (to === -1) continue;
-      }
-      targetIds[r] = to;
-      counts[rule.chain!.id + 1]++;
-    }
-    const offsets = new Int32Array(list.length + 1);
-    for (let id = 0; id < list.length; id++) offsets[id + 1] = offsets[id]! + (id + 1 < counts.length ? counts[id + 1]! : 0);
-    const total = offsets[list.length]!;
-    const targets = new Int32Array(total);
-    const jumpRules = new Array<Rule>(total);
-    const next = offsets.slice(0, list.length);
-    for (let r = 0; r < rules.length; r++) {
-      const to = targetIds[r]!;
-      if (to === -1) continue;
-      const rule = rules[r]!;
-      const k = next[rule.chain!.id]!++;
-      targets[k] = to;
-      jumpRules[k] = rule;
-    }
+    const read = takeJumpsRead(table);
+    const { offsets, targets, rules: jumpRules } =
+      read && allBuiltin(read.builtinNames, nodes) ? jumpArraysRead(read, table.rules, list.length) : jumpArraysOfRules(table.rules, list, nodes, addNode);
     graph.jumpOffsets = offsets;
     graph.jumpTargets = targets;
     graph.jumpRules = jumpRules;
@@ -275,6 +236,79 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
 }
 
 const EMPTY = new Int32Array(0);
+
+/** No chain of the table is named after one of these built-in targets (which a rule then would jump to, though read as a target). */
+function allBuiltin(names: ReadonlySet<string>, nodes: NodeMap): boolean {
+  for (const name of names) if (nodes.has(name)) return false;
+  return true;
+}
+
+/** The jump arrays laid out from the jumps the parser noted, node by node in the table's order (as jumpArraysOfRules lays them out). */
+function jumpArraysRead(read: JumpsRead, rules: readonly Rule[], nodeCount: number): JumpArrays {
+  const { from, to, rule, count } = read;
+  const offsets = new Int32Array(nodeCount + 1);
+  for (let k = 0; k < count; k++) offsets[from[k]! + 1]++;
+  for (let id = 0; id < nodeCount; id++) offsets[id + 1] += offsets[id]!;
+  const targets = new Int32Array(count);
+  const jumpRules = new Array<Rule>(count);
+  const next = offsets.slice(0, nodeCount);
+  for (let k = 0; k < count; k++) {
+    const at = next[from[k]!]!++;
+    targets[at] = to[k]!;
+    jumpRules[at] = rules[rule[k]!]!;
+  }
+  return { offsets, targets, rules: jumpRules };
+}
+
+/**
+ * The jump arrays from the table's rules: counted by the node they leave (a name only jumped to
+ * has no rules, so no jumps), then laid out node by node in the table's order. A name the parser
+ * did not link to a chain is looked up here, or gets a node of its own.
+ */
+function jumpArraysOfRules(rules: readonly Rule[], list: ChainNode[], nodes: NodeMap, addNode: (chain: Chain, declared: boolean) => ChainNode): JumpArrays {
+  const targetIds = new Int32Array(rules.length);
+  const counts = new Int32Array(list.length + 1);
+  // What -j NAME leads to, for names the parser did not link to a chain (DNAT on every endpoint's rule): a node's id, or -1 for a target extension.
+  const unlinked = new Map<string, number>();
+  for (let r = 0; r < rules.length; r++) {
+    const rule = rules[r]!;
+    targetIds[r] = -1;
+    const name = rule.targetName;
+    if (name === undefined || name === '') continue;
+    let to = rule.targetChain?.id;
+    if (to === undefined) {
+      const jump = rule.targetKind === 'jump';
+      to = jump ? unlinked.get(name) : undefined;
+      if (to === undefined) {
+        to = nodes.get(name)?.id;
+        if (to === undefined && !(jump && isBuiltinTarget(name))) {
+          to = addNode(newChain(list.length, name, false), false).id;
+          nodes.addExtra(list[to]!);
+        }
+        to ??= -1;
+        if (jump) unlinked.set(name, to);
+      }
+      if (to === -1) continue;
+    }
+    targetIds[r] = to;
+    counts[rule.chain!.id + 1]++;
+  }
+  const offsets = new Int32Array(list.length + 1);
+  for (let id = 0; id < list.length; id++) offsets[id + 1] = offsets[id]! + (id + 1 < counts.length ? counts[id + 1]! : 0);
+  const total = offsets[list.length]!;
+  const targets = new Int32Array(total);
+  const jumpRules = new Array<Rule>(total);
+  const next = offsets.slice(0, list.length);
+  for (let r = 0; r < rules.length; r++) {
+    const to = targetIds[r]!;
+    if (to === -1) continue;
+    const rule = rules[r]!;
+    const k = next[rule.chain!.id]!++;
+    targets[k] = to;
+    jumpRules[k] = rule;
+  }
+  return { offsets, targets, rules: jumpRules };
+}
 
 /** One jump an edit took out of a table's graph or put in: the ids of its ends and its rule. */
 export interface JumpEdit {

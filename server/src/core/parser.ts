@@ -1,3 +1,4 @@
+import { type JumpsRead, jumpsReadFor } from './jumpsRead';
 import { appendChainEnd, chainStartOf, COMMANDS, COUNTERS_PREFIX_RE, fastPolicy, isRuleCommand, isSameText, isTextAt, newDeclarationShape, readDeclaration, skipBlanks } from './lineShapes';
 import { ownValue } from './lookup';
 import { applyFacts, FastRuleReader, Interner, setTargetAndFacts } from './ruleFast';
@@ -133,6 +134,9 @@ class LineParser {
   private nameSpansById: number[] = [];
   /** iptables-save writes a chain's rules together: the chain of the previous rule (in the open table) is usually this one's. */
   private lastChain: Chain | undefined;
+  /** The jumps of the table whose rules are being added, for the graph (jumpsRead). */
+  private jumps: JumpsRead | undefined;
+  private jumpsOf: Table | undefined;
   declaresBuiltins = false;
   sawIpv6 = false;
   sawIpv4 = false;
@@ -665,6 +669,11 @@ class LineParser {
   private addRule(table: Table, chain: Chain, rule: Rule): void {
     rule.chain = chain;
     table.rules.push(rule);
+    if (this.jumpsOf !== table) {
+      this.jumpsOf = table;
+      this.jumps = jumpsReadFor(table);
+    }
+    this.jumps!.note(rule, chain.id, table.rules.length - 1);
     if (rule.command === 'append') chain.rules.push(rule);
     else if (rule.command === 'insert') chain.rules.splice(Math.max(0, (rule.ruleNumber ?? 1) - 1), 0, rule);
     else if (rule.command === 'replace' && rule.ruleNumber !== undefined && rule.ruleNumber - 1 < chain.rules.length) chain.rules[rule.ruleNumber - 1] = rule;

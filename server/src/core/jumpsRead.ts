@@ -1,0 +1,80 @@
+// The jumps of a table as the parser read them, so that the chain graph lays out its jump
+// arrays from three numbers a jump instead of visiting every rule of the table again: on a
+// large dump that second pass read 320,000 rule objects lying over 95 MB, most of the graph's
+// build.
+import { isBuiltinTarget, type Rule, type Table } from './ruleset';
+
+/**
+ * For each rule that names a chain of its table (linked as it was read), in the order the rules
+ * were added to table.rules (line order, whatever the command: the graph's jumps are the
+ * table's, as its pass over table.rules finds them): the id of its chain, the id of the chain it
+ * names and its index in table.rules. Usable only while `complete`: every other target a jump to
+ * a built-in target (those in `builtinNames`, which the graph checks no chain is named after).
+ */
+export class JumpsRead {
+  from = new Int32Array(1024);
+  to = new Int32Array(1024);
+  rule = new Int32Array(1024);
+  count = 0;
+  /** How many rules the table had when each was noted: the graph checks nothing was added or removed since. */
+  rules = 0;
+  complete = true;
+  /** The verdicts and target extensions jumped to, which no chain of the table must be named after. */
+  readonly builtinNames = new Set<string>();
+  /** The last of them, so that the same one jumped to again (DNAT on every endpoint) is not looked up. */
+  private lastBuiltin: string | undefined;
+
+  /** Notes the rule just added to the table as its `index`-th rule. */
+  note(rule: Rule, chainId: number, index: number): void {
+    this.rules = index + 1;
+    const target = rule.targetChain;
+    if (target !== undefined) {
+      const n = this.count;
+      if (n === this.from.length) this.grow();
+      this.from[n] = chainId;
+      this.to[n] = target.id;
+      this.rule[n] = index;
+      this.count = n + 1;
+      return;
+    }
+    const name = rule.targetName;
+    if (name === undefined || name === '') return;
+    // A goto, or a name that is no built-in target, the graph links (or makes a node for) itself.
+    if (rule.targetKind !== 'jump') this.complete = false;
+    else if (name !== this.lastBuiltin) {
+      if (!isBuiltinTarget(name)) this.complete = false;
+      this.lastBuiltin = name;
+      this.builtinNames.add(name);
+    }
+  }
+
+  private grow(): void {
+    const size = 2 * this.from.length;
+    for (const key of ['from', 'to', 'rule'] as const) {
+      const bigger = new Int32Array(size);
+      bigger.set(this[key]);
+      this[key] = bigger;
+    }
+  }
+}
+
+const byTable = new WeakMap<Table, JumpsRead>();
+
+/** The record of the jumps of a table being read (made on its first rule). */
+export function jumpsReadFor(table: Table): JumpsRead {
+  let jumps = byTable.get(table);
+  if (!jumps) byTable.set(table, (jumps = new JumpsRead()));
+  return jumps;
+}
+
+/**
+ * The jumps read with the table's rules, once: an edit changes the table's rules afterwards,
+ * so the graph made after it reads the rules themselves. Undefined when the record cannot
+ * stand for the rules (incomplete, or the table's rules changed in number since).
+ */
+export function takeJumpsRead(table: Table): JumpsRead | undefined {
+  const jumps = byTable.get(table);
+  if (!jumps) return undefined;
+  byTable.delete(table);
+  return jumps.complete && jumps.rules === table.rules.length ? jumps : undefined;
+}
