@@ -30,6 +30,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { analyze } from '../server/src/core/analysis';
 import { ChainGroupRequest, ChainsRequest, FindChainsRequest, ServiceListRequest, ServiceRequest, ServicesRequest, type ServiceSummary } from '../server/src/protocol';
+import { SERVER_NODE_OPTIONS } from '../server/src/nodeOptions';
 import { benchActivation } from './activation';
 import { generateDump } from './generate';
 import { median, percentile } from './stats';
@@ -69,7 +70,7 @@ interface CoreFigures {
 
 /** The core figures in a fresh process: with the parse's helper thread, as the server runs it, or on one thread. */
 function core(file: string, count: number, oneThread = false): CoreFigures {
-  const args = ['--expose-gc', path.join(__dirname, 'core.js'), file, String(count), ...(oneThread ? ['--one-thread'] : [])];
+  const args = [...SERVER_NODE_OPTIONS, '--expose-gc', path.join(__dirname, 'core.js'), file, String(count), ...(oneThread ? ['--one-thread'] : [])];
   const figures = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 })) as CoreFigures;
   if (figures.threadProblem) process.stdout.write(`  (the parse went without its helper thread: ${figures.threadProblem})\n`);
   return figures;
@@ -109,7 +110,7 @@ async function server(file: string): Promise<ServerFigures> {
     for (const rule of table.rules) if (rule.targetName?.startsWith('KUBE-')) jumps.push({ line: rule.line, character: rule.targetStart + 2 });
   }
   const pick = (i: number) => jumps[(i * 7919) % jumps.length]!;
-  const child = spawn(process.execPath, [path.join(root, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...SERVER_NODE_OPTIONS, path.join(root, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const waiting = new Map<number, () => void>();
   connection.onNotification(PublishDiagnosticsNotification.type, (p) => {

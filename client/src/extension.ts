@@ -14,6 +14,7 @@ import {
   State,
   TransportKind,
 } from 'vscode-languageclient/node';
+import { SERVER_NODE_OPTIONS } from '../../server/src/nodeOptions';
 import { ChainsView } from './chainsView';
 import { Commands } from './commands';
 import { type Dump, DumpTracker, LANGUAGE_ID, toRange } from './dumps';
@@ -77,8 +78,8 @@ class RestartingErrorHandler implements ErrorHandler {
 export function activate(context: vscode.ExtensionContext): NetfilterExplorerApi {
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.ipc },
-    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    run: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: [...SERVER_NODE_OPTIONS] } },
+    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: [...SERVER_NODE_OPTIONS, '--nolazy', '--inspect=6019'] } },
   };
   const outputChannel = vscode.window.createOutputChannel('Netfilter Explorer', { log: true });
   context.subscriptions.push(outputChannel);

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ACTIVATION_TARGET_MS } from '../../bench/activation';
 import { generateDump } from '../../bench/generate';
+import { SERVER_NODE_OPTIONS } from '../../server/src/nodeOptions';
 import { bigDump } from './bigDump';
 import { extensionId, log, normalizeText, pkg, waitFor, type Workbench } from './harness';
 
@@ -659,6 +660,8 @@ export const dumpOver50MB: Scenario = {
     // the views offer to open a dump again.
     // The server dies: the restarted one is given the dump again (read from disk once more).
     const server = await waitFor('the language server process of this window', () => wb.server.languageServers().at(-1));
+    // The client starts the server with its Node options (a heap that grows without collecting in full at each step).
+    for (const option of SERVER_NODE_OPTIONS) assert.ok(server.args.includes(option), `the language server runs with ${option}: ${server.args}`);
     await timed('SIGKILL the language server: the dump is read again', async () => {
       process.kill(server.pid, 'SIGKILL');
       await waitFor('a second read of the dump', () => (wb.server.extensionOutput().match(/\] Read \S*node-16000-services\.iptables-save: /g)?.length === 2 ? true : undefined), 60_000);

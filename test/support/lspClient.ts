@@ -19,6 +19,7 @@ import {
   WorkDoneProgressCreateRequest,
 } from 'vscode-languageserver-protocol/node';
 import { repoRoot } from './fixtures';
+import { SERVER_NODE_OPTIONS } from '../../server/src/nodeOptions';
 
 /** The bundled language server (the `netfilter-language-server` bin) in a child process, spoken to over JSON-RPC on stdio. */
 export class LspSession {
@@ -36,7 +37,8 @@ export class LspSession {
   settingsDelayMs = 0;
 
   private constructor() {
-    this.process = spawn(process.execPath, [path.join(repoRoot, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Started as the client starts it.
+    this.process = spawn(process.execPath, [...SERVER_NODE_OPTIONS, path.join(repoRoot, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.process.stderr!.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
     this.connection = createProtocolConnection(new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!));
     this.connection.onNotification(PublishDiagnosticsNotification.type, (params) => {
