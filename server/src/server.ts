@@ -37,6 +37,7 @@ import { documentSymbols, workspaceSymbols } from './features/symbols';
 import { InventoryError, parsePodInventory, type PodInventory } from './kube/inventory';
 import { serviceModelOf } from './kube';
 import { ParseThread } from './parseThread';
+import { keepShapes } from './shapes';
 import {
   ChainGroupRequest,
   ChainRulesRequest,
@@ -142,10 +143,11 @@ export function startServer(connection: Connection): void {
       threadProblemLogged = parseThread.lastProblem;
       connection.console.warn(`Large dumps are parsed on one thread: ${threadProblemLogged}.`);
     }
-    // The indexes by line, made before the user hovers or types.
+    // The indexes by line, made before the user hovers or types; and, once, the small analysis kept for the code's sake (shapes.ts).
     setImmediate(() => {
       try {
         indexLines(analysis);
+        keepShapes();
       } catch (error) {
         logFailure('indexing lines')(error);
       }
