@@ -147,9 +147,13 @@ export function startServer(connection: Connection): void {
     setImmediate(() => {
       try {
         indexLines(analysis);
-        keepShapes();
       } catch (error) {
         logFailure('indexing lines')(error);
+      }
+      try {
+        keepShapes();
+      } catch (error) {
+        logFailure('keeping a small analysis')(error);
       }
     });
   }
