@@ -10,6 +10,7 @@ import { buildChainGraph } from '../server/src/core/graph';
 import { parseRuleset } from '../server/src/core/parser';
 import { ParseThread } from '../server/src/parseThread';
 import { buildServiceModel } from '../server/src/kube/model';
+import { LARGE_TEXT } from '../server/src/analysisCache';
 import { keepShapes } from '../server/src/shapes';
 
 const [file, runsText, mode] = process.argv.slice(2);
@@ -65,7 +66,7 @@ for (let i = 0; i < runs; i++) {
   result.services = services;
   result.lines = lines;
   result.heapMb = Math.max(result.heapMb, heapMb);
-  // As the server does once it has published its first analysis's diagnostics.
-  keepShapes();
+  // As the server does before it lets a large dump's analysis go (the run's is gone at the next gc()).
+  if (text.length > LARGE_TEXT) keepShapes();
 }
 process.stdout.write(JSON.stringify({ ...result, maxRssMb: process.resourceUsage().maxRSS / 1024, threadProblem: rows?.lastProblem ?? null }));

@@ -8,6 +8,7 @@ import type { ParseOptions } from './core/parser';
 import type { RowSource } from './core/rowScan';
 import { type DumpForm, lineTextOf } from './core/ruleset';
 import { carryServiceModel, modelDiagnosticSpans, reviseServiceModel } from './kube';
+import { keepShapes } from './shapes';
 
 interface Entry {
   version: number;
@@ -144,8 +145,12 @@ export class AnalysisCache {
     }
     if (!entry.analysis) {
       const text = document.getText();
-      // The analysis of a large dump is hundreds of megabytes: let the old one go before the new one is made.
-      if (replaced && text.length > LARGE_TEXT) collectGarbage();
+      if (replaced && text.length > LARGE_TEXT) {
+        // Letting the old analysis go would also let V8 throw away the code compiled for it (shapes.ts): a small analysis kept first keeps that code.
+        keepShapes();
+        // The analysis of a large dump is hundreds of megabytes: let the old one go before the new one is made.
+        collectGarbage();
+      }
       const options: ParseOptions = {};
       if (this.form) options.form = this.form;
       if (this.rows) options.rows = this.rows;
@@ -216,7 +221,7 @@ function lineBefore(analysis: Analysis, document: LineDocument, line: number): s
 }
 
 /** Above this many characters a document's analysis is large enough to collect the old one first. */
-const LARGE_TEXT = 8 * 1024 * 1024;
+export const LARGE_TEXT = 8 * 1024 * 1024;
 
 let gc: (() => void) | null | undefined;
 

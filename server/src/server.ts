@@ -37,7 +37,6 @@ import { documentSymbols, workspaceSymbols } from './features/symbols';
 import { InventoryError, parsePodInventory, type PodInventory } from './kube/inventory';
 import { serviceModelOf } from './kube';
 import { ParseThread } from './parseThread';
-import { keepShapes } from './shapes';
 import {
   ChainGroupRequest,
   ChainRulesRequest,
@@ -143,17 +142,12 @@ export function startServer(connection: Connection): void {
       threadProblemLogged = parseThread.lastProblem;
       connection.console.warn(`Large dumps are parsed on one thread: ${threadProblemLogged}.`);
     }
-    // The indexes by line, made before the user hovers or types; and, once, the small analysis kept for the code's sake (shapes.ts).
+    // The indexes by line, made before the user hovers or types.
     setImmediate(() => {
       try {
         indexLines(analysis);
       } catch (error) {
         logFailure('indexing lines')(error);
-      }
-      try {
-        keepShapes();
-      } catch (error) {
-        logFailure('keeping a small analysis')(error);
       }
     });
   }

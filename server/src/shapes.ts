@@ -8,8 +8,8 @@ let kept: { analysis: Analysis; model: ServiceModel } | undefined;
 
 /**
  * Analyses a generated dump of 40 services (about 12 KB) and keeps the analysis and its service
- * model, once. The server makes it after its first analysis's diagnostics are out, when the
- * code is compiled and it takes a few milliseconds.
+ * model, once. The server makes it when it is about to let a large dump's analysis go, while
+ * the code is compiled and the classes are alive: a few milliseconds.
  *
  * V8 compiles the parser, the graph and the service model for the hidden classes of the
  * objects they make (the parser, its interner, the model's builder, the flow walker...). When

@@ -9,7 +9,7 @@ import {
   isBuiltinTarget,
   newChain,
 } from './ruleset';
-import { type JumpsRead, takeJumpsRead } from './jumpsRead';
+import { takeJumpsRead } from './jumpsRead';
 import { itself, lowerBound } from './sorted';
 
 /** One `-j CHAIN` or `-g CHAIN` from a rule to a chain of the same table. */
@@ -222,9 +222,10 @@ export function buildChainGraph(ruleset: Ruleset): ChainGraph {
     // Node ids are the chains' ids; names only jumped to get the ids after them.
     // forEach rather than for...of: no iterator result made for each of 100,000 chains.
     table.chains.forEach((chain) => addNode(chain, chain.builtin || chain.declaration !== undefined));
+    // The jumps the parser noted as it read the rules, or (when it could not stand for them) the rules read again.
     const read = takeJumpsRead(table);
-    const { offsets, targets, rules: jumpRules } =
-      read && allBuiltin(read.builtinNames, nodes) ? jumpArraysRead(read, table.rules, list.length) : jumpArraysOfRules(table.rules, list, nodes, addNode);
+    const jumps = read && allBuiltin(read.builtinNames, nodes) ? read : jumpsOfRules(table.rules, list, nodes, addNode);
+    const { offsets, targets, rules: jumpRules } = layOutJumps(jumps, table.rules, list.length);
     graph.jumpOffsets = offsets;
     graph.jumpTargets = targets;
     graph.jumpRules = jumpRules;
@@ -243,9 +244,16 @@ function allBuiltin(names: ReadonlySet<string>, nodes: NodeMap): boolean {
   return true;
 }
 
-/** The jump arrays laid out from the jumps the parser noted, node by node in the table's order (as jumpArraysOfRules lays them out). */
-function jumpArraysRead(read: JumpsRead, rules: readonly Rule[], nodeCount: number): JumpArrays {
-  const { from, to, rule, count } = read;
+/** Jumps as three numbers each, in the table's order: the node they leave, the node they go to, the index of their rule in table.rules. */
+interface JumpList {
+  from: Int32Array;
+  to: Int32Array;
+  rule: Int32Array;
+  count: number;
+}
+
+/** The jump arrays: the jumps counted by the node they leave, then laid out node by node, in the table's order within each. */
+function layOutJumps({ from, to, rule, count }: JumpList, rules: readonly Rule[], nodeCount: number): JumpArrays {
   const offsets = new Int32Array(nodeCount + 1);
   for (let k = 0; k < count; k++) offsets[from[k]! + 1]++;
   for (let id = 0; id < nodeCount; id++) offsets[id + 1] += offsets[id]!;
@@ -261,18 +269,16 @@ function jumpArraysRead(read: JumpsRead, rules: readonly Rule[], nodeCount: numb
 }
 
 /**
- * The jump arrays from the table's rules: counted by the node they leave (a name only jumped to
- * has no rules, so no jumps), then laid out node by node in the table's order. A name the parser
- * did not link to a chain is looked up here, or gets a node of its own.
+ * The jumps of the table's rules, found by reading each rule (a name only jumped to has no
+ * rules, so no jumps). A name the parser did not link to a chain is looked up here, or gets a
+ * node of its own.
  */
-function jumpArraysOfRules(rules: readonly Rule[], list: ChainNode[], nodes: NodeMap, addNode: (chain: Chain, declared: boolean) => ChainNode): JumpArrays {
-  const targetIds = new Int32Array(rules.length);
-  const counts = new Int32Array(list.length + 1);
+function jumpsOfRules(rules: readonly Rule[], list: ChainNode[], nodes: NodeMap, addNode: (chain: Chain, declared: boolean) => ChainNode): JumpList {
+  const jumps: JumpList = { from: new Int32Array(rules.length), to: new Int32Array(rules.length), rule: new Int32Array(rules.length), count: 0 };
   // What -j NAME leads to, for names the parser did not link to a chain (DNAT on every endpoint's rule): a node's id, or -1 for a target extension.
   const unlinked = new Map<string, number>();
   for (let r = 0; r < rules.length; r++) {
     const rule = rules[r]!;
-    targetIds[r] = -1;
     const name = rule.targetName;
     if (name === undefined || name === '') continue;
     let to = rule.targetChain?.id;
@@ -290,24 +296,11 @@ function jumpArraysOfRules(rules: readonly Rule[], list: ChainNode[], nodes: Nod
       }
       if (to === -1) continue;
     }
-    targetIds[r] = to;
-    counts[rule.chain!.id + 1]++;
+    jumps.from[jumps.count] = rule.chain!.id;
+    jumps.to[jumps.count] = to;
+    jumps.rule[jumps.count++] = r;
   }
-  const offsets = new Int32Array(list.length + 1);
-  for (let id = 0; id < list.length; id++) offsets[id + 1] = offsets[id]! + (id + 1 < counts.length ? counts[id + 1]! : 0);
-  const total = offsets[list.length]!;
-  const targets = new Int32Array(total);
-  const jumpRules = new Array<Rule>(total);
-  const next = offsets.slice(0, list.length);
-  for (let r = 0; r < rules.length; r++) {
-    const to = targetIds[r]!;
-    if (to === -1) continue;
-    const rule = rules[r]!;
-    const k = next[rule.chain!.id]!++;
-    targets[k] = to;
-    jumpRules[k] = rule;
-  }
-  return { offsets, targets, rules: jumpRules };
+  return jumps;
 }
 
 /** One jump an edit took out of a table's graph or put in: the ids of its ends and its rule. */

@@ -314,9 +314,13 @@ export class RowScanner {
     return id;
   }
 
-  /** A declaration of the chain (LineParser.declare): made when new, and marked declared (again, if it was). */
-  private declare(table: TableState, name: string): number {
-    const id = table.ids.idOf(name);
+  /**
+   * A declaration of the chain (LineParser.declare): made when new, and marked declared (again,
+   * if it was). `existing` is what find() has just answered for the name, so that a new name is
+   * added without hashing it a second time.
+   */
+  private declare(table: TableState, name: string, existing = table.ids.find(name, 0, name.length)): number {
+    const id = existing !== -1 ? existing : table.ids.add(name);
     table.declared[id] = true;
     return id;
   }
@@ -328,13 +332,10 @@ export class RowScanner {
       const existing = table.ids.find(raw, shape.nameStart, shape.nameEnd);
       const policy = fastPolicy(raw, shape, isBuiltinChain(table.name, name));
       if (!(existing !== -1 && table.declared[existing]) && policy !== undefined && shape.packets <= 0x7fffffff && shape.bytes <= 0x7fffffff) {
-        // Found or added without hashing the name a second time.
-        const id = existing !== -1 ? existing : table.ids.add(name);
-        table.declared[id] = true;
         const rows = this.rows;
         rows[at + ROW_CHAIN_START] = shape.nameStart;
         rows[at + ROW_CHAIN_END] = shape.nameEnd;
-        rows[at + ROW_CHAIN] = id;
+        rows[at + ROW_CHAIN] = this.declare(table, name, existing);
         rows[at + ROW_POLICY] = POLICIES.indexOf(policy);
         rows[at + ROW_PACKETS] = shape.packets;
         rows[at + ROW_BYTES] = shape.bytes;
