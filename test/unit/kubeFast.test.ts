@@ -243,3 +243,37 @@ describe('compact service model', () => {
     });
   }
 });
+
+describe('compiled rules', () => {
+  it('keep the address of every DNAT rule when there are more than endpoint chains, and probabilities that are no integer over 2^31', () => {
+    // 300 DNAT rules in chains that are no KUBE-SEP: more than the room made at first (endpoint chains + 64).
+    const n = 300;
+    const lines = ['*nat', ':PREROUTING ACCEPT [0:0]', ':FRONT - [0:0]', ':NTH - [0:0]'];
+    for (let i = 0; i < n; i++) lines.push(`:TO-${i} - [0:0]`);
+    lines.push('-A PREROUTING -j FRONT');
+    for (let i = 0; i < n; i++) {
+      const statistic = i < n - 1 ? ` -m statistic --mode random --probability ${(1 / (n - i)).toFixed(10)}` : '';
+      lines.push(`-A FRONT${statistic} -j TO-${i}`);
+    }
+    for (let i = 0; i < n; i++) lines.push(`-A TO-${i} -p tcp -j DNAT --to-destination 10.1.${i >> 8}.${i & 255}:${8000 + i}`);
+    // One packet in three, then the rest: 1/3 is no integer over 2^31, 1/2 is.
+    lines.push('-A NTH -m statistic --mode nth --every 3 --packet 0 -j TO-7', '-A NTH -m statistic --mode nth --every 2 --packet 0 -j TO-8', '-A NTH -j TO-9', 'COMMIT', '');
+    const analysis = analyze(lines.join('\n'));
+    const model = buildServiceModel(analysis);
+    const nat = analysis.graph.tables.find((t) => t.table.name === 'nat')!;
+    for (const i of [0, 63, 64, 299]) {
+      const flow = model.flowOf(nat.nodes.get(`TO-${i}`)!)!;
+      assert.equal(flow.destinationCount, 1);
+      assert.deepEqual([flow.destinationAt(0).ip, flow.destinationAt(0).port, flow.shareAt(0)], [`10.1.${i >> 8}.${i & 255}`, 8000 + i, 1]);
+    }
+    const front = model.flowOf(nat.nodes.get('FRONT')!)!;
+    assert.equal(front.destinationCount, n);
+    assert.deepEqual(front.destinationAt(299).ip, '10.1.1.43');
+    // Each gets 1/300 within the rounding of the kernel's probabilities (kube-proxy's form).
+    for (let i = 0; i < n; i++) assert.ok(Math.abs(front.shareAt(i) - 1 / n) < 1e-8, `TO-${i}: ${front.shareAt(i)}`);
+    const nth = model.flowOf(nat.nodes.get('NTH')!)!;
+    // A third, then half of the two thirds left, then the rest (as the walk multiplies them).
+    const rest = (1 - 1 / 3) * (1 / 2);
+    assert.deepEqual([0, 1, 2].map((i) => [nth.destinationAt(i).ip, nth.shareAt(i)]), [['10.1.0.7', 1 / 3], ['10.1.0.8', rest], ['10.1.0.9', rest]]);
+  });
+});

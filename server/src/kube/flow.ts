@@ -2,7 +2,7 @@ import type { ChainNode, TableGraph } from '../core/graph';
 import type { Chain, Rule, RuleFacts, RuleOption } from '../core/ruleset';
 import { narrowsTraffic, ruleSpec } from '../core/ruleSpec';
 import { itself, lowerBound } from '../core/sorted';
-import { kernelProbability } from '../core/statistic';
+import { kernelProbability, STATISTIC_SCALE } from '../core/statistic';
 import { kubeChainKind, type KubeChainKind } from './hashes';
 
 /** Where a packet that reached a DNAT rule goes. */
@@ -499,7 +499,9 @@ const RECENT = 1 << 6;
 const AFFINITY = 1 << 7;
 /** `! --probability`: the kernel's value of the text is in CompiledRules.negatedKernels. */
 const NEGATED = 1 << 8;
-const FORM_SHIFT = 9;
+/** A probability that is not the kernel's integer over 2^31 (`--every 3`, or NaN for none): it is in CompiledRules.otherProbabilities. */
+const OTHER_PROBABILITY = 1 << 9;
+const FORM_SHIFT = 10;
 
 const NODE_RECORDS_AFFINITY = 1;
 const NODE_HAS_COMMENT = 2;
@@ -549,25 +551,33 @@ class CompiledRules {
   /**
    * Three numbers per rule r, at 3r: its code (op, flags and statistic form), the node id of an
    * Op.Chain or the DNAT number of an Op.Dnat (-1 for a DNAT to no address), and the probability
-   * of selecting the rule as the kernel uses it (NaN when it is not a number in [0, 1]). Side
-   * by side, so that a rule is one visit to memory.
+   * of selecting the rule as the kernel keeps it, an integer over 2^31 (2^31 itself reads as
+   * -2^31: see probabilityAt), unless the code says OTHER_PROBABILITY. Side by side, so that a
+   * rule is one visit to memory, and in 32 bits: 12 bytes a rule, not 24, outside V8's heap.
    */
-  data: Float64Array;
+  data: Int32Array;
+  /** The probabilities of rules with OTHER_PROBABILITY, by index: NaN when it is not a number in [0, 1]. */
+  otherProbabilities = new Map<number, number>();
   /** The rule at each index, as read: what ruleAt answers, and what recompile compares the chains' rules with. */
   private rules: Rule[];
   affinitySeconds = new Map<number, number>();
   negatedKernels = new Map<number, number>();
   /** How many DNAT rules with an address the table has: their DNAT numbers are 0 to dnatCount - 1. */
   dnatCount = 0;
-  /** By DNAT number: the node id of its chain, its rule's index in the table, and its port (NaN without). */
-  readonly dnatChains: Int32Array;
-  readonly dnatRules: Int32Array;
-  readonly dnatPorts: Float64Array;
+  /**
+   * By DNAT number: the node id of its chain, its rule's index in the table, and its port (NaN
+   * without). Made for the chains that look like kube-proxy's endpoint chains and grown when a
+   * dump has more DNAT rules: arrays for every rule would be memory outside V8's heap that, past
+   * 64 MB made since its last full collection, makes V8 start one (the 30k dump's model did).
+   */
+  dnatChains: Int32Array;
+  dnatRules: Int32Array;
+  dnatPorts: Float64Array;
   /** By DNAT number: the address is the first dnatIpEnds[k] characters of dnatIpTexts[k] (the --to-destination text as written, for IPv4). */
   private readonly dnatIpTexts: string[] = [];
-  private readonly dnatIpEnds: Int32Array;
+  private dnatIpEnds: Int32Array;
   /** By DNAT number: an IPv4 address as a 32-bit integer (scannedV4), 0 for any other (the texts decide). */
-  private readonly dnatV4: Int32Array;
+  private dnatV4: Int32Array;
   /** The addresses cut from those texts, once asked for. */
   private dnatIps: Array<string | undefined> | undefined;
   /** Per node: the table index of its first DNAT rule, or -1. */
@@ -582,15 +592,18 @@ class CompiledRules {
     let count = 0;
     for (let id = 0; id < list.length; id++) count += list[id]!.chain.rules.length;
     this.nodeSlots = new Int32Array(2 * (list.length + 1));
-    this.data = new Float64Array(count * 3);
+    this.data = new Int32Array(count * 3);
     this.rules = new Array<Rule>(count);
     this.firstDnat = new Int32Array(list.length).fill(-1);
     this.nodeFlags = new Uint8Array(list.length);
-    this.dnatChains = new Int32Array(count);
-    this.dnatRules = new Int32Array(count);
-    this.dnatPorts = new Float64Array(count);
-    this.dnatIpEnds = new Int32Array(count);
-    this.dnatV4 = new Int32Array(count);
+    let endpointChains = 0;
+    for (let id = 0; id < list.length; id++) if (nodes.kinds[id] === SEP_KIND) endpointChains++;
+    const room = Math.min(count, endpointChains + 64);
+    this.dnatChains = new Int32Array(room);
+    this.dnatRules = new Int32Array(room);
+    this.dnatPorts = new Float64Array(room);
+    this.dnatIpEnds = new Int32Array(room);
+    this.dnatV4 = new Int32Array(room);
     let r = 0;
     for (let id = 0; id < list.length; id++) {
       const node = list[id]!;
@@ -617,11 +630,15 @@ class CompiledRules {
   /** Rule r of node id: its code, its chain or DNAT number (`dnat`, the number its DNAT had before an edit), and its probability. */
   private compileRule(graph: TableGraph, nodes: CompiledNodes, probabilities: ProbabilityCache, id: number, r: number, rule: Rule, jumpTo: number, dnat = -1): void {
     const data = this.data;
-    data[3 * r] = 0;
+    data[3 * r] = OTHER_PROBABILITY;
     data[3 * r + 1] = 0;
-    data[3 * r + 2] = NaN;
+    data[3 * r + 2] = 0;
     const targetName = rule.targetName;
-    if (targetName === undefined) return;
+    if (targetName === undefined) {
+      // Without a target (Op.None) a rule selects nothing.
+      this.otherProbabilities.set(r, NaN);
+      return;
+    }
     const recent = rule.recent;
     // A jump names a chain: what its name means was read with the chain's.
     let op: Op = jumpTo !== -1 ? nodes.ops[jumpTo]! : opOfName(targetName);
@@ -632,6 +649,7 @@ class CompiledRules {
       else op = Op.Continue;
     } else if (op === Op.Dnat) {
       const text = rule.toDestination;
+      if (dnat === -1 && this.dnatCount === this.dnatChains.length) this.growDnats();
       if (text !== undefined && this.readAddress(text, dnat === -1 ? this.dnatCount : dnat)) {
         aux = dnat === -1 ? this.dnatCount++ : dnat;
         this.dnatChains[aux] = id;
@@ -646,8 +664,14 @@ class CompiledRules {
       this.affinitySeconds.set(r, seconds);
     }
     const statistic = rule.statistic;
-    const p = selectionProbability(statistic, probabilities);
-    if (p !== undefined) data[3 * r + 2] = p;
+    const p = selectionProbability(statistic, probabilities) ?? NaN;
+    const scaled = p * STATISTIC_SCALE;
+    if (Number.isInteger(scaled)) {
+      data[3 * r + 2] = scaled | 0;
+    } else {
+      code |= OTHER_PROBABILITY;
+      this.otherProbabilities.set(r, p);
+    }
     if (statistic) {
       if (statistic.every !== undefined) {
         code |= EVERY << FORM_SHIFT;
@@ -730,7 +754,7 @@ class CompiledRules {
       return i === 0 ? 0 : shifts[i - 1]!;
     };
     const total = oldSlots[2 * list.length]! + shift;
-    const data = inPlace ? oldData : new Float64Array(3 * total);
+    const data = inPlace ? oldData : new Int32Array(3 * total);
     const rulesNow: Rule[] = inPlace ? oldRules : [];
     const slots = new Int32Array(oldSlots.length);
     this.data = data;
@@ -738,11 +762,13 @@ class CompiledRules {
     this.nodeSlots = slots;
     const oldAffinity = this.affinitySeconds;
     const oldNegated = this.negatedKernels;
+    const oldOther = this.otherProbabilities;
     this.affinitySeconds = new Map();
     this.negatedKernels = new Map();
+    this.otherProbabilities = new Map();
     const isDirty = new Uint8Array(list.length);
     for (const id of dirty) isDirty[id] = 1;
-    for (const [table, map] of [[this.affinitySeconds, oldAffinity], [this.negatedKernels, oldNegated]] as const) {
+    for (const [table, map] of [[this.affinitySeconds, oldAffinity], [this.negatedKernels, oldNegated], [this.otherProbabilities, oldOther]] as const) {
       for (const [r, value] of map) {
         const id = this.nodeOfOld(oldSlots, r);
         if (!isDirty[id]) table.set(r + movedBy(id), value);
@@ -810,6 +836,7 @@ class CompiledRules {
         const old = oldSlots[2 * id]! + at;
         if ((code & AFFINITY) !== 0) this.affinitySeconds.set(r, oldAffinity.get(old)!);
         if ((code & NEGATED) !== 0) this.negatedKernels.set(r, oldNegated.get(old)!);
+        if ((code & OTHER_PROBABILITY) !== 0) this.otherProbabilities.set(r, oldOther.get(old)!);
         if ((code & 15) === Op.Dnat) {
           if (this.firstDnat[id] === -1) this.firstDnat[id] = r;
           if (data[3 * r + 1]! >= 0) this.dnatRules[data[3 * r + 1]!] = r;
@@ -832,6 +859,20 @@ class CompiledRules {
       else high = mid - 1;
     }
     return low;
+  }
+
+  /** Twice the room for DNAT numbers. */
+  private growDnats(): void {
+    const room = 2 * this.dnatChains.length + 64;
+    const grown = <T extends Int32Array | Float64Array>(from: T, to: T): T => {
+      to.set(from);
+      return to;
+    };
+    this.dnatChains = grown(this.dnatChains, new Int32Array(room));
+    this.dnatRules = grown(this.dnatRules, new Int32Array(room));
+    this.dnatPorts = grown(this.dnatPorts, new Float64Array(room));
+    this.dnatIpEnds = grown(this.dnatIpEnds, new Int32Array(room));
+    this.dnatV4 = grown(this.dnatV4, new Int32Array(room));
   }
 
   /** Reads a --to-destination as DNAT number k (the next one, or one an edit reads again); false when it is no IP[:port]. */
@@ -906,9 +947,14 @@ class CompiledRules {
     return STATISTIC_FORMS[this.data[3 * r]! >> FORM_SHIFT]!;
   }
 
+  /** The probability of selecting rule r as the kernel uses it; NaN when it is not a number in [0, 1]. */
+  probabilityAt(r: number): number {
+    return (this.data[3 * r]! & OTHER_PROBABILITY) !== 0 ? this.otherProbabilities.get(r)! : (this.data[3 * r + 2]! >>> 0) / STATISTIC_SCALE;
+  }
+
   /** The kernel's value of rule r's --probability text (without `!`); NaN when it is no number in [0, 1]. */
   kernelProbabilityAt(r: number): number {
-    return (this.data[3 * r]! & NEGATED) !== 0 ? this.negatedKernels.get(r)! : this.data[3 * r + 2]!;
+    return (this.data[3 * r]! & NEGATED) !== 0 ? this.negatedKernels.get(r)! : this.probabilityAt(r);
   }
 
   /** The index of the first rule of node id. */
@@ -1146,7 +1192,7 @@ export class FlowWalker {
       const code = data[3 * r]!;
       const op: Op = code & 15;
       if (op === Op.None) continue;
-      const p = data[3 * r + 2]!;
+      const p = (code & OTHER_PROBABILITY) === 0 ? (data[3 * r + 2]! >>> 0) / STATISTIC_SCALE : table.otherProbabilities.get(r)!;
       if (p !== p) {
         (flow ??= new FlowData(table)).addBadProbability(table.ruleAt(r));
         continue;
