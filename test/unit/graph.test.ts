@@ -4,6 +4,7 @@ import { analyze, definitionOf, occurrenceAt, occurrencesOf } from '../../server
 import { buildChainGraph, chainsLeadingTo } from '../../server/src/core/graph';
 import { takeJumpsRead } from '../../server/src/core/jumpsRead';
 import { parseRuleset } from '../../server/src/core/parser';
+import { generateDump } from '../../server/src/kube/generate';
 import { fixture, lineOf } from '../support/fixtures';
 
 function graphOf(text: string, form?: 'save' | 'restore') {
@@ -236,6 +237,22 @@ describe('the jumps as the parser read them', () => {
     assert.deepEqual([...read.builtinNames], ['LOG', 'ACCEPT']);
     const input = buildChainGraph(parseRuleset(restore)).tables[0]!.nodes.get('INPUT')!;
     assert.deepEqual(input.outgoing.map((j) => j.to.chain.name), ['LOG']);
+  });
+
+  it('grow past their first room as the parse goes, and give the graph what its pass over the rules gives', () => {
+    const dump = generateDump(600, 4).text;
+    const ruleset = parseRuleset(dump);
+    const read = takeJumpsRead(nat(ruleset))!;
+    // More jumps than the first room of 1,024, in room sized from the jumps per character read.
+    assert.ok(read.count > 4 * 1024, String(read.count));
+    assert.ok(read.from.length >= read.count && read.from.length <= 2 * read.count, `${read.from.length} for ${read.count}`);
+    const again = parseRuleset(dump);
+    const fromRead = buildChainGraph(again).byTable.get(nat(again))!;
+    const fromRules = buildChainGraph(again).byTable.get(nat(again))!;
+    assert.equal(fromRead.jumpTargets.length, read.count);
+    assert.deepEqual([...fromRead.jumpOffsets], [...fromRules.jumpOffsets]);
+    assert.deepEqual([...fromRead.jumpTargets], [...fromRules.jumpTargets]);
+    assert.deepEqual(fromRead.jumpRules, fromRules.jumpRules);
   });
 
   it('are not used once the table has gained or lost a rule', () => {
