@@ -77,7 +77,7 @@ function core(file: string, count: number, oneThread = false): CoreFigures {
 }
 
 /** `iptables-restore --test` on the same file, in a network namespace of its own; undefined when not available. */
-function iptablesRestore(file: string, count: number): { ms: number; tool: string } | undefined {
+function iptablesRestore(file: string, count: number): { ms: number; tool: string; runsMs: number[] } | undefined {
   const probe = spawnSync('unshare', ['-n', 'iptables-restore', '--version'], { encoding: 'utf8' });
   if (probe.status !== 0) return undefined;
   const times: number[] = [];
@@ -87,7 +87,7 @@ function iptablesRestore(file: string, count: number): { ms: number; tool: strin
     if (run.status !== 0) return undefined;
     times.push(performance.now() - started);
   }
-  return { ms: median(times), tool: probe.stdout.trim() };
+  return { ms: median(times), tool: probe.stdout.trim(), runsMs: times };
 }
 
 interface ServerFigures {
@@ -260,14 +260,18 @@ async function main(): Promise<void> {
     // As many runs at every size: a median of fewer runs would count the first ones, made before V8 has compiled the code, and bend the growth figure.
     const c = core(file, runs);
     const alone = core(file, runs, true);
-    const restore = iptablesRestore(file, 3);
+    // Its time varies more than ours from one bench run to the next (the 10k dump: 2.5-4.0 s): five runs, their median.
+    const restore = iptablesRestore(file, 5);
     const s = await server(file);
     const total = median(c.total);
     results.push({ services, endpoints, lines: c.lines, megabytes: mb, core: c, medianMs: { parse: median(c.parse), graph: median(c.graph), model: median(c.model), total }, oneThread: { core: alone, medianMs: { parse: median(alone.parse), total: median(alone.total) } }, iptablesRestore: restore ?? null, server: s });
     process.stdout.write(`${services} services × ${endpoints} endpoints: ${c.lines.toLocaleString('en-US')} lines, ${mb.toFixed(1)} MB, ${c.services} services found\n`);
     process.stdout.write(`  core median: parse ${median(c.parse).toFixed(0)} ms, graph ${median(c.graph).toFixed(0)} ms, model ${median(c.model).toFixed(0)} ms; parse+graph+model ${total.toFixed(0)} ms; heap ${c.heapMb.toFixed(0)} MB, peak RSS ${c.maxRssMb.toFixed(0)} MB\n`);
     process.stdout.write(`  without the parse's helper thread: parse ${median(alone.parse).toFixed(0)} ms; parse+graph+model ${median(alone.total).toFixed(0)} ms\n`);
-    if (restore) process.stdout.write(`  iptables-restore --test (${restore.tool}): ${restore.ms.toFixed(0)} ms; ours / theirs = ${(total / restore.ms).toFixed(2)}\n`);
+    if (restore) {
+      const spread = `${Math.min(...restore.runsMs).toFixed(0)}–${Math.max(...restore.runsMs).toFixed(0)}`;
+      process.stdout.write(`  iptables-restore --test (${restore.tool}): ${restore.ms.toFixed(0)} ms (${spread} over ${restore.runsMs.length} runs); ours / theirs = ${(total / restore.ms).toFixed(2)}\n`);
+    }
     else process.stdout.write('  iptables-restore --test: not available here (needs iptables and unshare)\n');
     process.stdout.write(`  server: open to diagnostics ${s.openToDiagnosticsMs.toFixed(0)} ms; peak RSS ${s.serverPeakRssMb.toFixed(0)} MB\n`);
     for (const [name, times] of Object.entries(s.edits)) {
