@@ -32,7 +32,7 @@ import { analyze } from '../server/src/core/analysis';
 import { ChainGroupRequest, ChainsRequest, FindChainsRequest, ServiceListRequest, ServiceRequest, ServicesRequest, type ServiceSummary } from '../server/src/protocol';
 import { SERVER_NODE_OPTIONS } from '../server/src/nodeOptions';
 import { benchActivation } from './activation';
-import { generateDump } from './generate';
+import { generateDump } from '../server/src/kube/generate';
 import { median, percentile } from './stats';
 
 const root = path.resolve(__dirname, '../..');

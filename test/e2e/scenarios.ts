@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ACTIVATION_TARGET_MS } from '../../bench/activation';
-import { generateDump } from '../../bench/generate';
+import { generateDump } from '../../server/src/kube/generate';
 import { SERVER_NODE_OPTIONS } from '../../server/src/nodeOptions';
 import { bigDump } from './bigDump';
 import { extensionId, log, normalizeText, pkg, waitFor, type Workbench } from './harness';

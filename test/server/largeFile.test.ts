@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { HoverRequest, type MarkupContent } from 'vscode-languageserver-protocol/node';
-import { generateDump } from '../../bench/generate';
+import { generateDump } from '../../server/src/kube/generate';
 import { ChainsRequest, CloseLargeFileNotification, OpenLargeFileRequest, ServiceListRequest, ServiceRequest, ServicesRequest } from '../../server/src/protocol';
 import { LspSession } from '../support/lspClient';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { generateDump } from '../../bench/generate';
+import { generateDump } from '../../server/src/kube/generate';
 import { parseRuleset } from '../../server/src/core/parser';
 import type { RowSource } from '../../server/src/core/rowScan';
 import { MIN_THREADED_LENGTH, ParseThread } from '../../server/src/parseThread';

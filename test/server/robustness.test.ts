@@ -10,7 +10,7 @@ import {
   ReferencesRequest,
   ResponseError,
 } from 'vscode-languageserver-protocol/node';
-import { generateDump } from '../../bench/generate';
+import { generateDump } from '../../server/src/kube/generate';
 import { fixture } from '../support/fixtures';
 import { LspSession } from '../support/lspClient';
 

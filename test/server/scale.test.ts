@@ -12,7 +12,7 @@ import {
   type ShowMessageParams,
   WorkspaceSymbolRequest,
 } from 'vscode-languageserver-protocol/node';
-import { generateDump } from '../../bench/generate';
+import { generateDump } from '../../server/src/kube/generate';
 import { CHAIN_PAGE_SIZE, MAX_FOUND_CHAINS } from '../../server/src/features/chains';
 import { MAX_CALLERS } from '../../server/src/features/callHierarchy';
 import { MAX_HIGHLIGHTS, MAX_REFERENCES } from '../../server/src/features/navigation';

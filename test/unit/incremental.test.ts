@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { generateDump } from '../../bench/generate';
+import { generateDump } from '../../server/src/kube/generate';
 import { type Analysis, analyze, occurrencesOf } from '../../server/src/core/analysis';
 import { type LineEdit, patchAnalysis } from '../../server/src/core/incremental';
 import { chainNameOf } from '../../server/src/core/ruleset';

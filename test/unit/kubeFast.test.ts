@@ -3,7 +3,7 @@
 // expressions they replace, and the compact forms to the Map views and fields callers read.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { generateDump } from '../../bench/generate';
+import { generateDump } from '../../server/src/kube/generate';
 import { analyze } from '../../server/src/core/analysis';
 import { patchAnalysis } from '../../server/src/core/incremental';
 import { buildServiceModel, type ServicePort } from '../../server/src/kube/model';

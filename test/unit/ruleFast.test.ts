@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { generateDump } from '../../bench/generate';
+import { generateDump } from '../../server/src/kube/generate';
 import { Interner, readRuleFast } from '../../server/src/core/ruleFast';
 import { type RuleFacts, toDestinationArgOf } from '../../server/src/core/ruleset';
 import { commentOf, factsOf, parseRuleSpec } from '../../server/src/core/ruleSpec';

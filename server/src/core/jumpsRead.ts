@@ -70,10 +70,10 @@ export class JumpsRead {
 
 const byTable = new WeakMap<Table, JumpsRead>();
 
-/** The record of the jumps of a table being read (made on its first rule). */
-export function jumpsReadFor(table: Table): JumpsRead {
-  let jumps = byTable.get(table);
-  if (!jumps) byTable.set(table, (jumps = new JumpsRead()));
+/** A new record of the jumps of a table, made as the parser opens it. */
+export function startJumpsRead(table: Table): JumpsRead {
+  const jumps = new JumpsRead();
+  byTable.set(table, jumps);
   return jumps;
 }
 

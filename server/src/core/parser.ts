@@ -1,4 +1,4 @@
-import { type JumpsRead, jumpsReadFor } from './jumpsRead';
+import { type JumpsRead, startJumpsRead } from './jumpsRead';
 import { appendChainEnd, chainStartOf, COMMANDS, COUNTERS_PREFIX_RE, fastPolicy, isRuleCommand, isSameText, isTextAt, newDeclarationShape, readDeclaration, skipBlanks } from './lineShapes';
 import { ownValue } from './lookup';
 import { applyFacts, FastRuleReader, Interner, setTargetAndFacts } from './ruleFast';
@@ -134,9 +134,8 @@ class LineParser {
   private nameSpansById: number[] = [];
   /** iptables-save writes a chain's rules together: the chain of the previous rule (in the open table) is usually this one's. */
   private lastChain: Chain | undefined;
-  /** The jumps of the table whose rules are being added, for the graph (jumpsRead). */
+  /** The jumps of the open table's rules, for the graph (jumpsRead): every rule is added to the open table. */
   private jumps: JumpsRead | undefined;
-  private jumpsOf: Table | undefined;
   declaresBuiltins = false;
   sawIpv6 = false;
   sawIpv4 = false;
@@ -331,6 +330,7 @@ class LineParser {
     this.lastChain = undefined;
     this.tables.push(table);
     this.table = table;
+    this.jumps = startJumpsRead(table);
     for (const builtin of ownValue(BUILTIN_CHAINS, name) ?? []) this.addChain(table, newChain(table.chains.size, builtin, true));
   }
 
@@ -669,10 +669,6 @@ class LineParser {
   private addRule(table: Table, chain: Chain, rule: Rule): void {
     rule.chain = chain;
     table.rules.push(rule);
-    if (this.jumpsOf !== table) {
-      this.jumpsOf = table;
-      this.jumps = jumpsReadFor(table);
-    }
     this.jumps!.note(rule, chain.id, table.rules.length - 1);
     if (rule.command === 'append') chain.rules.push(rule);
     else if (rule.command === 'insert') chain.rules.splice(Math.max(0, (rule.ruleNumber ?? 1) - 1), 0, rule);

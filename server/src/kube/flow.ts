@@ -1192,7 +1192,7 @@ export class FlowWalker {
       const code = data[3 * r]!;
       const op: Op = code & 15;
       if (op === Op.None) continue;
-      const p = (code & OTHER_PROBABILITY) === 0 ? (data[3 * r + 2]! >>> 0) / STATISTIC_SCALE : table.otherProbabilities.get(r)!;
+      const p = table.probabilityAt(r);
       if (p !== p) {
         (flow ??= new FlowData(table)).addBadProbability(table.ruleAt(r));
         continue;
